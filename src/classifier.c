@@ -1,0 +1,60 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * Classifiers that match every frame. matchall is the cheapest and the one
+ * NICs offload; u32 with one all-zero key is in every kernel. u32 runs its
+ * actions only for a TERMINAL key, and libnl's u32 module sends no selector
+ * until a key exists, so we build the selector ourselves.
+ */
+#include "ifmirror.h"
+
+#include <errno.h>
+#include <string.h>
+#include <linux/pkt_cls.h>
+
+#include <netlink/netlink.h>
+#include <netlink/msg.h>
+#include <netlink/attr.h>
+
+static int matchall_put_match(struct nl_msg *msg)
+{
+	(void)msg;
+	return 0;
+}
+
+const struct ifm_cls_ops ifm_cls_matchall = {
+	.kind = "matchall",
+	.handle = 1,
+	.act_attr = TCA_MATCHALL_ACT,
+	.options_max = TCA_MATCHALL_MAX,
+	.put_match = matchall_put_match,
+};
+
+static int u32_put_match(struct nl_msg *msg)
+{
+	struct {
+		struct tc_u32_sel sel;
+		struct tc_u32_key key;
+	} s;
+
+	memset(&s, 0, sizeof(s));
+	s.sel.flags = TC_U32_TERMINAL;
+	s.sel.nkeys = 1; /* value 0, mask 0 at offset 0: every frame */
+	return nla_put(msg, TCA_U32_SEL, sizeof(s), &s) < 0 ? -ENOMEM : 0;
+}
+
+const struct ifm_cls_ops ifm_cls_u32 = {
+	.kind = "u32",
+	.handle = 0,
+	.act_attr = TCA_U32_ACT,
+	.options_max = TCA_U32_MAX,
+	.put_match = u32_put_match,
+};
+
+const struct ifm_cls_ops *ifm_cls_by_kind(const char *kind)
+{
+	if (!strcmp(kind, "matchall"))
+		return &ifm_cls_matchall;
+	if (!strcmp(kind, "u32"))
+		return &ifm_cls_u32;
+	return NULL;
+}

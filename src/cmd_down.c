@@ -1,0 +1,104 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * ifmirror down SOURCE [--to DEST]
+ *
+ * Removes only filters that carry ifmirror's cookie, then the qdiscs
+ * ifmirror created once nothing else hangs on them. Nothing to remove, or
+ * SOURCE gone, is success: ifdown must never fail because of a mirror.
+ */
+#include "ifmirror.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+int cmd_down(int argc, char *argv[])
+{
+	struct ifm_opts o;
+	struct ifm_nl nl;
+	struct ifm_link src, dst = { 0 };
+	struct ifm_dev_tc t;
+	char err[160];
+	unsigned int hash = 0;
+	int lock, r, removed = 0, ret = IFM_EXIT_RUNTIME;
+
+	if (ifm_parse_opts(IFM_ARGS_DOWN, argc, argv, &o, err, sizeof(err)) < 0) {
+		ifm_err("down: %s", err);
+		return IFM_EXIT_USAGE;
+	}
+	r = ifm_nl_open(&nl);
+	if (r < 0) {
+		ifm_err("cannot open rtnetlink socket: %s", strerror(-r));
+		return IFM_EXIT_RUNTIME;
+	}
+	lock = ifm_lock();
+	if (lock < 0) {
+		ifm_err("cannot take the lock in /run/ifmirror: %s", strerror(-lock));
+		goto out_nl;
+	}
+	r = ifm_link_get(&nl, o.source, &src);
+	if (r == -ENODEV) {
+		if (!o.quiet)
+			printf("%s: no such device, nothing to remove\n", o.source);
+		ret = IFM_EXIT_OK;
+		goto out;
+	} else if (r < 0) {
+		ifm_err("%s: %s", o.source, strerror(-r));
+		goto out;
+	}
+	if (o.dest) {
+		/* a deleted destination is still matched by the name it had */
+		if (ifm_link_get(&nl, o.dest, &dst) < 0)
+			dst.ifindex = 0;
+		hash = ifm_name_hash(o.dest);
+	}
+
+	r = ifm_dev_tc_scan(&nl, src.ifindex, &t);
+	if (r < 0) {
+		ifm_err("%s: cannot read tc state: %s", src.name, ifm_nl_reason(&nl, r));
+		goto out;
+	}
+	for (size_t i = 0; i < t.nf; i++) {
+		const struct ifm_filter *f = &t.f[i];
+		struct ifm_link target;
+		const char *name;
+
+		if (!ifm_filter_is_ours(f))
+			continue;
+		if (o.dest && !(dst.ifindex && f->act.ifindex == dst.ifindex) &&
+		    f->act.cookie.dest_hash != hash)
+			continue;
+		r = ifm_filter_del(&nl, src.ifindex, f->parent, f->pref);
+		if (r < 0 && r != -ENOENT) {
+			ifm_err("%s: cannot remove %s mirror filter (pref %u): %s", src.name,
+				ifm_dir_name(f->hook_dir), f->pref, ifm_nl_reason(&nl, r));
+			ifm_dev_tc_free(&t);
+			goto out;
+		}
+		removed++;
+		if (o.quiet)
+			continue;
+		if (ifm_link_by_index(&nl, f->act.ifindex, &target) == 0)
+			name = target.name;
+		else
+			name = o.dest ? o.dest : "a deleted device";
+		printf("%s: %s mirror to %s removed\n", src.name, ifm_dir_name(f->hook_dir), name);
+	}
+	ifm_dev_tc_free(&t);
+
+	r = ifm_hooks_tidy(&nl, src.ifindex, !o.quiet);
+	if (r < 0) {
+		ifm_err("%s: mirror removed, but its qdisc could not be: %s", src.name,
+			ifm_nl_reason(&nl, r));
+		goto out;
+	}
+	if (!removed && !o.quiet)
+		printf("%s: no ifmirror session%s%s, nothing to remove\n", src.name,
+		       o.dest ? " to " : "", o.dest ? o.dest : "");
+	ret = IFM_EXIT_OK;
+out:
+	ifm_unlock(lock);
+out_nl:
+	ifm_nl_close(&nl);
+	return ret;
+}

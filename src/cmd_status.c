@@ -1,0 +1,145 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * ifmirror status [SOURCE] [--json]
+ *
+ * Reads only; takes no lock. A destination that was deleted shows as "gone":
+ * the kernel keeps the action without a device and never re-binds it, so
+ * mirroring has stopped until `ifmirror up` runs again.
+ */
+#include "ifmirror.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct row {
+	const char *source;
+	const struct ifm_filter *f;
+	const struct ifm_link *dest;   /* NULL: gone */
+};
+
+static const struct ifm_link *find_link(const struct ifm_link *l, size_t n, int ifindex)
+{
+	for (size_t i = 0; ifindex > 0 && i < n; i++)
+		if (l[i].ifindex == ifindex)
+			return &l[i];
+	return NULL;
+}
+
+static void json_str(const char *s)
+{
+	putchar('"');
+	for (; *s; s++) {
+		if (*s == '"' || *s == '\\')
+			printf("\\%c", *s);
+		else if ((unsigned char)*s < 0x20)
+			printf("\\u%04x", *s);
+		else
+			putchar(*s);
+	}
+	putchar('"');
+}
+
+static const char *hook_kind(const struct ifm_dev_tc *t, enum ifm_dir dir)
+{
+	const struct ifm_hook_ops *h = ifm_hook_present(&t->q, dir);
+
+	return h ? h->kind : "?";
+}
+
+static void print_row(const struct ifm_dev_tc *t, const struct row *r, bool json, bool first)
+{
+	const struct ifm_filter *f = r->f;
+	const char *state = r->dest ? ifm_link_state(r->dest) : "gone";
+	uint64_t dropped = f->act.overlimits;
+
+	if (json) {
+		printf("%s\n  {\"source\": ", first ? "" : ",");
+		json_str(r->source);
+		printf(", \"direction\": \"%s\", \"destination\": ", ifm_dir_name(f->hook_dir));
+		if (r->dest)
+			json_str(r->dest->name);
+		else
+			printf("null");
+		printf(", \"destination_ifindex\": %u, \"destination_state\": \"%s\", "
+		       "\"packets\": %" PRIu64 ", \"bytes\": %" PRIu64 ", \"dropped\": %" PRIu64
+		       ", \"hook\": \"%s\", \"classifier\": \"%s\", \"pref\": %u}",
+		       r->dest ? (unsigned)r->dest->ifindex : f->act.cookie.dest_ifindex, state,
+		       f->act.packets, f->act.bytes, dropped, hook_kind(t, f->hook_dir), f->kind,
+		       f->pref);
+		return;
+	}
+	if (r->dest)
+		printf("%s %s -> %s (%s)", r->source, ifm_dir_name(f->hook_dir), r->dest->name,
+		       state);
+	else
+		printf("%s %s -> [deleted device, was ifindex %u] (gone: mirroring stopped; "
+		       "run 'ifmirror up' again)", r->source, ifm_dir_name(f->hook_dir),
+		       f->act.cookie.dest_ifindex);
+	printf(" packets %" PRIu64 " bytes %" PRIu64 " dropped %" PRIu64 " [%s %s pref %u]\n",
+	       f->act.packets, f->act.bytes, dropped, hook_kind(t, f->hook_dir), f->kind,
+	       f->pref);
+}
+
+int cmd_status(int argc, char *argv[])
+{
+	struct ifm_opts o;
+	struct ifm_nl nl;
+	struct ifm_link *links = NULL;
+	size_t nlinks = 0, rows = 0;
+	char err[160];
+	int r, ret = IFM_EXIT_RUNTIME;
+
+	if (ifm_parse_opts(IFM_ARGS_STATUS, argc, argv, &o, err, sizeof(err)) < 0) {
+		ifm_err("status: %s", err);
+		return IFM_EXIT_USAGE;
+	}
+	r = ifm_nl_open(&nl);
+	if (r < 0) {
+		ifm_err("cannot open rtnetlink socket: %s", strerror(-r));
+		return IFM_EXIT_RUNTIME;
+	}
+	r = ifm_link_list(&nl, &links, &nlinks);
+	if (r < 0) {
+		ifm_err("cannot list devices: %s", strerror(-r));
+		goto out;
+	}
+	if (o.source) {
+		bool found = false;
+
+		for (size_t i = 0; i < nlinks; i++)
+			found |= !strcmp(links[i].name, o.source);
+		if (!found) {
+			ifm_err("%s: no such device", o.source);
+			goto out;
+		}
+	}
+	if (o.json)
+		printf("[");
+	for (size_t i = 0; i < nlinks; i++) {
+		struct ifm_dev_tc t;
+
+		if (o.source && strcmp(links[i].name, o.source))
+			continue;
+		if (ifm_dev_tc_scan(&nl, links[i].ifindex, &t) < 0)
+			continue; /* the device went away meanwhile */
+		for (size_t j = 0; j < t.nf; j++) {
+			struct row row = { .source = links[i].name, .f = &t.f[j] };
+
+			if (!ifm_filter_is_ours(&t.f[j]))
+				continue;
+			row.dest = find_link(links, nlinks, t.f[j].act.ifindex);
+			print_row(&t, &row, o.json, rows++ == 0);
+		}
+		ifm_dev_tc_free(&t);
+	}
+	if (o.json)
+		printf("%s]\n", rows ? "\n" : "");
+	ret = IFM_EXIT_OK;
+out:
+	free(links);
+	ifm_nl_close(&nl);
+	return ret;
+}

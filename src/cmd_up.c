@@ -1,0 +1,318 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * ifmirror up SOURCE --to DEST [--direction D]
+ *
+ * Makes the session (SOURCE, DEST) mirror exactly direction D: adds what is
+ * missing, replaces a filter whose destination was deleted (the kernel never
+ * re-binds it), removes the other direction's filter when D changed. Every
+ * object created is recorded, and a failure undoes them all.
+ */
+#include "ifmirror.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <linux/if.h>
+
+struct undo {
+	enum { UNDO_FILTER, UNDO_QDISC } what;
+	uint32_t parent;
+	uint16_t pref;
+	const struct ifm_hook_ops *hook;
+};
+
+struct up_ctx {
+	struct ifm_nl *nl;
+	const struct ifm_link *src, *dst;
+	struct ifm_dev_tc t;
+	const struct ifm_cls_ops *cls;   /* chosen classifier, once known */
+	struct undo undo[8];
+	int nundo;
+	bool quiet;
+};
+
+static bool unavailable(int r)
+{
+	return r == -ENOENT || r == -EOPNOTSUPP;
+}
+
+static void undo_all(struct up_ctx *c)
+{
+	while (c->nundo > 0) {
+		struct undo *u = &c->undo[--c->nundo];
+
+		if (u->what == UNDO_FILTER) {
+			ifm_filter_del(c->nl, c->src->ifindex, u->parent, u->pref);
+		} else {
+			u->hook->destroy(c->nl, c->src->ifindex);
+			ifm_owned_set(c->src->ifindex, u->hook->kind, false);
+		}
+	}
+}
+
+static int create_hook(struct up_ctx *c, const struct ifm_hook_ops *h)
+{
+	int r = h->create(c->nl, c->src->ifindex);
+
+	if (r < 0)
+		return r;
+	c->undo[c->nundo++] = (struct undo){ .what = UNDO_QDISC, .hook = h };
+	if (h != &ifm_hook_prio) /* prio is marked by its handle */
+		ifm_owned_set(c->src->ifindex, h->kind, true);
+	if (h == &ifm_hook_prio) {
+		strcpy(c->t.q.root_kind, "prio");
+		c->t.q.root_handle = IFM_PRIO_MAJOR << 16;
+	} else {
+		strcpy(c->t.q.ingress_kind, h->kind);
+	}
+	return 0;
+}
+
+/* The hook for dir, created if need be: clsact first, then the fallbacks. */
+static int ensure_hook(struct up_ctx *c, enum ifm_dir dir, const struct ifm_hook_ops **out)
+{
+	const char *dev = c->src->name;
+	int r;
+
+	*out = ifm_hook_present(&c->t.q, dir);
+	if (*out)
+		return 0;
+	if (!c->t.q.ingress_kind[0]) {
+		r = create_hook(c, &ifm_hook_clsact);
+		if (r == 0) {
+			*out = &ifm_hook_clsact;
+			return 0;
+		}
+		if (!unavailable(r)) {
+			ifm_err("%s: cannot add clsact qdisc: %s", dev, ifm_nl_reason(c->nl, r));
+			return r;
+		}
+		if (!c->quiet)
+			fprintf(stderr, "%s: notice: %s: the kernel has no clsact qdisc; "
+				"using the ingress qdisc and a prio root instead\n", ifm_prog, dev);
+	}
+	if (dir == IFM_DIR_INGRESS) {
+		r = create_hook(c, &ifm_hook_ingress);
+		if (r < 0) {
+			ifm_err("%s: cannot add ingress qdisc: %s", dev, ifm_nl_reason(c->nl, r));
+			return r;
+		}
+		*out = &ifm_hook_ingress;
+		return 0;
+	}
+	/* egress without clsact: only in place of the kernel's default root */
+	if (c->t.q.root_handle != 0) {
+		ifm_err("%s: cannot mirror egress: no clsact qdisc here, and the root qdisc "
+			"is %s %x: which ifmirror will not replace", dev,
+			c->t.q.root_kind[0] ? c->t.q.root_kind : "?", c->t.q.root_handle >> 16);
+		return -EBUSY;
+	}
+	r = create_hook(c, &ifm_hook_prio);
+	if (r < 0) {
+		if (unavailable(r))
+			ifm_err("%s: cannot mirror egress: the kernel has neither the clsact "
+				"nor the prio qdisc (sch_prio)", dev);
+		else
+			ifm_err("%s: cannot add prio root qdisc: %s", dev, ifm_nl_reason(c->nl, r));
+		return r;
+	}
+	*out = &ifm_hook_prio;
+	return 0;
+}
+
+/* Adds one mirror filter: matchall where the kernel has it, else u32. */
+static int add_filter(struct up_ctx *c, enum ifm_dir dir, uint16_t pref,
+		      const struct ifm_hook_ops *h)
+{
+	struct ifm_cookie ck;
+	uint32_t parent = h->parent(dir);
+	int r;
+
+	ifm_cookie_make(&ck, dir, c->dst);
+	if (!c->cls || c->cls == &ifm_cls_matchall) {
+		r = ifm_filter_add(c->nl, c->src->ifindex, parent, pref, &ifm_cls_matchall,
+				   c->dst->ifindex, &ck);
+		if (r == 0)
+			c->cls = &ifm_cls_matchall;
+		else if (!unavailable(r) || c->cls)
+			goto fail;
+	}
+	if (c->cls != &ifm_cls_matchall) {
+		r = ifm_filter_add(c->nl, c->src->ifindex, parent, pref, &ifm_cls_u32,
+				   c->dst->ifindex, &ck);
+		if (r < 0)
+			goto fail;
+		c->cls = &ifm_cls_u32;
+	}
+	c->undo[c->nundo++] = (struct undo){ .what = UNDO_FILTER, .parent = parent, .pref = pref };
+	if (!c->quiet)
+		printf("%s: %s mirror to %s added (%s, %s, pref %u)\n", c->src->name,
+		       ifm_dir_name(dir), c->dst->name, h->kind, c->cls->kind, pref);
+	return 0;
+fail:
+	ifm_err("%s: cannot add %s mirror filter: %s", c->src->name, ifm_dir_name(dir),
+		ifm_nl_reason(c->nl, r));
+	return r;
+}
+
+enum match { NO_MATCH, EXACT, STALE };
+
+static enum match session_match(const struct up_ctx *c, const struct ifm_filter *f)
+{
+	if (!ifm_filter_is_ours(f))
+		return NO_MATCH;
+	if (f->act.ifindex == c->dst->ifindex)
+		return EXACT;
+	/* the destination was deleted; this name is the one it had */
+	if (f->act.ifindex == 0 && f->act.cookie.dest_hash == ifm_name_hash(c->dst->name))
+		return STALE;
+	return NO_MATCH;
+}
+
+static int apply(struct up_ctx *c, enum ifm_dir want)
+{
+	static const enum ifm_dir dirs[] = { IFM_DIR_INGRESS, IFM_DIR_EGRESS };
+	const struct ifm_filter *remove[16];
+	size_t nremove = 0;
+	uint16_t pref = 0;
+	int r = 0;
+
+	/* a hook qdisc without ifmirror filters is not ours, whatever /run says */
+	if (c->t.q.ingress_kind[0] && !ifm_hooks_have_ours(&c->t, IFM_DIR_BOTH))
+		ifm_owned_set(c->src->ifindex, c->t.q.ingress_kind, false);
+
+	/* keep both directions of one session on one pref where possible */
+	for (size_t i = 0; i < c->t.nf && !pref; i++)
+		if (session_match(c, &c->t.f[i]) == EXACT)
+			pref = c->t.f[i].pref;
+
+	for (size_t d = 0; d < 2; d++) {
+		enum ifm_dir dir = dirs[d];
+		bool have = false;
+
+		for (size_t i = 0; i < c->t.nf; i++) {
+			const struct ifm_filter *f = &c->t.f[i];
+			enum match m;
+
+			if (f->hook_dir != dir || (m = session_match(c, f)) == NO_MATCH)
+				continue;
+			if ((want & dir) && m == EXACT && !have) {
+				have = true;
+				if (!c->quiet)
+					printf("%s: %s mirror to %s unchanged\n", c->src->name,
+					       ifm_dir_name(dir), c->dst->name);
+			} else if (nremove < 16) {
+				remove[nremove++] = f;
+			}
+		}
+		if ((want & dir) && !have) {
+			const struct ifm_hook_ops *h;
+			bool pref_ok = false;
+
+			r = ensure_hook(c, dir, &h);
+			if (r < 0)
+				goto fail;
+			if (pref) {
+				pref_ok = true;
+				for (size_t i = 0; i < c->t.nf; i++)
+					if (c->t.f[i].pref == pref && c->t.f[i].hook_dir == dir)
+						pref_ok = false;
+			}
+			if (!pref_ok)
+				pref = ifm_pref_free(&c->t);
+			if (!pref) {
+				ifm_err("%s: no free filter priority left", c->src->name);
+				r = -ENOSPC;
+				goto fail;
+			}
+			r = add_filter(c, dir, pref, h);
+			if (r < 0)
+				goto fail;
+		}
+	}
+
+	for (size_t i = 0; i < nremove; i++) {
+		const struct ifm_filter *f = remove[i];
+
+		r = ifm_filter_del(c->nl, c->src->ifindex, f->parent, f->pref);
+		if (r < 0 && r != -ENOENT) {
+			ifm_err("%s: cannot remove old %s mirror filter (pref %u): %s",
+				c->src->name, ifm_dir_name(f->hook_dir), f->pref,
+				ifm_nl_reason(c->nl, r));
+			goto fail;
+		}
+		if (!c->quiet)
+			printf("%s: %s mirror to %s %s\n", c->src->name, ifm_dir_name(f->hook_dir),
+			       c->dst->name,
+			       f->act.ifindex == 0 ? "replaced (its destination had been deleted)"
+						   : "removed (direction changed)");
+	}
+	if (nremove)
+		ifm_hooks_tidy(c->nl, c->src->ifindex, !c->quiet);
+	return 0;
+fail:
+	undo_all(c);
+	return r;
+}
+
+int cmd_up(int argc, char *argv[])
+{
+	struct ifm_opts o;
+	struct ifm_nl nl;
+	struct ifm_link src, dst;
+	struct up_ctx c = { 0 };
+	char err[160];
+	int lock, r, ret = IFM_EXIT_RUNTIME;
+
+	if (ifm_parse_opts(IFM_ARGS_UP, argc, argv, &o, err, sizeof(err)) < 0) {
+		ifm_err("up: %s", err);
+		return IFM_EXIT_USAGE;
+	}
+	r = ifm_nl_open(&nl);
+	if (r < 0) {
+		ifm_err("cannot open rtnetlink socket: %s", strerror(-r));
+		return IFM_EXIT_RUNTIME;
+	}
+	lock = ifm_lock();
+	if (lock < 0) {
+		ifm_err("cannot take the lock in /run/ifmirror: %s", strerror(-lock));
+		goto out_nl;
+	}
+	if ((r = ifm_link_get(&nl, o.source, &src)) < 0) {
+		ifm_err("%s: %s", o.source, r == -ENODEV ? "no such device" : strerror(-r));
+		goto out;
+	}
+	if ((r = ifm_link_get(&nl, o.dest, &dst)) < 0) {
+		ifm_err("%s: %s", o.dest, r == -ENODEV ? "no such device" : strerror(-r));
+		goto out;
+	}
+	if (ifm_reaches(&nl, dst.ifindex, src.ifindex)) {
+		ifm_err("%s: refusing to mirror %s into it: %s already leads back into %s "
+			"(a mirror or bridge path), which would loop",
+			dst.name, src.name, dst.name, src.name);
+		goto out;
+	}
+
+	c.nl = &nl;
+	c.src = &src;
+	c.dst = &dst;
+	c.quiet = o.quiet;
+	r = ifm_dev_tc_scan(&nl, src.ifindex, &c.t);
+	if (r < 0) {
+		ifm_err("%s: cannot read tc state: %s", src.name, ifm_nl_reason(&nl, r));
+		goto out;
+	}
+	r = apply(&c, o.dir);
+	ifm_dev_tc_free(&c.t);
+	if (r < 0)
+		goto out;
+	if (!o.quiet && strcmp(ifm_link_state(&dst), "up"))
+		fprintf(stderr, "%s: notice: %s: destination is %s; copies are dropped until it "
+			"is up with carrier\n", ifm_prog, dst.name, ifm_link_state(&dst));
+	ret = IFM_EXIT_OK;
+out:
+	ifm_unlock(lock);
+out_nl:
+	ifm_nl_close(&nl);
+	return ret;
+}

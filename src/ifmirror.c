@@ -1,0 +1,82 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* ifmirror: port mirroring with tc, over netlink. One file per subcommand. */
+#include "ifmirror.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+const char *ifm_prog = "ifmirror";
+
+void ifm_err(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "%s: ", ifm_prog);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+static const struct {
+	const char *name;
+	int (*fn)(int argc, char *argv[]);
+	const char *summary;
+} commands[] = {
+	{ "up", cmd_up, "mirror SOURCE's traffic to DEST" },
+	{ "down", cmd_down, "remove ifmirror's mirror sessions from SOURCE" },
+	{ "status", cmd_status, "list mirror sessions with their counters" },
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: %s COMMAND [ARGS]\n"
+		"\n"
+		"  up SOURCE --to DEST [--direction both|ingress|egress] [-q]\n"
+		"      Mirror what SOURCE receives (ingress), sends (egress) or both\n"
+		"      (the default) to DEST. Running it again changes nothing.\n"
+		"  down SOURCE [--to DEST] [-q]\n"
+		"      Remove ifmirror's sessions on SOURCE (all, or the one to DEST).\n"
+		"      Exits 0 when there is nothing to remove or SOURCE is gone.\n"
+		"  status [SOURCE] [--json]\n"
+		"      One line per session: direction, destination and its state,\n"
+		"      packets and bytes mirrored, copies dropped.\n"
+		"\n"
+		"  -h, --help      this text\n"
+		"  -V, --version   the version\n"
+		"\n"
+		"Exit status: 0 success, 1 runtime error, 2 usage error.\n"
+		"See ifmirror(8).\n",
+		ifm_prog);
+}
+
+int main(int argc, char *argv[])
+{
+	if (argc < 2) {
+		usage(stderr);
+		return IFM_EXIT_USAGE;
+	}
+	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "help")) {
+		usage(stdout);
+		return IFM_EXIT_OK;
+	}
+	if (!strcmp(argv[1], "-V") || !strcmp(argv[1], "--version")) {
+		printf("ifmirror %s\n", IFMIRROR_VERSION);
+		return IFM_EXIT_OK;
+	}
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+		if (!strcmp(argv[1], commands[i].name)) {
+			for (int j = 2; j < argc; j++) {
+				if (!strcmp(argv[j], "-h") || !strcmp(argv[j], "--help")) {
+					usage(stdout);
+					return IFM_EXIT_OK;
+				}
+			}
+			return commands[i].fn(argc - 1, argv + 1);
+		}
+	}
+	ifm_err("unknown command '%.40s' (see %s --help)", argv[1], ifm_prog);
+	return IFM_EXIT_USAGE;
+}

@@ -1,0 +1,173 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Internal interfaces of the ifmirror helper. Functions return 0 or a
+ * negative errno; the commands turn that into one "ifmirror: ..." line.
+ */
+#ifndef IFMIRROR_H
+#define IFMIRROR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "args.h"
+
+struct nl_sock;
+struct nl_msg;
+struct nlattr;
+struct nlmsghdr;
+
+/* ---- nl.c: one rtnetlink socket, acks with the kernel's own reason ---- */
+struct ifm_nl {
+	struct nl_sock *sk;
+	int err;            /* errno of the last failed request, positive */
+	char extack[200];   /* the kernel's extended ack message, if any */
+};
+
+int ifm_nl_open(struct ifm_nl *nl);
+void ifm_nl_close(struct ifm_nl *nl);
+/* Sends msg (consumed) and waits for the ack: 0 or -errno. */
+int ifm_nl_talk(struct ifm_nl *nl, struct nl_msg *msg);
+/* Sends a dump request (consumed), calls cb for every answer: 0 or -errno. */
+int ifm_nl_dump(struct ifm_nl *nl, struct nl_msg *msg,
+		int (*cb)(struct nlmsghdr *hdr, void *arg), void *arg);
+/* strerror(-err), plus the kernel's message when it sent one. */
+const char *ifm_nl_reason(const struct ifm_nl *nl, int err);
+
+/* ---- link.c ---- */
+#define IFM_IFNAMSIZ 16
+struct ifm_link {
+	int ifindex;
+	char name[IFM_IFNAMSIZ];
+	unsigned int flags;  /* IFF_* */
+	int master;          /* ifindex of the bridge/bond it is a port of, 0 */
+	bool is_bridge;
+};
+
+int ifm_link_get(struct ifm_nl *nl, const char *name, struct ifm_link *out);
+int ifm_link_by_index(struct ifm_nl *nl, int ifindex, struct ifm_link *out);
+/* All links of this network namespace; *out is malloc'ed. */
+int ifm_link_list(struct ifm_nl *nl, struct ifm_link **out, size_t *n);
+/* "up", "down" (administratively) or "no-carrier". */
+const char *ifm_link_state(const struct ifm_link *l);
+
+/* ---- state.c: the lock, and which qdiscs ifmirror created ---- */
+int ifm_lock(void);             /* fd or -errno */
+void ifm_unlock(int fd);
+int ifm_owned_set(int ifindex, const char *qdisc_kind, bool owned);
+bool ifm_owned(int ifindex, const char *qdisc_kind);
+/* IFMIRROR_AVOID=clsact,matchall,...: kinds treated as absent (tests). */
+bool ifm_avoid(const char *kind);
+
+/* ---- hook.c: where filters hang (clsact, ingress, prio) ---- */
+#define IFM_PRIO_MAJOR 0x1f1fU  /* the handle marks a prio root as ifmirror's */
+
+struct ifm_qdiscs {
+	char ingress_kind[16];   /* "clsact", "ingress" or "" */
+	char root_kind[16];      /* "" when the dump showed no root qdisc */
+	uint32_t root_handle;    /* 0: the kernel's default qdisc */
+};
+
+struct ifm_hook_ops {
+	const char *kind;
+	/* the filter parent for a direction, 0 when this hook cannot carry it */
+	uint32_t (*parent)(enum ifm_dir dir);
+	int (*create)(struct ifm_nl *nl, int ifindex);
+	int (*destroy)(struct ifm_nl *nl, int ifindex);
+};
+
+extern const struct ifm_hook_ops ifm_hook_clsact, ifm_hook_ingress, ifm_hook_prio;
+
+int ifm_qdiscs_scan(struct ifm_nl *nl, int ifindex, struct ifm_qdiscs *q);
+/* The hook that holds filters of dir on this device now, or NULL. */
+const struct ifm_hook_ops *ifm_hook_present(const struct ifm_qdiscs *q, enum ifm_dir dir);
+
+/* ---- mirred.c: the mirror action and its ownership cookie ---- */
+#define IFM_COOKIE_MAGIC "ifmr"
+#define IFM_COOKIE_VERSION 1
+
+struct ifm_cookie {          /* TCA_ACT_COOKIE, 16 bytes, the kernel keeps it */
+	char magic[4];
+	uint8_t version;
+	uint8_t dir;             /* IFM_DIR_INGRESS or IFM_DIR_EGRESS */
+	uint16_t reserved;
+	uint32_t dest_ifindex;   /* at creation */
+	uint32_t dest_hash;      /* ifm_name_hash(dest) at creation */
+} __attribute__((packed));
+
+struct ifm_action {
+	bool is_mirred;
+	bool ours;               /* carries an ifmirror cookie */
+	struct ifm_cookie cookie;
+	int ifindex;             /* mirred target; 0 when it was deleted */
+	int eaction;
+	uint64_t packets, bytes, drops, overlimits;
+};
+
+void ifm_cookie_make(struct ifm_cookie *c, enum ifm_dir dir, const struct ifm_link *dest);
+int ifm_mirred_put(struct nl_msg *msg, int attrtype, int target_ifindex,
+		   const struct ifm_cookie *cookie);
+/* Parses a nested action list; fills up to max, returns the count. */
+int ifm_actions_parse(struct nlattr *acts, struct ifm_action *out, int max);
+
+/* ---- classifier.c: matchall, u32 ---- */
+struct ifm_cls_ops {
+	const char *kind;
+	uint32_t handle;          /* handle asked for on creation, 0: kernel's */
+	int act_attr;             /* TCA_*_ACT inside TCA_OPTIONS */
+	int options_max;          /* TCA_*_MAX */
+	/* everything but the actions (u32's selector) */
+	int (*put_match)(struct nl_msg *msg);
+};
+
+extern const struct ifm_cls_ops ifm_cls_matchall, ifm_cls_u32;
+const struct ifm_cls_ops *ifm_cls_by_kind(const char *kind);
+
+/* ---- session.c: ifmirror's filters on one device ---- */
+struct ifm_filter {
+	enum ifm_dir hook_dir;    /* the hook it was dumped from */
+	uint32_t parent;
+	uint16_t pref;
+	char kind[16];
+	bool has_action;
+	struct ifm_action act;    /* the first mirred action, or the first action */
+};
+
+struct ifm_dev_tc {
+	int ifindex;
+	struct ifm_qdiscs q;
+	struct ifm_filter *f;
+	size_t nf, cap;
+};
+
+int ifm_dev_tc_scan(struct ifm_nl *nl, int ifindex, struct ifm_dev_tc *t);
+void ifm_dev_tc_free(struct ifm_dev_tc *t);
+/* An ifmirror filter belongs to hook dir (u32 dumps show the other hook's too). */
+bool ifm_filter_is_ours(const struct ifm_filter *f);
+/* Lowest pref in [1, 0xffff] used by no filter on either hook. */
+uint16_t ifm_pref_free(const struct ifm_dev_tc *t);
+/* Any filter other than ifmirror's on the hook(s) of this qdisc? */
+bool ifm_hooks_have_foreign(const struct ifm_dev_tc *t, enum ifm_dir dirs);
+/* Any ifmirror filter left on these hooks? */
+bool ifm_hooks_have_ours(const struct ifm_dev_tc *t, enum ifm_dir dirs);
+
+int ifm_filter_add(struct ifm_nl *nl, int ifindex, uint32_t parent, uint16_t pref,
+		   const struct ifm_cls_ops *cls, int target_ifindex,
+		   const struct ifm_cookie *cookie);
+int ifm_filter_del(struct ifm_nl *nl, int ifindex, uint32_t parent, uint16_t pref);
+/* Removes qdiscs ifmirror created once nothing is attached to them any more. */
+int ifm_hooks_tidy(struct ifm_nl *nl, int ifindex, bool verbose);
+
+/* Does a mirror path lead from 'from' to 'to' (mirred or bridge ports)? */
+bool ifm_reaches(struct ifm_nl *nl, int from, int to);
+
+/* ---- commands ---- */
+int cmd_up(int argc, char *argv[]);
+int cmd_down(int argc, char *argv[]);
+int cmd_status(int argc, char *argv[]);
+
+/* One line on stderr: "ifmirror: " fmt. */
+void ifm_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+extern const char *ifm_prog;
+
+#endif

@@ -1,0 +1,169 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * The rtnetlink socket. libnl turns kernel errors into its own codes and drops
+ * the kernel's extended ack; we keep both the errno and the message, because
+ * "Specified qdisc kind is unknown" is what an admin needs to read.
+ */
+#include "ifmirror.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <linux/netlink.h>
+
+#include <netlink/netlink.h>
+#include <netlink/msg.h>
+#include <netlink/attr.h>
+#include <netlink/socket.h>
+
+#ifndef SOL_NETLINK
+#define SOL_NETLINK 270
+#endif
+
+static int err_cb(struct sockaddr_nl *who, struct nlmsgerr *e, void *arg)
+{
+	struct ifm_nl *nl = arg;
+	struct nlmsghdr *hdr = (struct nlmsghdr *)((char *)e - NLMSG_HDRLEN);
+
+	(void)who;
+	nl->err = -e->error;
+	nl->extack[0] = '\0';
+	if (hdr->nlmsg_flags & NLM_F_ACK_TLVS) {
+		/* the original request follows, whole unless NLM_F_CAPPED */
+		size_t off = sizeof(*e);
+		struct nlattr *attrs;
+		int len;
+
+		if (!(hdr->nlmsg_flags & NLM_F_CAPPED))
+			off += e->msg.nlmsg_len - sizeof(struct nlmsghdr);
+		len = (int)hdr->nlmsg_len - NLMSG_HDRLEN - (int)NLMSG_ALIGN(off);
+		attrs = (struct nlattr *)((char *)e + NLMSG_ALIGN(off));
+		if (len > 0) {
+			struct nlattr *a;
+			int rem;
+
+			nla_for_each_attr(a, attrs, len, rem) {
+				if (nla_type(a) == NLMSGERR_ATTR_MSG)
+					snprintf(nl->extack, sizeof(nl->extack), "%.*s",
+						 nla_len(a), (const char *)nla_data(a));
+			}
+		}
+	}
+	return NL_STOP;
+}
+
+int ifm_nl_open(struct ifm_nl *nl)
+{
+	int one = 1;
+	int r;
+
+	memset(nl, 0, sizeof(*nl));
+	nl->sk = nl_socket_alloc();
+	if (!nl->sk)
+		return -ENOMEM;
+	r = nl_connect(nl->sk, NETLINK_ROUTE);
+	if (r < 0) {
+		nl_socket_free(nl->sk);
+		nl->sk = NULL;
+		return -EPROTONOSUPPORT;
+	}
+	nl_socket_modify_err_cb(nl->sk, NL_CB_CUSTOM, err_cb, nl);
+	/* best effort: older kernels simply send no message */
+	setsockopt(nl_socket_get_fd(nl->sk), SOL_NETLINK, NETLINK_EXT_ACK, &one, sizeof(one));
+	setsockopt(nl_socket_get_fd(nl->sk), SOL_NETLINK, NETLINK_CAP_ACK, &one, sizeof(one));
+	return 0;
+}
+
+void ifm_nl_close(struct ifm_nl *nl)
+{
+	if (nl->sk)
+		nl_socket_free(nl->sk);
+	nl->sk = NULL;
+}
+
+/* libnl's code when our err_cb did not run (socket trouble, not the kernel) */
+static int nlerr_to_errno(int nlerr)
+{
+	switch (-nlerr) {
+	case NLE_NOMEM:
+		return -ENOMEM;
+	case NLE_PERM:
+		return -EPERM;
+	case NLE_AGAIN:
+		return -EAGAIN;
+	default:
+		return -EIO;
+	}
+}
+
+int ifm_nl_talk(struct ifm_nl *nl, struct nl_msg *msg)
+{
+	int r;
+
+	nl->err = 0;
+	nl->extack[0] = '\0';
+	r = nl_send_auto(nl->sk, msg);
+	nlmsg_free(msg);
+	if (r < 0)
+		return nlerr_to_errno(r);
+	r = nl_wait_for_ack(nl->sk);
+	if (r < 0)
+		return nl->err ? -nl->err : nlerr_to_errno(r);
+	return 0;
+}
+
+struct dump_ctx {
+	int (*cb)(struct nlmsghdr *hdr, void *arg);
+	void *arg;
+	int ret;
+};
+
+static int valid_cb(struct nl_msg *msg, void *arg)
+{
+	struct dump_ctx *d = arg;
+	int r = d->cb(nlmsg_hdr(msg), d->arg);
+
+	if (r < 0) {
+		d->ret = r;
+		return NL_STOP;
+	}
+	return NL_OK;
+}
+
+int ifm_nl_dump(struct ifm_nl *nl, struct nl_msg *msg,
+		int (*cb)(struct nlmsghdr *hdr, void *arg), void *arg)
+{
+	struct dump_ctx d = { .cb = cb, .arg = arg, .ret = 0 };
+	struct nl_cb *c;
+	int r;
+
+	nl->err = 0;
+	nl->extack[0] = '\0';
+	r = nl_send_auto(nl->sk, msg);
+	nlmsg_free(msg);
+	if (r < 0)
+		return nlerr_to_errno(r);
+	c = nl_cb_clone(nl_socket_get_cb(nl->sk));
+	if (!c)
+		return -ENOMEM;
+	nl_cb_set(c, NL_CB_VALID, NL_CB_CUSTOM, valid_cb, &d);
+	r = nl_recvmsgs(nl->sk, c);
+	nl_cb_put(c);
+	if (d.ret < 0)
+		return d.ret;
+	if (r < 0)
+		return nl->err ? -nl->err : nlerr_to_errno(r);
+	return 0;
+}
+
+const char *ifm_nl_reason(const struct ifm_nl *nl, int err)
+{
+	static char buf[320];
+
+	if (nl && nl->extack[0] && nl->err == -err)
+		snprintf(buf, sizeof(buf), "%s (kernel: %s)", strerror(-err), nl->extack);
+	else
+		snprintf(buf, sizeof(buf), "%s", strerror(-err));
+	return buf;
+}

@@ -1,0 +1,128 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * What the kernel cannot remember for us.
+ *
+ * The lock: ifupdown and NetworkManager run hooks in parallel; every command
+ * that changes tc state holds an exclusive flock for its whole run.
+ *
+ * Owned qdiscs: a clsact or ingress qdisc carries no mark of who made it, so
+ * ifmirror notes the ones it created under /run (gone at reboot, like the
+ * qdiscs). A marker counts only while ifmirror filters hang on that qdisc
+ * (see ifm_hooks_tidy), so a stale marker for a re-used ifindex never makes
+ * ifmirror delete a qdisc somebody else created.
+ */
+#include "ifmirror.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static const char *run_dir(void)
+{
+	const char *d = getenv("IFMIRROR_RUN_DIR");
+
+	return d && *d ? d : "/run/ifmirror";
+}
+
+static int ensure_dir(const char *path)
+{
+	if (mkdir(path, 0755) < 0 && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+int ifm_lock(void)
+{
+	char path[512];
+	int fd, r;
+
+	r = ensure_dir(run_dir());
+	if (r < 0)
+		return r;
+	snprintf(path, sizeof(path), "%s/lock", run_dir());
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -errno;
+	while (flock(fd, LOCK_EX) < 0) {
+		if (errno != EINTR) {
+			r = -errno;
+			close(fd);
+			return r;
+		}
+	}
+	return fd;
+}
+
+void ifm_unlock(int fd)
+{
+	if (fd >= 0)
+		close(fd);
+}
+
+/* Network namespaces have their own ifindex space: key markers by netns. */
+static unsigned long netns_id(void)
+{
+	struct stat st;
+
+	if (stat("/proc/self/ns/net", &st) < 0)
+		return 0;
+	return (unsigned long)st.st_ino;
+}
+
+static void marker_path(char *buf, size_t len, int ifindex, const char *kind)
+{
+	snprintf(buf, len, "%s/owned/%lu.%d.%s", run_dir(), netns_id(), ifindex, kind);
+}
+
+int ifm_owned_set(int ifindex, const char *kind, bool owned)
+{
+	char path[512];
+	int fd, r;
+
+	marker_path(path, sizeof(path), ifindex, kind);
+	if (!owned)
+		return unlink(path) < 0 && errno != ENOENT ? -errno : 0;
+	r = ensure_dir(run_dir());
+	if (r == 0) {
+		char dir[512];
+
+		snprintf(dir, sizeof(dir), "%s/owned", run_dir());
+		r = ensure_dir(dir);
+	}
+	if (r < 0)
+		return r;
+	fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return -errno;
+	close(fd);
+	return 0;
+}
+
+bool ifm_owned(int ifindex, const char *kind)
+{
+	char path[512];
+
+	marker_path(path, sizeof(path), ifindex, kind);
+	return access(path, F_OK) == 0;
+}
+
+bool ifm_avoid(const char *kind)
+{
+	const char *list = getenv("IFMIRROR_AVOID");
+	size_t n = strlen(kind);
+
+	for (const char *p = list; p && *p;) {
+		const char *end = strchr(p, ',');
+		size_t len = end ? (size_t)(end - p) : strlen(p);
+
+		if (len == n && !strncmp(p, kind, n))
+			return true;
+		p = end ? end + 1 : NULL;
+	}
+	return false;
+}

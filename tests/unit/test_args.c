@@ -1,0 +1,108 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* Unit tests for the pure parts: names, directions, option parsing. */
+#include "args.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static int failures, checks;
+
+#define CHECK(cond)                                                             \
+	do {                                                                    \
+		checks++;                                                       \
+		if (!(cond)) {                                                  \
+			failures++;                                             \
+			fprintf(stderr, "%s:%d: CHECK(%s) failed\n", __FILE__,  \
+				__LINE__, #cond);                               \
+		}                                                               \
+	} while (0)
+
+static int parse(enum ifm_cmd_kind k, const char *line, struct ifm_opts *o, char *err)
+{
+	static char buf[512];
+	char *argv[32];
+	int argc = 0;
+
+	snprintf(buf, sizeof(buf), "%s", line);
+	for (char *t = strtok(buf, " "); t && argc < 31; t = strtok(NULL, " "))
+		argv[argc++] = t;
+	argv[argc] = NULL;
+	return ifm_parse_opts(k, argc, argv, o, err, 160);
+}
+
+static void test_names(void)
+{
+	CHECK(ifm_ifname_problem("eth0") == NULL);
+	CHECK(ifm_ifname_problem("a") == NULL);
+	CHECK(ifm_ifname_problem("123456789012345") == NULL);
+	CHECK(ifm_ifname_problem("1234567890123456") != NULL);
+	CHECK(ifm_ifname_problem("") != NULL);
+	CHECK(ifm_ifname_problem(NULL) != NULL);
+	CHECK(ifm_ifname_problem(".") != NULL);
+	CHECK(ifm_ifname_problem("..") != NULL);
+	CHECK(ifm_ifname_problem("...") == NULL);
+	CHECK(ifm_ifname_problem("eth/0") != NULL);
+	CHECK(ifm_ifname_problem("eth0:1") != NULL);
+	CHECK(ifm_ifname_problem("eth 0") != NULL);
+	CHECK(ifm_ifname_problem("eth\t0") != NULL);
+	CHECK(ifm_ifname_problem("br-mirror.10") == NULL);
+}
+
+static void test_dirs(void)
+{
+	CHECK(ifm_dir_parse("ingress") == IFM_DIR_INGRESS);
+	CHECK(ifm_dir_parse("egress") == IFM_DIR_EGRESS);
+	CHECK(ifm_dir_parse("both") == IFM_DIR_BOTH);
+	CHECK(ifm_dir_parse("Both") == 0);
+	CHECK(ifm_dir_parse("") == 0);
+	CHECK(!strcmp(ifm_dir_name(IFM_DIR_EGRESS), "egress"));
+}
+
+static void test_opts(void)
+{
+	struct ifm_opts o;
+	char err[160];
+
+	CHECK(parse(IFM_ARGS_UP, "up eth0 --to eth1", &o, err) == 0);
+	CHECK(!strcmp(o.source, "eth0") && !strcmp(o.dest, "eth1") && o.dir == IFM_DIR_BOTH);
+	CHECK(parse(IFM_ARGS_UP, "up --to=eth1 eth0 --direction=ingress", &o, err) == 0);
+	CHECK(o.dir == IFM_DIR_INGRESS && !strcmp(o.source, "eth0"));
+	CHECK(parse(IFM_ARGS_UP, "up eth0 --to eth1 --direction egress -q", &o, err) == 0);
+	CHECK(o.dir == IFM_DIR_EGRESS && o.quiet);
+	CHECK(parse(IFM_ARGS_UP, "up eth0", &o, err) < 0 && strstr(err, "--to"));
+	CHECK(parse(IFM_ARGS_UP, "up --to eth1", &o, err) < 0 && strstr(err, "SOURCE"));
+	CHECK(parse(IFM_ARGS_UP, "up eth0 --to", &o, err) < 0);
+	CHECK(parse(IFM_ARGS_UP, "up eth0 --to eth0", &o, err) < 0 && strstr(err, "same"));
+	CHECK(parse(IFM_ARGS_UP, "up eth0 --to eth1 --direction sideways", &o, err) < 0 &&
+	      strstr(err, "sideways"));
+	CHECK(parse(IFM_ARGS_UP, "up eth0 --to eth1 --bogus", &o, err) < 0 && strstr(err, "--bogus"));
+	CHECK(parse(IFM_ARGS_UP, "up eth0 eth2 --to eth1", &o, err) < 0 && strstr(err, "eth2"));
+	CHECK(parse(IFM_ARGS_UP, "up eth0 --to eth1 --to eth2", &o, err) < 0);
+	CHECK(parse(IFM_ARGS_UP, "up eth0/1 --to eth1", &o, err) < 0 && strstr(err, "eth0/1"));
+	CHECK(parse(IFM_ARGS_UP, "up eth0 --to averyveryverylongname", &o, err) < 0);
+	CHECK(parse(IFM_ARGS_UP, "up eth0 --to eth1 --json", &o, err) < 0);
+	CHECK(parse(IFM_ARGS_DOWN, "down eth0", &o, err) == 0 && !o.dest);
+	CHECK(parse(IFM_ARGS_DOWN, "down eth0 --to eth1", &o, err) == 0 && !strcmp(o.dest, "eth1"));
+	CHECK(parse(IFM_ARGS_DOWN, "down", &o, err) < 0);
+	CHECK(parse(IFM_ARGS_DOWN, "down eth0 --direction ingress", &o, err) < 0);
+	CHECK(parse(IFM_ARGS_STATUS, "status", &o, err) == 0 && !o.source);
+	CHECK(parse(IFM_ARGS_STATUS, "status eth0 --json", &o, err) == 0 && o.json);
+	CHECK(parse(IFM_ARGS_STATUS, "status eth0 --to eth1", &o, err) < 0);
+}
+
+static void test_hash(void)
+{
+	CHECK(ifm_name_hash("eth1") == ifm_name_hash("eth1"));
+	CHECK(ifm_name_hash("eth1") != ifm_name_hash("eth2"));
+	CHECK(ifm_name_hash("") == 2166136261u);
+}
+
+int main(void)
+{
+	test_names();
+	test_dirs();
+	test_opts();
+	test_hash();
+	printf("%d checks, %d failed\n", checks, failures);
+	return failures ? 1 : 0;
+}
