@@ -10,6 +10,7 @@
 #include "ifmirror.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <linux/if.h>
@@ -29,7 +30,25 @@ struct up_ctx {
 	struct undo undo[8];
 	int nundo;
 	bool quiet;
+	/* what was done, printed only once everything succeeded */
+	char report[2048];
+	size_t reported;
 };
+
+static void note(struct up_ctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void note(struct up_ctx *c, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (c->quiet || c->reported >= sizeof(c->report))
+		return;
+	va_start(ap, fmt);
+	n = vsnprintf(c->report + c->reported, sizeof(c->report) - c->reported, fmt, ap);
+	va_end(ap);
+	if (n > 0)
+		c->reported += (size_t)n;
+}
 
 static bool unavailable(int r)
 {
@@ -87,9 +106,8 @@ static int ensure_hook(struct up_ctx *c, enum ifm_dir dir, const struct ifm_hook
 			ifm_err("%s: cannot add clsact qdisc: %s", dev, ifm_nl_reason(c->nl, r));
 			return r;
 		}
-		if (!c->quiet)
-			fprintf(stderr, "%s: notice: %s: the kernel has no clsact qdisc; "
-				"using the ingress qdisc and a prio root instead\n", ifm_prog, dev);
+		note(c, "%s: notice: the kernel has no clsact qdisc; using the ingress "
+		     "qdisc and a prio root instead\n", dev);
 	}
 	if (dir == IFM_DIR_INGRESS) {
 		r = create_hook(c, &ifm_hook_ingress);
@@ -145,9 +163,8 @@ static int add_filter(struct up_ctx *c, enum ifm_dir dir, uint16_t pref,
 		c->cls = &ifm_cls_u32;
 	}
 	c->undo[c->nundo++] = (struct undo){ .what = UNDO_FILTER, .parent = parent, .pref = pref };
-	if (!c->quiet)
-		printf("%s: %s mirror to %s added (%s, %s, pref %u)\n", c->src->name,
-		       ifm_dir_name(dir), c->dst->name, h->kind, c->cls->kind, pref);
+	note(c, "%s: %s mirror to %s added (%s, %s, pref %u)\n", c->src->name,
+	     ifm_dir_name(dir), c->dst->name, h->kind, c->cls->kind, pref);
 	return 0;
 fail:
 	ifm_err("%s: cannot add %s mirror filter: %s", c->src->name, ifm_dir_name(dir),
@@ -198,9 +215,8 @@ static int apply(struct up_ctx *c, enum ifm_dir want)
 				continue;
 			if ((want & dir) && m == EXACT && !have) {
 				have = true;
-				if (!c->quiet)
-					printf("%s: %s mirror to %s unchanged\n", c->src->name,
-					       ifm_dir_name(dir), c->dst->name);
+				note(c, "%s: %s mirror to %s unchanged\n", c->src->name,
+				     ifm_dir_name(dir), c->dst->name);
 			} else if (nremove < 16) {
 				remove[nremove++] = f;
 			}
@@ -241,11 +257,10 @@ static int apply(struct up_ctx *c, enum ifm_dir want)
 				ifm_nl_reason(c->nl, r));
 			goto fail;
 		}
-		if (!c->quiet)
-			printf("%s: %s mirror to %s %s\n", c->src->name, ifm_dir_name(f->hook_dir),
-			       c->dst->name,
-			       f->act.ifindex == 0 ? "replaced (its destination had been deleted)"
-						   : "removed (direction changed)");
+		note(c, "%s: %s mirror to %s %s\n", c->src->name, ifm_dir_name(f->hook_dir),
+		     c->dst->name,
+		     f->act.ifindex == 0 ? "replaced (its destination had been deleted)"
+					 : "removed (direction changed)");
 	}
 	if (nremove)
 		ifm_hooks_tidy(c->nl, c->src->ifindex, !c->quiet);
@@ -306,6 +321,7 @@ int cmd_up(int argc, char *argv[])
 	ifm_dev_tc_free(&c.t);
 	if (r < 0)
 		goto out;
+	fputs(c.report, stdout);
 	if (!o.quiet && strcmp(ifm_link_state(&dst), "up"))
 		fprintf(stderr, "%s: notice: %s: destination is %s; copies are dropped until it "
 			"is up with carrier\n", ifm_prog, dst.name, ifm_link_state(&dst));

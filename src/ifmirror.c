@@ -55,7 +55,7 @@ static void usage(FILE *f)
 int main(int argc, char *argv[])
 {
 	if (argc < 2) {
-		usage(stderr);
+		ifm_err("no command given (see %s --help)", ifm_prog);
 		return IFM_EXIT_USAGE;
 	}
 	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "help")) {

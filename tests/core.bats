@@ -1,0 +1,359 @@
+#!/usr/bin/env bats
+# ifmirror up/down/status on the real kernel, judged by frames counted at the
+# destination's peer.
+
+load helpers
+
+setup() {
+	lab_up
+	veth s0 d0
+}
+
+teardown() { lab_down; }
+
+N=200
+
+@test "ingress only: frames into SOURCE are copied, frames out of it are not" {
+	run ifm up s0 --to d0 --direction ingress
+	assert_success
+	assert_output --partial "s0: ingress mirror to d0 added"
+	before=$(rx_packets d0p)
+	send_in s0 $N
+	expect_rx d0p "$before" $N
+	before=$(rx_packets d0p)
+	send_out s0 $N
+	expect_rx d0p "$before" 0
+}
+
+@test "egress only: frames out of SOURCE are copied, frames into it are not" {
+	run ifm up s0 --to d0 --direction egress
+	assert_success
+	before=$(rx_packets d0p)
+	send_out s0 $N
+	expect_rx d0p "$before" $N
+	before=$(rx_packets d0p)
+	send_in s0 $N
+	expect_rx d0p "$before" 0
+}
+
+@test "both directions (the default): every frame in and out, once" {
+	run ifm up s0 --to d0
+	assert_success
+	before=$(rx_packets d0p)
+	send_in s0 $N
+	send_out s0 $N
+	expect_rx d0p "$before" $((2 * N))
+	# the source itself still gets and sends everything
+	expect_rx s0 0 $N
+	expect_rx s0p 0 $N
+}
+
+@test "mirrored copies arrive byte for byte as the source saw them" {
+	run ifm up s0 --to d0 --direction ingress
+	assert_success
+	nsx tcpdump -i d0p --immediate-mode -U -w "$BATS_TEST_TMPDIR/d.pcap" ether proto 0x88b5 2>/dev/null &
+	d=$!
+	nsx tcpdump -i s0 --immediate-mode -U -Q in -w "$BATS_TEST_TMPDIR/s.pcap" ether proto 0x88b5 2>/dev/null &
+	s=$!
+	sleep 0.5
+	send_in s0 5 --size 1400
+	send_in s0 5 --size 64
+	sleep 0.3
+	kill "$d" "$s"; wait "$d" "$s" || true
+	# hex dumps without timestamps: equal frames, equal order
+	dump() { tcpdump -r "$1" -nn -t -xx 2>/dev/null; }
+	src=$(dump "$BATS_TEST_TMPDIR/s.pcap")
+	dst=$(dump "$BATS_TEST_TMPDIR/d.pcap")
+	assert_equal "$(grep -c 'length 1400' <<<"$dst")" 5
+	assert_equal "$(grep -c 'length 64' <<<"$dst")" 5
+	assert_equal "$dst" "$src"
+}
+
+@test "two sources into one destination" {
+	veth s1
+	run ifm up s0 --to d0
+	assert_success
+	run ifm up s1 --to d0
+	assert_success
+	before=$(rx_packets d0p)
+	send_in s0 $N
+	send_out s1 $N
+	send_in s1 50
+	expect_rx d0p "$before" $((2 * N + 50))
+}
+
+@test "one source into two destinations: one session each" {
+	veth d1
+	run ifm up s0 --to d0
+	assert_success
+	run ifm up s0 --to d1 --direction egress
+	assert_success
+	b0=$(rx_packets d0p)
+	b1=$(rx_packets d1p)
+	send_in s0 $N
+	send_out s0 $N
+	expect_rx d0p "$b0" $((2 * N))
+	expect_rx d1p "$b1" $N
+	run ifm status s0
+	assert_success
+	assert_equal "$(wc -l <<<"$output")" 3
+	# removing one session leaves the other
+	run ifm down s0 --to d0
+	assert_success
+	run ifm status s0
+	assert_output --regexp '^s0 egress -> d1 '
+	assert_equal "$(wc -l <<<"$output")" 1
+}
+
+@test "a second identical up changes nothing: same tc state, one copy per frame" {
+	run ifm up s0 --to d0
+	assert_success
+	state=$(tc_state)
+	run ifm up s0 --to d0
+	assert_success
+	assert_output --partial "ingress mirror to d0 unchanged"
+	assert_output --partial "egress mirror to d0 unchanged"
+	refute_output --partial added
+	assert_equal "$(tc_state)" "$state"
+	before=$(rx_packets d0p)
+	send_in s0 $N
+	expect_rx d0p "$before" $N
+}
+
+@test "up with another direction changes the session to that direction" {
+	run ifm up s0 --to d0
+	assert_success
+	run ifm up s0 --to d0 --direction ingress
+	assert_success
+	assert_output --partial "egress mirror to d0 removed"
+	run ifm status s0 --json
+	assert_output --partial '"direction": "ingress"'
+	refute_output --partial '"direction": "egress"'
+	before=$(rx_packets d0p)
+	send_out s0 $N
+	send_in s0 $N
+	expect_rx d0p "$before" $N
+}
+
+@test "down removes everything ifmirror added and restores the device" {
+	state=$(tc_state)
+	run ifm up s0 --to d0
+	assert_success
+	run ifm down s0
+	assert_success
+	assert_output --partial "ingress mirror to d0 removed"
+	assert_equal "$(tc_state)" "$state"
+	before=$(rx_packets d0p)
+	send_in s0 $N
+	expect_rx d0p "$before" 0
+}
+
+@test "down of a session that does not exist, or of a missing SOURCE, succeeds" {
+	state=$(tc_state)
+	run ifm down s0
+	assert_success
+	assert_output --partial "nothing to remove"
+	run ifm down s0 --to d0
+	assert_success
+	run ifm down nosuchdev
+	assert_success
+	assert_output --partial "no such device"
+	assert_equal "$(tc_state)" "$state"
+}
+
+@test "down --to removes only that destination's session" {
+	veth d1
+	ifm up s0 --to d0 -q
+	ifm up s0 --to d1 -q
+	run ifm down s0 --to d1
+	assert_success
+	run ifm status --json
+	assert_output --partial '"destination": "d0"'
+	refute_output --partial '"destination": "d1"'
+}
+
+@test "the user's htb root and own clsact filter survive and keep counting" {
+	veth u0
+	nsx tc qdisc add dev s0 root handle 1: htb default 10
+	nsx tc class add dev s0 parent 1: classid 1:10 htb rate 100mbit
+	nsx tc class add dev s0 parent 1: classid 1:20 htb rate 10mbit
+	nsx tc qdisc add dev s0 clsact
+	nsx tc filter add dev s0 ingress pref 100 protocol all u32 match u32 0 0 \
+		action mirred egress mirror dev u0
+	state=$(tc_state)
+
+	run ifm up s0 --to d0
+	assert_success
+	assert_output --partial "pref 1)"
+	bd=$(rx_packets d0p)
+	bu=$(rx_packets u0p)
+	send_in s0 $N
+	send_out s0 $N
+	expect_rx d0p "$bd" $((2 * N))   # the mirror sees everything first
+	expect_rx u0p "$bu" $N           # and the user's filter still runs after it
+	nsx tc class show dev s0 | grep -q '1:20'
+
+	run ifm down s0
+	assert_success
+	assert_equal "$(tc_state)" "$state"
+	bu=$(rx_packets u0p)
+	send_in s0 $N
+	expect_rx u0p "$bu" $N
+}
+
+@test "a user's filter at pref 1 is left alone; the mirror takes the next free pref" {
+	veth u0
+	nsx tc qdisc add dev s0 clsact
+	nsx tc filter add dev s0 egress pref 1 protocol all u32 match u32 0 0 \
+		action mirred egress mirror dev u0 continue
+	run ifm up s0 --to d0
+	assert_success
+	assert_output --partial "pref 2)"
+	bd=$(rx_packets d0p)
+	bu=$(rx_packets u0p)
+	send_out s0 $N
+	expect_rx d0p "$bd" $N
+	expect_rx u0p "$bu" $N
+	run ifm down s0
+	assert_success
+	run nsx tc filter show dev s0 egress
+	assert_output --partial "pref 1 u32"
+	refute_output --partial "cookie"
+}
+
+@test "destination administratively down: copies dropped and counted, source unaffected" {
+	run ifm up s0 --to d0
+	assert_success
+	nsx ip link set d0 down
+	bs=$(rx_packets s0)
+	bp=$(rx_packets s0p)
+	send_in s0 $N
+	send_out s0 $N
+	expect_rx s0 "$bs" $N
+	expect_rx s0p "$bp" $N
+	run ifm status s0
+	assert_output --regexp "s0 ingress -> d0 \(down\) packets $N bytes [0-9]+ dropped $N"
+	run ifm status s0 --json
+	assert_output --partial '"destination_state": "down"'
+	# back up: mirroring resumes by itself (the action kept the device)
+	nsx ip link set d0 up
+	before=$(rx_packets d0p)
+	send_in s0 $N
+	expect_rx d0p "$before" $N
+}
+
+@test "destination without carrier: status says so, source unaffected" {
+	run ifm up s0 --to d0 --direction egress
+	assert_success
+	nsx ip link set d0p down
+	bp=$(rx_packets s0p)
+	send_out s0 $N
+	expect_rx s0p "$bp" $N
+	run ifm status s0
+	assert_output --regexp "s0 egress -> d0 \(no-carrier\) packets $N bytes [0-9]+ dropped $N"
+}
+
+@test "destination deleted: status shows it gone, source unaffected, up again repairs" {
+	run ifm up s0 --to d0
+	assert_success
+	nsx ip link del d0
+	bs=$(rx_packets s0)
+	send_in s0 $N
+	expect_rx s0 "$bs" $N
+	run ifm status s0
+	assert_success
+	assert_output --partial "deleted device"
+	assert_output --partial "(gone"
+	run ifm status s0 --json
+	assert_output --partial '"destination": null'
+	assert_output --partial '"destination_state": "gone"'
+	# the same name comes back with a new ifindex: the kernel does not re-bind
+	veth d0
+	before=$(rx_packets d0p)
+	send_in s0 $N
+	expect_rx d0p "$before" 0
+	# ifmirror up again replaces the dangling filters
+	run ifm up s0 --to d0
+	assert_success
+	assert_output --partial "replaced"
+	before=$(rx_packets d0p)
+	send_in s0 $N
+	expect_rx d0p "$before" $N
+	run ifm status s0
+	assert_equal "$(wc -l <<<"$output")" 2
+	refute_output --partial gone
+}
+
+@test "down --to a deleted destination removes its dangling session" {
+	veth d1
+	ifm up s0 --to d0 -q
+	ifm up s0 --to d1 -q
+	nsx ip link del d0
+	run ifm down s0 --to d0
+	assert_success
+	run ifm status s0
+	assert_equal "$(wc -l <<<"$output")" 2
+	refute_output --partial gone
+}
+
+@test "refuses a loop: DEST already mirrors into SOURCE" {
+	run ifm up d0 --to s0 --direction egress
+	assert_success
+	state=$(tc_state)
+	run ifm up s0 --to d0
+	assert_failure 1
+	assert_output --regexp "^ifmirror: d0: refusing to mirror s0 into it: .*loop"
+	assert_equal "$(tc_state)" "$state"
+}
+
+@test "refuses a loop: DEST is a bridge SOURCE is a port of" {
+	nsx ip link add br0 type bridge
+	nsx ip link set br0 up
+	nsx ip link set s0 master br0
+	state=$(tc_state)
+	run ifm up s0 --to br0
+	assert_failure 1
+	assert_output --partial "loop"
+	assert_equal "$(tc_state)" "$state"
+}
+
+@test "the user's ingress qdisc is used for ingress; no clsact is forced over it" {
+	nsx tc qdisc add dev s0 ingress
+	run ifm up s0 --to d0 --direction ingress
+	assert_success
+	assert_output --partial "(ingress, "
+	before=$(rx_packets d0p)
+	send_in s0 $N
+	expect_rx d0p "$before" $N
+	run ifm down s0
+	assert_success
+	run nsx tc qdisc show dev s0
+	assert_output --partial "qdisc ingress ffff:"
+}
+
+@test "status --json prints the documented keys" {
+	run ifm status --json
+	assert_success
+	assert_output "[]"
+	ifm up s0 --to d0 -q
+	run ifm status --json
+	assert_success
+	for key in source direction destination destination_ifindex destination_state \
+		packets bytes dropped hook classifier pref; do
+		assert_output --partial "\"$key\": "
+	done
+	run jq -e 'length == 2 and (map(.direction) | sort) == ["egress", "ingress"] and all(.[]; .source == "s0" and .destination == "d0" and .packets == 0)' <<<"$(ifm status --json)"
+	assert_success
+}
+
+@test "--help and --version" {
+	run "$IFM" --help
+	assert_success
+	assert_output --partial "up SOURCE --to DEST"
+	assert_output --partial "status [SOURCE] [--json]"
+	run "$IFM" --version
+	assert_success
+	assert_output --regexp '^ifmirror [0-9]+\.[0-9]+\.[0-9]+$'
+	run "$IFM" up --help
+	assert_success
+}

@@ -1,0 +1,130 @@
+# Shared helpers for the bats suites: throwaway network namespaces, frame
+# counting, kernel feature probes and tc state snapshots.
+# shellcheck shell=bash
+
+load /usr/lib/bats/bats-support/load.bash
+load /usr/lib/bats/bats-assert/load.bash
+
+TOP=$(cd "$BATS_TEST_DIRNAME/.." && pwd)
+BUILD=${IFMIRROR_BUILD_DIR:-$TOP/build}
+IFM=$BUILD/ifmirror
+SENDFRAMES=$BUILD/ifm-sendframes
+
+# One namespace per test; the name is unique across parallel bats runs.
+lab_up() {
+	NS=ifmt-$$-${BATS_TEST_NUMBER:-0}
+	ip netns add "$NS"
+	nsx sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
+	nsx ip link set lo up
+	# every test runs with its own lock and ownership markers
+	export IFMIRROR_RUN_DIR=$BATS_TEST_TMPDIR/run
+}
+
+lab_down() {
+	[[ -n ${NS:-} ]] || return 0
+	local pids
+	pids=$(ip netns pids "$NS" 2>/dev/null || true)
+	[[ -n $pids ]] && kill $pids 2>/dev/null || true
+	ip netns del "$NS" 2>/dev/null || true
+}
+
+nsx() { ip netns exec "$NS" "$@"; }
+ifm() { ip netns exec "$NS" "$IFM" "$@"; }
+
+# veth NAME...: NAME and its peer NAMEp, both up, no IPv6, no addresses.
+veth() {
+	local n
+	for n in "$@"; do
+		nsx ip link add "$n" type veth peer name "${n}p"
+		nsx ip link set "$n" up
+		nsx ip link set "${n}p" up
+	done
+}
+
+rx_packets() { nsx cat "/sys/class/net/$1/statistics/rx_packets"; }
+tx_packets() { nsx cat "/sys/class/net/$1/statistics/tx_packets"; }
+
+# Frames INTO dev (sent by its peer) and OUT of dev (through its egress).
+send_in() { nsx "$SENDFRAMES" "${1}p" "$2" "${@:3}"; }
+send_out() { nsx "$SENDFRAMES" "$1" "$2" "${@:3}"; }
+
+# counter_settles DEV: wait until DEV's rx counter stops moving, print it.
+counter_settles() {
+	local dev=$1 last=-1 now i
+	for ((i = 0; i < 50; i++)); do
+		now=$(rx_packets "$dev")
+		[[ $now == "$last" ]] && { echo "$now"; return 0; }
+		last=$now
+		sleep 0.05
+	done
+	echo "$now"
+}
+
+# expect_rx DEV BEFORE EXPECTED: DEV received exactly EXPECTED frames since BEFORE.
+expect_rx() {
+	local dev=$1 before=$2 want=$3 now
+	now=$(counter_settles "$dev")
+	if (( now - before != want )); then
+		echo "$dev received $((now - before)) frames, expected $want" >&2
+		return 1
+	fi
+}
+
+# Everything tc and ip say about the lab, without counters: equal snapshots
+# mean the kernel state did not change.
+tc_state() {
+	local dev
+	for dev in $(nsx ls /sys/class/net); do
+		echo "== $dev"
+		nsx tc qdisc show dev "$dev"
+		nsx tc filter show dev "$dev" ingress 2>/dev/null
+		nsx tc filter show dev "$dev" egress 2>/dev/null
+		nsx tc filter show dev "$dev" root 2>/dev/null
+	done
+	nsx ip -o link show | sed 's/ state [A-Z]*//'
+}
+
+# --- kernel features, probed in a scratch namespace ---
+_probe() {
+	local ns=ifmprobe-$$ rc
+	ip netns add "$ns" || return 2
+	ip netns exec "$ns" ip link add p0 type veth peer name p1 >/dev/null 2>&1
+	ip netns exec "$ns" ip link set p0 up
+	ip netns exec "$ns" ip link set p1 up
+	ip netns exec "$ns" sh -c "$1" >/dev/null 2>&1
+	rc=$?
+	ip netns del "$ns"
+	return $rc
+}
+
+kernel_has() {
+	case $1 in
+	matchall) _probe 'tc qdisc add dev p0 clsact && tc filter add dev p0 ingress matchall action mirred egress mirror dev p1' ;;
+	prio) _probe 'tc qdisc add dev p0 root handle 1: prio' ;;
+	clsact) _probe 'tc qdisc add dev p0 clsact' ;;
+	dummy) _probe 'ip link add d9 type dummy' ;;
+	gretap) _probe 'ip link add g9 type gretap remote 192.0.2.1 local 192.0.2.2' ;;
+	erspan) _probe 'ip link add e9 type erspan remote 192.0.2.1 local 192.0.2.2 seq key 1 erspan_ver 1 erspan 7' ;;
+	*) return 2 ;;
+	esac
+}
+
+# require_kernel FEATURE WHY: skip (saying why) where the kernel lacks it. On
+# the stock-kernel lane nothing kernel-related may skip, so there it fails.
+require_kernel() {
+	if ! kernel_has "$1"; then
+		if [[ ${IFMIRROR_LANE:-host} == stock ]]; then
+			echo "kernel $(uname -r) lacks $1 on the stock-kernel lane" >&2
+			return 1
+		fi
+		skip "kernel $(uname -r) has no $1: ${2:-needed by this test}"
+	fi
+}
+
+# require_kernel_without FEATURE WHY: for tests of what happens where a
+# feature is missing.
+require_kernel_without() {
+	if kernel_has "$1"; then
+		skip "kernel $(uname -r) has $1: ${2:-this test is about kernels without it}"
+	fi
+}
