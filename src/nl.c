@@ -144,7 +144,12 @@ int ifm_nl_dump(struct ifm_nl *nl, struct nl_msg *msg,
 	nlmsg_free(msg);
 	if (r < 0)
 		return nlerr_to_errno(r);
-	c = nl_cb_clone(nl_socket_get_cb(nl->sk));
+	{
+		struct nl_cb *own = nl_socket_get_cb(nl->sk); /* takes a reference */
+
+		c = nl_cb_clone(own);
+		nl_cb_put(own);
+	}
 	if (!c)
 		return -ENOMEM;
 	nl_cb_set(c, NL_CB_VALID, NL_CB_CUSTOM, valid_cb, &d);
