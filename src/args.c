@@ -110,6 +110,8 @@ int ifm_parse_opts(enum ifm_cmd_kind kind, int argc, char *argv[],
 						 "--direction '%s': not ingress, egress or both", v);
 		} else if (!strcmp(a, "--json") && kind == IFM_ARGS_STATUS) {
 			o->json = true;
+		} else if (!strcmp(a, "--defer") && kind == IFM_ARGS_UP) {
+			o->defer = true;
 		} else if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) {
 			o->quiet = true;
 		} else if (a[0] == '-' && a[1] != '\0') {

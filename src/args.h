@@ -39,6 +39,7 @@ struct ifm_opts {
 	enum ifm_dir dir;        /* --direction, default both */
 	bool json;               /* --json */
 	bool quiet;              /* -q, --quiet */
+	bool defer;              /* --defer: remember it while a device is missing */
 };
 
 enum ifm_cmd_kind { IFM_ARGS_UP, IFM_ARGS_DOWN, IFM_ARGS_STATUS };

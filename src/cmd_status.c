@@ -137,6 +137,8 @@ int cmd_status(int argc, char *argv[])
 	}
 	if (o.json)
 		printf("%s]\n", rows ? "\n" : "");
+	else
+		ifm_collector_status_text(&nl, links, nlinks, o.source);
 	ret = IFM_EXIT_OK;
 out:
 	free(links);

@@ -270,12 +270,53 @@ fail:
 	return r;
 }
 
+int ifm_mirror_up(struct ifm_nl *nl, const char *source, const char *dest,
+		  enum ifm_dir dir, bool quiet)
+{
+	struct ifm_link src, dst;
+	struct up_ctx c = { 0 };
+	int r;
+
+	if ((r = ifm_link_get(nl, source, &src)) < 0) {
+		ifm_err("%s: %s", source, r == -ENODEV ? "no such device" : strerror(-r));
+		return r;
+	}
+	if ((r = ifm_link_get(nl, dest, &dst)) < 0) {
+		ifm_err("%s: %s", dest, r == -ENODEV ? "no such device" : strerror(-r));
+		return r;
+	}
+	if (ifm_reaches(nl, dst.ifindex, src.ifindex)) {
+		ifm_err("%s: refusing to mirror %s into it: %s already leads back into %s "
+			"(a mirror or bridge path), which would loop",
+			dst.name, src.name, dst.name, src.name);
+		return -ELOOP;
+	}
+	c.nl = nl;
+	c.src = &src;
+	c.dst = &dst;
+	c.quiet = quiet;
+	r = ifm_dev_tc_scan(nl, src.ifindex, &c.t);
+	if (r < 0) {
+		ifm_err("%s: cannot read tc state: %s", src.name, ifm_nl_reason(nl, r));
+		return r;
+	}
+	r = apply(&c, dir);
+	ifm_dev_tc_free(&c.t);
+	if (r < 0)
+		return r;
+	ifm_pending_del(source, dest);
+	fputs(c.report, stdout);
+	if (!quiet && strcmp(ifm_link_state(&dst), "up"))
+		fprintf(stderr, "%s: notice: %s: destination is %s; copies are dropped until it "
+			"is up with carrier\n", ifm_prog, dst.name, ifm_link_state(&dst));
+	return 0;
+}
+
 int cmd_up(int argc, char *argv[])
 {
 	struct ifm_opts o;
 	struct ifm_nl nl;
-	struct ifm_link src, dst;
-	struct up_ctx c = { 0 };
+	struct ifm_link l;
 	char err[160];
 	int lock, r, ret = IFM_EXIT_RUNTIME;
 
@@ -293,39 +334,26 @@ int cmd_up(int argc, char *argv[])
 		ifm_err("cannot take the lock in /run/ifmirror: %s", strerror(-lock));
 		goto out_nl;
 	}
-	if ((r = ifm_link_get(&nl, o.source, &src)) < 0) {
-		ifm_err("%s: %s", o.source, r == -ENODEV ? "no such device" : strerror(-r));
-		goto out;
-	}
-	if ((r = ifm_link_get(&nl, o.dest, &dst)) < 0) {
-		ifm_err("%s: %s", o.dest, r == -ENODEV ? "no such device" : strerror(-r));
-		goto out;
-	}
-	if (ifm_reaches(&nl, dst.ifindex, src.ifindex)) {
-		ifm_err("%s: refusing to mirror %s into it: %s already leads back into %s "
-			"(a mirror or bridge path), which would loop",
-			dst.name, src.name, dst.name, src.name);
-		goto out;
-	}
+	if (o.defer) {
+		const char *missing = ifm_link_get(&nl, o.source, &l) == -ENODEV ? o.source
+				    : ifm_link_get(&nl, o.dest, &l) == -ENODEV ? o.dest : NULL;
 
-	c.nl = &nl;
-	c.src = &src;
-	c.dst = &dst;
-	c.quiet = o.quiet;
-	r = ifm_dev_tc_scan(&nl, src.ifindex, &c.t);
-	if (r < 0) {
-		ifm_err("%s: cannot read tc state: %s", src.name, ifm_nl_reason(&nl, r));
-		goto out;
+		if (missing) {
+			r = ifm_pending_add(o.source, o.dest, o.dir);
+			if (r < 0) {
+				ifm_err("%s: cannot record the deferred session: %s", o.source,
+					strerror(-r));
+				goto out;
+			}
+			if (!o.quiet)
+				printf("%s: %s mirror to %s deferred until %s exists\n", o.source,
+				       ifm_dir_name(o.dir), o.dest, missing);
+			ret = IFM_EXIT_OK;
+			goto out;
+		}
 	}
-	r = apply(&c, o.dir);
-	ifm_dev_tc_free(&c.t);
-	if (r < 0)
-		goto out;
-	fputs(c.report, stdout);
-	if (!o.quiet && strcmp(ifm_link_state(&dst), "up"))
-		fprintf(stderr, "%s: notice: %s: destination is %s; copies are dropped until it "
-			"is up with carrier\n", ifm_prog, dst.name, ifm_link_state(&dst));
-	ret = IFM_EXIT_OK;
+	if (ifm_mirror_up(&nl, o.source, o.dest, o.dir, o.quiet) == 0)
+		ret = IFM_EXIT_OK;
 out:
 	ifm_unlock(lock);
 out_nl:

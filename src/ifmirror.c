@@ -27,6 +27,9 @@ static const struct {
 	{ "up", cmd_up, "mirror SOURCE's traffic to DEST" },
 	{ "down", cmd_down, "remove ifmirror's mirror sessions from SOURCE" },
 	{ "status", cmd_status, "list mirror sessions with their counters" },
+	{ "collector", cmd_collector, "create or remove a failover collector bridge" },
+	{ "refresh", cmd_refresh, "finish what waits for an interface that appeared" },
+	{ "ifupdown-hook", cmd_ifupdown_hook, "the executor of the ifupdown hooks" },
 };
 
 static void usage(FILE *f)
@@ -34,15 +37,27 @@ static void usage(FILE *f)
 	fprintf(f,
 		"Usage: %s COMMAND [ARGS]\n"
 		"\n"
-		"  up SOURCE --to DEST [--direction both|ingress|egress] [-q]\n"
+		"  up SOURCE --to DEST [--direction both|ingress|egress] [--defer] [-q]\n"
 		"      Mirror what SOURCE receives (ingress), sends (egress) or both\n"
 		"      (the default) to DEST. Running it again changes nothing.\n"
+		"      --defer: if SOURCE or DEST does not exist yet, remember the\n"
+		"      session and apply it when `refresh` sees the device.\n"
 		"  down SOURCE [--to DEST] [-q]\n"
 		"      Remove ifmirror's sessions on SOURCE (all, or the one to DEST).\n"
 		"      Exits 0 when there is nothing to remove or SOURCE is gone.\n"
 		"  status [SOURCE] [--json]\n"
 		"      One line per session: direction, destination and its state,\n"
-		"      packets and bytes mirrored, copies dropped.\n"
+		"      packets and bytes mirrored, copies dropped; then the collectors.\n"
+		"  collector up BRIDGE --port IFACE [--port IFACE]... [--sink NAME] [-q]\n"
+		"      Create or complete a failover mirror bridge: the ports plus an\n"
+		"      always-up sink; no learning, STP, snooping, ARP or IPv6.\n"
+		"  collector down BRIDGE [-q]\n"
+		"      Remove the bridge and its sink; release the ports.\n"
+		"  refresh IFACE [-q]\n"
+		"      IFACE appeared: re-attach it to its collector, repair sessions\n"
+		"      whose deleted destination had its name, apply deferred ones.\n"
+		"  ifupdown-hook pre-up|up|down|post-down\n"
+		"      Run by the ifupdown hooks; reads IFACE and IF_MIRROR_*.\n"
 		"\n"
 		"  -h, --help      this text\n"
 		"  -V, --version   the version\n"

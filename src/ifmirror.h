@@ -42,6 +42,8 @@ struct ifm_link {
 	unsigned int flags;  /* IFF_* */
 	int master;          /* ifindex of the bridge/bond it is a port of, 0 */
 	bool is_bridge;
+	char kind[16];       /* rtnl link kind: "bridge", "veth", "" ... */
+	char alias[128];     /* IFLA_IFALIAS: ifmirror marks its collectors there */
 };
 
 int ifm_link_get(struct ifm_nl *nl, const char *name, struct ifm_link *out);
@@ -51,11 +53,29 @@ int ifm_link_list(struct ifm_nl *nl, struct ifm_link **out, size_t *n);
 /* "up", "down" (administratively) or "no-carrier". */
 const char *ifm_link_state(const struct ifm_link *l);
 
+/* ---- bridge.c: the collector bridge, its sink and ports ---- */
+#define IFM_ALIAS_COLLECTOR "ifmirror-collector"
+#define IFM_ALIAS_SINK "ifmirror-sink"
+/* kind "bridge" (no STP, no snooping) or a sink kind ("dummy", "ifb") */
+int ifm_link_create(struct ifm_nl *nl, const char *name, const char *kind, const char *alias);
+int ifm_link_delete(struct ifm_nl *nl, int ifindex);
+int ifm_link_set_alias(struct ifm_nl *nl, int ifindex, const char *alias);
+/* up, no ARP, no IPv6: the host adds nothing of its own to the link */
+int ifm_link_quiet_up(struct ifm_nl *nl, const struct ifm_link *l);
+/* port of bridge, no learning, flooding everything */
+int ifm_port_attach(struct ifm_nl *nl, const struct ifm_link *port, int bridge);
+int ifm_port_release(struct ifm_nl *nl, const struct ifm_link *port);
+
 /* ---- state.c: the lock, and which qdiscs ifmirror created ---- */
 int ifm_lock(void);             /* fd or -errno */
 void ifm_unlock(int fd);
 int ifm_owned_set(int ifindex, const char *qdisc_kind, bool owned);
 bool ifm_owned(int ifindex, const char *qdisc_kind);
+/* deferred sessions (up --defer), completed by refresh */
+int ifm_pending_add(const char *source, const char *dest, enum ifm_dir dir);
+void ifm_pending_del(const char *source, const char *dest);  /* dest NULL: all */
+int ifm_pending_each(int (*fn)(const char *source, const char *dest, enum ifm_dir dir,
+			       void *arg), void *arg);
 /* IFMIRROR_AVOID=clsact,matchall,...: kinds treated as absent (tests). */
 bool ifm_avoid(const char *kind);
 
@@ -161,10 +181,32 @@ int ifm_hooks_tidy(struct ifm_nl *nl, int ifindex, bool verbose);
 /* Does a mirror path lead from 'from' to 'to' (mirred or bridge ports)? */
 bool ifm_reaches(struct ifm_nl *nl, int from, int to);
 
-/* ---- commands ---- */
+/* ---- commands, and what other commands call of them (lock held) ---- */
 int cmd_up(int argc, char *argv[]);
 int cmd_down(int argc, char *argv[]);
 int cmd_status(int argc, char *argv[]);
+int cmd_collector(int argc, char *argv[]);
+int cmd_refresh(int argc, char *argv[]);
+int cmd_ifupdown_hook(int argc, char *argv[]);
+
+/* 0 or -errno; errors are already printed */
+int ifm_mirror_up(struct ifm_nl *nl, const char *source, const char *dest,
+		  enum ifm_dir dir, bool quiet);
+int ifm_mirror_down(struct ifm_nl *nl, const char *source, const char *dest, bool quiet);
+struct ifm_collector_spec {
+	const char *bridge;
+	const char *ports[16];
+	int nports;
+	const char *sink;        /* NULL: derived from the bridge's name */
+};
+int ifm_collector_up(struct ifm_nl *nl, const struct ifm_collector_spec *spec, bool quiet);
+int ifm_collector_down(struct ifm_nl *nl, const char *bridge, bool quiet);
+/* br is an ifmirror collector whose alias names port */
+bool ifm_collector_has_port(const struct ifm_link *br, const char *port);
+int ifm_refresh(struct ifm_nl *nl, const char *ifname, bool quiet);
+/* text lines for `status` */
+void ifm_collector_status_text(struct ifm_nl *nl, const struct ifm_link *links, size_t n,
+			       const char *only);
 
 /* One line on stderr: "ifmirror: " fmt. */
 void ifm_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

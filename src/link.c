@@ -22,6 +22,9 @@ static void fill(struct ifm_link *out, struct rtnl_link *l)
 	out->flags = rtnl_link_get_flags(l);
 	out->master = rtnl_link_get_master(l);
 	out->is_bridge = type && !strcmp(type, "bridge");
+	strncpy(out->kind, type ? type : "", sizeof(out->kind) - 1);
+	if (rtnl_link_get_ifalias(l))
+		strncpy(out->alias, rtnl_link_get_ifalias(l), sizeof(out->alias) - 1);
 }
 
 static int lookup(struct ifm_nl *nl, int ifindex, const char *name, struct ifm_link *out)

@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -125,4 +126,104 @@ bool ifm_avoid(const char *kind)
 		p = end ? end + 1 : NULL;
 	}
 	return false;
+}
+
+/*
+ * Deferred sessions: `up --defer` while SOURCE or DEST does not exist yet
+ * (ifupdown brings stanzas up in any order). `refresh` completes them when
+ * the device appears. One file per session: "<netns>:<source>:<dest>"
+ * (':' cannot occur in an interface name), holding the direction.
+ */
+static void pending_dir(char *buf, size_t len)
+{
+	snprintf(buf, len, "%s/pending", run_dir());
+}
+
+int ifm_pending_add(const char *source, const char *dest, enum ifm_dir dir)
+{
+	char path[512];
+	FILE *f;
+	int r;
+
+	r = ensure_dir(run_dir());
+	pending_dir(path, sizeof(path));
+	if (r == 0)
+		r = ensure_dir(path);
+	if (r < 0)
+		return r;
+	snprintf(path + strlen(path), sizeof(path) - strlen(path), "/%lu:%s:%s", netns_id(),
+		 source, dest);
+	f = fopen(path, "we");
+	if (!f)
+		return -errno;
+	fprintf(f, "%s\n", ifm_dir_name(dir));
+	return fclose(f) == 0 ? 0 : -EIO;
+}
+
+int ifm_pending_each(int (*fn)(const char *source, const char *dest, enum ifm_dir dir,
+			       void *arg), void *arg)
+{
+	char dirpath[512], prefix[32], path[1024];
+	struct dirent *de;
+	DIR *d;
+	int r = 0;
+
+	pending_dir(dirpath, sizeof(dirpath));
+	snprintf(prefix, sizeof(prefix), "%lu:", netns_id());
+	d = opendir(dirpath);
+	if (!d)
+		return 0;
+	while (r == 0 && (de = readdir(d))) {
+		char source[IFM_IFNAMSIZ], dest[IFM_IFNAMSIZ], word[16] = "";
+		const char *rest;
+		const char *colon;
+		FILE *f;
+
+		if (strncmp(de->d_name, prefix, strlen(prefix)))
+			continue;
+		rest = de->d_name + strlen(prefix);
+		colon = strchr(rest, ':');
+		if (!colon || (size_t)(colon - rest) >= sizeof(source) ||
+		    strlen(colon + 1) >= sizeof(dest))
+			continue;
+		snprintf(source, sizeof(source), "%.*s", (int)(colon - rest), rest);
+		snprintf(dest, sizeof(dest), "%s", colon + 1);
+		snprintf(path, sizeof(path), "%s/%s", dirpath, de->d_name);
+		f = fopen(path, "re");
+		if (!f)
+			continue;
+		if (fscanf(f, "%15s", word) != 1)
+			word[0] = '\0';
+		fclose(f);
+		if (ifm_dir_parse(word))
+			r = fn(source, dest, ifm_dir_parse(word), arg);
+	}
+	closedir(d);
+	return r;
+}
+
+struct pending_match {
+	const char *source, *dest;
+};
+
+static int pending_del_one(const char *source, const char *dest, enum ifm_dir dir, void *arg)
+{
+	struct pending_match *m = arg;
+	char path[512];
+
+	(void)dir;
+	if (strcmp(source, m->source) || (m->dest && strcmp(dest, m->dest)))
+		return 0;
+	pending_dir(path, sizeof(path));
+	snprintf(path + strlen(path), sizeof(path) - strlen(path), "/%lu:%s:%s", netns_id(),
+		 source, dest);
+	unlink(path);
+	return 0;
+}
+
+void ifm_pending_del(const char *source, const char *dest)
+{
+	struct pending_match m = { source, dest };
+
+	ifm_pending_each(pending_del_one, &m);
 }

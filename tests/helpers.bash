@@ -128,3 +128,43 @@ require_kernel_without() {
 		skip "kernel $(uname -r) has $1: ${2:-this test is about kernels without it}"
 	fi
 }
+
+# --- the real ifupdown, privately ---
+# ifupdown_lab: hooks of this build in private hook directories, a private
+# interfaces file ($IFILE, written by the test) and state directory.
+ifupdown_lab() {
+	HOOKS=$BATS_TEST_TMPDIR/hooks
+	STATE=$BATS_TEST_TMPDIR/state
+	IFILE=$BATS_TEST_TMPDIR/interfaces
+	mkdir -p "$STATE" "$IFMIRROR_RUN_DIR"
+	cp -r "$BUILD/hooks/test" "$HOOKS"
+}
+
+# ifupdown ifup|ifdown ARGS...: runs the real command in the lab namespace.
+# ip netns exec gives every call its own mount namespace; in it only
+# ifmirror's hooks sit in /etc/network/if-*.d, and /run/ifmirror is the
+# test's own (ifupdown passes hooks no environment of ours).
+ifupdown() {
+	local cmd=$1
+	shift
+	mkdir -p /run/ifmirror 2>/dev/null || true
+	nsx sh -c '
+		for d in if-pre-up.d if-up.d if-down.d if-post-down.d; do
+			mount --bind "$0/$d" "/etc/network/$d" || exit 97
+		done
+		mount --bind "$1" /run/ifmirror || exit 97
+		shift
+		exec "$@"' "$HOOKS" "$IFMIRROR_RUN_DIR" "$cmd" -i "$IFILE" --state-dir "$STATE" "$@"
+}
+
+# port_forwarding PORT: waits (3 s at most) until the bridge forwards on PORT;
+# carrier changes reach the bridge through linkwatch, up to a second late.
+port_forwarding() {
+	local i
+	for ((i = 0; i < 60; i++)); do
+		[[ $(nsx cat "/sys/class/net/$1/brport/state" 2>/dev/null) == 3 ]] && return 0
+		sleep 0.05
+	done
+	echo "bridge port $1 is not forwarding after 3 s" >&2
+	return 1
+}

@@ -4,6 +4,10 @@
  * so they pass the device's egress path (qdiscs and clsact) like any frame.
  *
  *   ifm-sendframes IFACE COUNT [--size BYTES] [--type ETHERTYPE] [--dst MAC]
+ *                  [--hex PAYLOAD]
+ *
+ * --hex gives the bytes after the Ethernet header (an IGMP packet, say);
+ * the frame is then that long (at least 60 bytes, zero padded).
  *
  * Frames carry a local experimental EtherType (0x88b5) by default, so no
  * stack answers them and counters at the far end count exactly these.
@@ -32,7 +36,8 @@ int main(int argc, char *argv[])
 {
 	unsigned char frame[9000], dst[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
 	unsigned int type = 0x88b5;
-	size_t size = 100;
+	size_t size = 100, hexlen = 0;
+	unsigned char payload[4096];
 	struct sockaddr_ll sll = { 0 };
 	struct ifreq ifr = { 0 };
 	long count;
@@ -51,6 +56,12 @@ int main(int argc, char *argv[])
 			type = (unsigned int)strtoul(argv[i + 1], NULL, 0);
 		else if (!strcmp(argv[i], "--dst") && parse_mac(argv[i + 1], dst) == 0)
 			;
+		else if (!strcmp(argv[i], "--hex") && strlen(argv[i + 1]) % 2 == 0 &&
+			 strlen(argv[i + 1]) / 2 <= sizeof(payload)) {
+			for (hexlen = 0; argv[i + 1][2 * hexlen]; hexlen++)
+				sscanf(argv[i + 1] + 2 * hexlen, "%2hhx", &payload[hexlen]);
+			size = 14 + hexlen < 60 ? 60 : 14 + hexlen;
+		}
 		else {
 			fprintf(stderr, "%s: bad option %s\n", argv[0], argv[i]);
 			return 2;
@@ -82,8 +93,11 @@ int main(int argc, char *argv[])
 	memcpy(frame + 6, ifr.ifr_hwaddr.sa_data, 6);
 	frame[12] = (unsigned char)(type >> 8);
 	frame[13] = (unsigned char)type;
+	if (hexlen)
+		memcpy(frame + 14, payload, hexlen);
 	for (long n = 0; n < count; n++) {
-		memcpy(frame + 14, &n, sizeof(n));
+		if (!hexlen)
+			memcpy(frame + 14, &n, sizeof(n));
 		if (sendto(fd, frame, size, 0, (struct sockaddr *)&sll, sizeof(sll)) < 0) {
 			if (errno == ENOBUFS) {
 				n--;

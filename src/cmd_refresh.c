@@ -1,0 +1,171 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * ifmirror refresh IFACE
+ *
+ * Called whenever IFACE appears or comes up (ifupdown hook, NetworkManager
+ * dispatcher). It finishes what was waiting for IFACE and changes nothing
+ * otherwise:
+ *  - IFACE is a port of a collector bridge (named in its alias) but not
+ *    attached (it was unplugged and is back): attach it again;
+ *  - sessions whose destination had the name IFACE and was deleted (the
+ *    kernel left their action without a device): point them at IFACE;
+ *  - sessions deferred with `up --defer` until IFACE exists: apply them.
+ */
+#include "ifmirror.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct dangling {
+	char source[IFM_IFNAMSIZ];
+	enum ifm_dir dirs;
+};
+
+struct pending_ctx {
+	struct ifm_nl *nl;
+	const char *ifname;
+	bool quiet;
+	int ret;
+};
+
+static int pending_one(const char *source, const char *dest, enum ifm_dir dir, void *arg)
+{
+	struct pending_ctx *c = arg;
+	struct ifm_link l;
+	int r;
+
+	if (strcmp(source, c->ifname) && strcmp(dest, c->ifname))
+		return 0;
+	if (ifm_link_get(c->nl, source, &l) < 0 || ifm_link_get(c->nl, dest, &l) < 0)
+		return 0; /* the other end is still missing */
+	r = ifm_mirror_up(c->nl, source, dest, dir, c->quiet);
+	if (r < 0)
+		c->ret = r;
+	return 0;
+}
+
+int ifm_refresh(struct ifm_nl *nl, const char *ifname, bool quiet)
+{
+	struct ifm_link *links = NULL, *self = NULL;
+	struct dangling dl[64];
+	struct pending_ctx pc = { .nl = nl, .ifname = ifname, .quiet = quiet };
+	unsigned int hash = ifm_name_hash(ifname);
+	size_t nlinks = 0, nd = 0;
+	int r, ret = 0;
+
+	r = ifm_link_list(nl, &links, &nlinks);
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < nlinks; i++)
+		if (!strcmp(links[i].name, ifname))
+			self = &links[i];
+	if (!self)
+		goto out; /* gone again: nothing to finish */
+
+	for (size_t i = 0; i < nlinks; i++) {
+		const struct ifm_link *br = &links[i];
+
+		if (!ifm_collector_has_port(br, ifname) || self->master == br->ifindex)
+			continue;
+		if (self->master) {
+			ifm_err("%s: is a port of collector %s but belongs to another master now",
+				ifname, br->name);
+			ret = -EBUSY;
+			continue;
+		}
+		r = ifm_port_attach(nl, self, br->ifindex);
+		if (r < 0) {
+			ifm_err("%s: cannot re-attach port %s: %s", br->name, ifname,
+				ifm_nl_reason(nl, r));
+			ret = r;
+		} else if (!quiet) {
+			printf("%s: port %s re-attached\n", br->name, ifname);
+		}
+	}
+
+	/* dangling sessions of the old device of this name, on every device */
+	for (size_t i = 0; i < nlinks && nd < 64; i++) {
+		struct ifm_dev_tc t;
+		enum ifm_dir dirs = 0;
+
+		if (links[i].ifindex == self->ifindex || ifm_dev_tc_scan(nl, links[i].ifindex, &t) < 0)
+			continue;
+		for (size_t j = 0; j < t.nf; j++)
+			if (ifm_filter_is_ours(&t.f[j]) && t.f[j].act.ifindex == 0 &&
+			    t.f[j].act.cookie.dest_hash == hash)
+				dirs |= t.f[j].hook_dir;
+		ifm_dev_tc_free(&t);
+		if (dirs) {
+			snprintf(dl[nd].source, IFM_IFNAMSIZ, "%s", links[i].name);
+			dl[nd++].dirs = dirs;
+		}
+	}
+	for (size_t i = 0; i < nd; i++) {
+		struct ifm_dev_tc t;
+		struct ifm_link src;
+		enum ifm_dir live = 0;
+
+		/* the session keeps the directions it has towards a live ifname too */
+		if (ifm_link_get(nl, dl[i].source, &src) == 0 &&
+		    ifm_dev_tc_scan(nl, src.ifindex, &t) == 0) {
+			for (size_t j = 0; j < t.nf; j++)
+				if (ifm_filter_is_ours(&t.f[j]) && t.f[j].act.ifindex == self->ifindex)
+					live |= t.f[j].hook_dir;
+			ifm_dev_tc_free(&t);
+		}
+		r = ifm_mirror_up(nl, dl[i].source, ifname, dl[i].dirs | live, quiet);
+		if (r < 0)
+			ret = r;
+	}
+
+	ifm_pending_each(pending_one, &pc);
+	if (pc.ret < 0)
+		ret = pc.ret;
+out:
+	free(links);
+	return ret;
+}
+
+int cmd_refresh(int argc, char *argv[])
+{
+	struct ifm_nl nl;
+	const char *ifname = NULL, *problem;
+	bool quiet = false;
+	int lock, r, ret = IFM_EXIT_RUNTIME;
+
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "-q") || !strcmp(argv[i], "--quiet")) {
+			quiet = true;
+		} else if (argv[i][0] == '-' || ifname) {
+			ifm_err("refresh: unexpected argument '%.40s'", argv[i]);
+			return IFM_EXIT_USAGE;
+		} else {
+			ifname = argv[i];
+		}
+	}
+	if (!ifname) {
+		ifm_err("refresh: needs an interface name");
+		return IFM_EXIT_USAGE;
+	}
+	if ((problem = ifm_ifname_problem(ifname))) {
+		ifm_err("refresh: '%.40s': %s", ifname, problem);
+		return IFM_EXIT_USAGE;
+	}
+	r = ifm_nl_open(&nl);
+	if (r < 0) {
+		ifm_err("cannot open rtnetlink socket: %s", strerror(-r));
+		return IFM_EXIT_RUNTIME;
+	}
+	lock = ifm_lock();
+	if (lock < 0) {
+		ifm_err("cannot take the lock in /run/ifmirror: %s", strerror(-lock));
+	} else {
+		if (ifm_refresh(&nl, ifname, quiet) == 0)
+			ret = IFM_EXIT_OK;
+		ifm_unlock(lock);
+	}
+	ifm_nl_close(&nl);
+	return ret;
+}
