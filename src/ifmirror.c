@@ -2,22 +2,8 @@
 /* ifmirror: port mirroring with tc, over netlink. One file per subcommand. */
 #include "ifmirror.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
-
-const char *ifm_prog = "ifmirror";
-
-void ifm_err(const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, "%s: ", ifm_prog);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-}
 
 static const struct {
 	const char *name;
