@@ -2,6 +2,7 @@
 #include "args.h"
 
 #include <ctype.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -88,6 +89,7 @@ int ifm_parse_opts(enum ifm_cmd_kind kind, int argc, char *argv[],
 
 	memset(o, 0, sizeof(*o));
 	o->dir = IFM_DIR_BOTH;
+	o->sample = 1;
 
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
@@ -110,6 +112,24 @@ int ifm_parse_opts(enum ifm_cmd_kind kind, int argc, char *argv[],
 						 "--direction '%s': not ingress, egress or both", v);
 		} else if (!strcmp(a, "--json") && kind == IFM_ARGS_STATUS) {
 			o->json = true;
+		} else if (is_opt(a, "--match") && kind == IFM_ARGS_UP) {
+			v = opt_value(argc, argv, &i, "--match");
+			if (!v || !*v)
+				return usage_err(err, errlen, "%s needs a tcpdump expression", "--match");
+			o->match = v;
+		} else if (is_opt(a, "--sample") && kind == IFM_ARGS_UP) {
+			char *end;
+			unsigned long n;
+
+			v = opt_value(argc, argv, &i, "--sample");
+			if (!v)
+				return usage_err(err, errlen, "%s needs a number N (one frame in N)",
+						 "--sample");
+			n = strtoul(v, &end, 10);
+			if (*v < '1' || *v > '9' || *end || n > 0x7fffffff)
+				return usage_err(err, errlen,
+						 "--sample '%s': not a whole number from 1 to 2147483647", v);
+			o->sample = (unsigned int)n;
 		} else if (!strcmp(a, "--defer") && kind == IFM_ARGS_UP) {
 			o->defer = true;
 		} else if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) {

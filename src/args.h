@@ -40,6 +40,8 @@ struct ifm_opts {
 	bool json;               /* --json */
 	bool quiet;              /* -q, --quiet */
 	bool defer;              /* --defer: remember it while a device is missing */
+	const char *match;       /* --match EXPR (tcpdump syntax) */
+	unsigned int sample;     /* --sample N: one frame in N; 1: all */
 };
 
 enum ifm_cmd_kind { IFM_ARGS_UP, IFM_ARGS_DOWN, IFM_ARGS_STATUS };

@@ -9,15 +9,17 @@
 
 #include <errno.h>
 #include <string.h>
+#include <linux/filter.h>
 #include <linux/pkt_cls.h>
 
 #include <netlink/netlink.h>
 #include <netlink/msg.h>
 #include <netlink/attr.h>
 
-static int matchall_put_match(struct nl_msg *msg)
+static int matchall_put_match(struct nl_msg *msg, const struct ifm_match *m)
 {
 	(void)msg;
+	(void)m;
 	return 0;
 }
 
@@ -29,13 +31,14 @@ const struct ifm_cls_ops ifm_cls_matchall = {
 	.put_match = matchall_put_match,
 };
 
-static int u32_put_match(struct nl_msg *msg)
+static int u32_put_match(struct nl_msg *msg, const struct ifm_match *m)
 {
 	struct {
 		struct tc_u32_sel sel;
 		struct tc_u32_key key;
 	} s;
 
+	(void)m;
 	memset(&s, 0, sizeof(s));
 	s.sel.flags = TC_U32_TERMINAL;
 	s.sel.nkeys = 1; /* value 0, mask 0 at offset 0: every frame */
@@ -50,11 +53,30 @@ const struct ifm_cls_ops ifm_cls_u32 = {
 	.put_match = u32_put_match,
 };
 
+/* classic BPF from --match/--sample; non-zero return runs the actions */
+static int bpf_put_match(struct nl_msg *msg, const struct ifm_match *m)
+{
+	if (nla_put_u16(msg, TCA_BPF_OPS_LEN, (uint16_t)m->len) < 0 ||
+	    nla_put(msg, TCA_BPF_OPS, (int)(m->len * sizeof(*m->insns)), m->insns) < 0)
+		return -ENOMEM;
+	return 0;
+}
+
+const struct ifm_cls_ops ifm_cls_bpf = {
+	.kind = "bpf",
+	.handle = 1,
+	.act_attr = TCA_BPF_ACT,
+	.options_max = TCA_BPF_MAX,
+	.put_match = bpf_put_match,
+};
+
 const struct ifm_cls_ops *ifm_cls_by_kind(const char *kind)
 {
 	if (!strcmp(kind, "matchall"))
 		return &ifm_cls_matchall;
 	if (!strcmp(kind, "u32"))
 		return &ifm_cls_u32;
+	if (!strcmp(kind, "bpf"))
+		return &ifm_cls_bpf;
 	return NULL;
 }

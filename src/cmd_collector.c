@@ -212,6 +212,9 @@ int ifm_collector_up(struct ifm_nl *nl, const struct ifm_collector_spec *spec, b
 			ifm_nl_reason(nl, r));
 		goto fail;
 	}
+	r = ifm_snaplen_set(nl, &br, spec->snaplen, quiet);
+	if (r < 0)
+		goto fail;
 	/* sessions waiting for this bridge, or left dangling when it went away */
 	return ifm_refresh(nl, spec->bridge, quiet);
 fail:
@@ -339,6 +342,19 @@ int cmd_collector(int argc, char *argv[])
 			} else {
 				spec.ports[spec.nports++] = argv[++i];
 			}
+		} else if (up && !strcmp(a, "--snaplen")) {
+			char *end;
+			unsigned long n = i + 1 < argc ? strtoul(argv[i + 1], &end, 10) : 0;
+
+			if (i + 1 >= argc || !*argv[i + 1] || *end || n < IFM_SNAPLEN_MIN ||
+			    n > IFM_SNAPLEN_MAX) {
+				ifm_err("collector %s: --snaplen '%.20s': not a number of bytes from %d "
+					"(the Ethernet header) to %d", sub, i + 1 < argc ? argv[i + 1] : "",
+					IFM_SNAPLEN_MIN, IFM_SNAPLEN_MAX);
+				return IFM_EXIT_USAGE;
+			}
+			spec.snaplen = (unsigned int)n;
+			i++;
 		} else if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) {
 			quiet = true;
 		} else if (a[0] == '-' || spec.bridge) {

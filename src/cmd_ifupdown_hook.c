@@ -10,6 +10,8 @@
  *   iface br-mirror inet manual          iface eth0 inet static
  *       mirror-collector eth1                mirror-to br-mirror
  *       mirror-sink br-mirror-sink           mirror-direction both
+ *       mirror-snaplen 128                   mirror-match tcp port 443
+ *                                            mirror-sample 10
  *
  * pre-up    collector stanza: create or complete the bridge
  * up        source stanza: apply its sessions (deferred while DEST is missing);
@@ -37,6 +39,8 @@ struct hook_opts {
 	const char *to[16];
 	int nto;
 	enum ifm_dir dir;
+	const char *match;
+	unsigned int sample;
 	struct ifm_collector_spec collector;
 	char collector_buf[256];
 	bool is_collector;
@@ -86,10 +90,55 @@ static int read_options(struct hook_opts *o)
 {
 	const char *to = env("IF_MIRROR_TO"), *dir = env("IF_MIRROR_DIRECTION");
 	const char *ports = env("IF_MIRROR_COLLECTOR"), *sink = env("IF_MIRROR_SINK");
+	const char *sample = env("IF_MIRROR_SAMPLE"), *snaplen = env("IF_MIRROR_SNAPLEN");
 	const char *problem;
+	char *end;
 	int r;
 
 	o->dir = IFM_DIR_BOTH;
+	o->sample = 1;
+	o->match = env("IF_MIRROR_MATCH");
+	if ((o->match || sample) && !to) {
+		ifm_err("%s: mirror-%s without mirror-to", o->iface, o->match ? "match" : "sample");
+		return -EINVAL;
+	}
+	if (o->match) {
+		struct ifm_match m;
+		char what[64];
+
+		/* checked before anything is brought up, so a typo fails ifup early */
+		snprintf(what, sizeof(what), "%s: mirror-match", o->iface);
+		r = ifm_match_build(o->iface, o->match, 1, &m, true, what);
+		ifm_match_free(&m);
+		if (r < 0)
+			return -EINVAL;
+	}
+	if (sample) {
+		unsigned long n = strtoul(sample, &end, 10);
+
+		if (*sample < '1' || *sample > '9' || *end || n > 0x7fffffff) {
+			ifm_err("%s: mirror-sample '%.20s': not a whole number from 1 to 2147483647",
+				o->iface, sample);
+			return -EINVAL;
+		}
+		o->sample = (unsigned int)n;
+	}
+	if (snaplen) {
+		unsigned long n = strtoul(snaplen, &end, 10);
+
+		if (!ports) {
+			ifm_err("%s: mirror-snaplen '%.20s' without mirror-collector", o->iface, snaplen);
+			return -EINVAL;
+		}
+		if (*snaplen < '0' || *snaplen > '9' || *end || n < IFM_SNAPLEN_MIN ||
+		    n > IFM_SNAPLEN_MAX) {
+			ifm_err("%s: mirror-snaplen '%.20s': not a number of bytes from %d (the "
+				"Ethernet header) to %d", o->iface, snaplen, IFM_SNAPLEN_MIN,
+				IFM_SNAPLEN_MAX);
+			return -EINVAL;
+		}
+		o->collector.snaplen = (unsigned int)n;
+	}
 	if (dir) {
 		if (!to) {
 			ifm_err("%s: mirror-direction '%.20s' without mirror-to", o->iface, dir);
@@ -140,13 +189,19 @@ static int run_phase(struct ifm_nl *nl, enum phase ph, struct hook_opts *o)
 		break;
 	case UP:
 		for (int i = 0; i < o->nto; i++) {
+			struct ifm_session_spec sp = { .source = o->iface, .dest = o->to[i],
+						       .dir = o->dir, .match = o->match,
+						       .sample = o->sample };
+
 			if (ifm_link_get(nl, o->to[i], &l) == -ENODEV) {
-				if (ifm_pending_add(o->iface, o->to[i], o->dir) == 0 && !o->quiet)
+				if (ifm_pending_add_spec(&sp) == 0 && !o->quiet)
 					printf("%s: %s mirror to %s deferred until %s exists\n",
 					       o->iface, ifm_dir_name(o->dir), o->to[i], o->to[i]);
 				continue;
 			}
-			ifm_mirror_up(nl, o->iface, o->to[i], o->dir, o->quiet);
+			/* a bad mirror-match is a bad option value: it fails ifup */
+			if (ifm_mirror_up_spec(nl, &sp, o->quiet) == -IFM_EBADEXPR)
+				ret = IFM_EXIT_USAGE;
 		}
 		ifm_refresh(nl, o->iface, o->quiet);
 		break;

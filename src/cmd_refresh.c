@@ -21,6 +21,8 @@
 struct dangling {
 	char source[IFM_IFNAMSIZ];
 	enum ifm_dir dirs;
+	uint64_t prog_hash;
+	unsigned int prog_len, sample;
 };
 
 struct pending_ctx {
@@ -30,17 +32,17 @@ struct pending_ctx {
 	int ret;
 };
 
-static int pending_one(const char *source, const char *dest, enum ifm_dir dir, void *arg)
+static int pending_one(const struct ifm_session_spec *sp, void *arg)
 {
 	struct pending_ctx *c = arg;
 	struct ifm_link l;
 	int r;
 
-	if (strcmp(source, c->ifname) && strcmp(dest, c->ifname))
+	if (strcmp(sp->source, c->ifname) && strcmp(sp->dest, c->ifname))
 		return 0;
-	if (ifm_link_get(c->nl, source, &l) < 0 || ifm_link_get(c->nl, dest, &l) < 0)
+	if (ifm_link_get(c->nl, sp->source, &l) < 0 || ifm_link_get(c->nl, sp->dest, &l) < 0)
 		return 0; /* the other end is still missing */
-	r = ifm_mirror_up(c->nl, source, dest, dir, c->quiet);
+	r = ifm_mirror_up_spec(c->nl, sp, c->quiet);
 	if (r < 0)
 		c->ret = r;
 	return 0;
@@ -92,10 +94,15 @@ int ifm_refresh(struct ifm_nl *nl, const char *ifname, bool quiet)
 
 		if (links[i].ifindex == self->ifindex || ifm_dev_tc_scan(nl, links[i].ifindex, &t) < 0)
 			continue;
-		for (size_t j = 0; j < t.nf; j++)
+		for (size_t j = 0; j < t.nf; j++) {
 			if (ifm_filter_is_ours(&t.f[j]) && t.f[j].act.ifindex == 0 &&
-			    t.f[j].act.cookie.dest_hash == hash)
+			    t.f[j].act.cookie.dest_hash == hash) {
 				dirs |= t.f[j].hook_dir;
+				dl[nd].prog_hash = t.f[j].prog_hash;
+				dl[nd].prog_len = t.f[j].prog_len;
+				dl[nd].sample = t.f[j].sample;
+			}
+		}
 		ifm_dev_tc_free(&t);
 		if (dirs) {
 			snprintf(dl[nd].source, IFM_IFNAMSIZ, "%s", links[i].name);
@@ -103,9 +110,12 @@ int ifm_refresh(struct ifm_nl *nl, const char *ifname, bool quiet)
 		}
 	}
 	for (size_t i = 0; i < nd; i++) {
+		struct ifm_session_spec sp = { .source = dl[i].source, .dest = ifname,
+					       .sample = dl[i].sample };
 		struct ifm_dev_tc t;
 		struct ifm_link src;
 		enum ifm_dir live = 0;
+		char expr[1024];
 
 		/* the session keeps the directions it has towards a live ifname too */
 		if (ifm_link_get(nl, dl[i].source, &src) == 0 &&
@@ -115,7 +125,18 @@ int ifm_refresh(struct ifm_nl *nl, const char *ifname, bool quiet)
 					live |= t.f[j].hook_dir;
 			ifm_dev_tc_free(&t);
 		}
-		r = ifm_mirror_up(nl, dl[i].source, ifname, dl[i].dirs | live, quiet);
+		sp.dir = dl[i].dirs | live;
+		/* the session keeps its --match: the expression is noted by program */
+		if (ifm_match_has_expr(dl[i].prog_len, dl[i].sample)) {
+			if (!ifm_match_recall(dl[i].prog_hash, expr, sizeof(expr))) {
+				ifm_err("%s: cannot re-point its mirror to %s: its --match expression "
+					"is not on record (run ifmirror up again)", dl[i].source, ifname);
+				ret = -ENOENT;
+				continue;
+			}
+			sp.match = expr;
+		}
+		r = ifm_mirror_up_spec(nl, &sp, quiet);
 		if (r < 0)
 			ret = r;
 	}

@@ -18,6 +18,7 @@ struct row {
 	const char *source;
 	const struct ifm_filter *f;
 	const struct ifm_link *dest;   /* NULL: gone */
+	unsigned int snaplen;          /* the destination's, 0: none */
 };
 
 static const struct ifm_link *find_link(const struct ifm_link *l, size_t n, int ifindex)
@@ -54,6 +55,11 @@ static void print_row(const struct ifm_dev_tc *t, const struct row *r, bool json
 	const struct ifm_filter *f = r->f;
 	const char *state = r->dest ? ifm_link_state(r->dest) : "gone";
 	uint64_t dropped = f->act.overlimits;
+	bool has_expr = ifm_match_has_expr(f->prog_len, f->sample);
+	char expr[1024] = "";
+
+	if (has_expr && !ifm_match_recall(f->prog_hash, expr, sizeof(expr)))
+		snprintf(expr, sizeof(expr), "(a BPF program of %u instructions)", f->prog_len);
 
 	if (json) {
 		printf("%s\n  {\"source\": ", first ? "" : ",");
@@ -65,10 +71,19 @@ static void print_row(const struct ifm_dev_tc *t, const struct row *r, bool json
 			printf("null");
 		printf(", \"destination_ifindex\": %u, \"destination_state\": \"%s\", "
 		       "\"packets\": %" PRIu64 ", \"bytes\": %" PRIu64 ", \"dropped\": %" PRIu64
-		       ", \"hook\": \"%s\", \"classifier\": \"%s\", \"pref\": %u}",
+		       ", \"hook\": \"%s\", \"classifier\": \"%s\", \"pref\": %u, \"match\": ",
 		       r->dest ? (unsigned)r->dest->ifindex : f->act.cookie.dest_ifindex, state,
 		       f->act.packets, f->act.bytes, dropped, hook_kind(t, f->hook_dir), f->kind,
 		       f->pref);
+		if (has_expr)
+			json_str(expr);
+		else
+			printf("null");
+		printf(", \"sample\": %u", f->sample);
+		if (r->snaplen)
+			printf(", \"destination_snaplen\": %u}", r->snaplen);
+		else
+			printf(", \"destination_snaplen\": null}");
 		return;
 	}
 	if (r->dest)
@@ -78,9 +93,15 @@ static void print_row(const struct ifm_dev_tc *t, const struct row *r, bool json
 		printf("%s %s -> [deleted device, was ifindex %u] (gone: mirroring stopped; "
 		       "run 'ifmirror up' again)", r->source, ifm_dir_name(f->hook_dir),
 		       f->act.cookie.dest_ifindex);
-	printf(" packets %" PRIu64 " bytes %" PRIu64 " dropped %" PRIu64 " [%s %s pref %u]\n",
-	       f->act.packets, f->act.bytes, dropped, hook_kind(t, f->hook_dir), f->kind,
-	       f->pref);
+	printf(" packets %" PRIu64 " bytes %" PRIu64 " dropped %" PRIu64, f->act.packets,
+	       f->act.bytes, dropped);
+	if (has_expr)
+		printf(" match '%s'", expr);
+	if (f->sample > 1)
+		printf(" sample 1/%u", f->sample);
+	if (r->snaplen)
+		printf(" snaplen %u", r->snaplen);
+	printf(" [%s %s pref %u]\n", hook_kind(t, f->hook_dir), f->kind, f->pref);
 }
 
 int cmd_status(int argc, char *argv[])
@@ -131,6 +152,8 @@ int cmd_status(int argc, char *argv[])
 			if (!ifm_filter_is_ours(&t.f[j]))
 				continue;
 			row.dest = find_link(links, nlinks, t.f[j].act.ifindex);
+			if (row.dest)
+				ifm_snaplen_get(&nl, row.dest->ifindex, &row.snaplen);
 			print_row(&t, &row, o.json, rows++ == 0);
 		}
 		ifm_dev_tc_free(&t);

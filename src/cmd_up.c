@@ -27,6 +27,7 @@ struct up_ctx {
 	const struct ifm_link *src, *dst;
 	struct ifm_dev_tc t;
 	const struct ifm_cls_ops *cls;   /* chosen classifier, once known */
+	const struct ifm_match *m;       /* --match/--sample program, or none */
 	struct undo undo[8];
 	int nundo;
 	bool quiet;
@@ -147,16 +148,23 @@ static int add_filter(struct up_ctx *c, enum ifm_dir dir, uint16_t pref,
 	int r;
 
 	ifm_cookie_make(&ck, dir, c->dst);
+	if (c->m->insns) {
+		r = ifm_filter_add(c->nl, c->src->ifindex, parent, pref, &ifm_cls_bpf, c->m,
+				   c->dst->ifindex, &ck);
+		if (r < 0)
+			goto fail;
+		c->cls = &ifm_cls_bpf;
+	}
 	if (!c->cls || c->cls == &ifm_cls_matchall) {
-		r = ifm_filter_add(c->nl, c->src->ifindex, parent, pref, &ifm_cls_matchall,
+		r = ifm_filter_add(c->nl, c->src->ifindex, parent, pref, &ifm_cls_matchall, c->m,
 				   c->dst->ifindex, &ck);
 		if (r == 0)
 			c->cls = &ifm_cls_matchall;
 		else if (!unavailable(r) || c->cls)
 			goto fail;
 	}
-	if (c->cls != &ifm_cls_matchall) {
-		r = ifm_filter_add(c->nl, c->src->ifindex, parent, pref, &ifm_cls_u32,
+	if (c->cls != &ifm_cls_matchall && c->cls != &ifm_cls_bpf) {
+		r = ifm_filter_add(c->nl, c->src->ifindex, parent, pref, &ifm_cls_u32, c->m,
 				   c->dst->ifindex, &ck);
 		if (r < 0)
 			goto fail;
@@ -172,14 +180,14 @@ fail:
 	return r;
 }
 
-enum match { NO_MATCH, EXACT, STALE };
+enum match { NO_MATCH, EXACT, CHANGED, STALE };
 
 static enum match session_match(const struct up_ctx *c, const struct ifm_filter *f)
 {
 	if (!ifm_filter_is_ours(f))
 		return NO_MATCH;
 	if (f->act.ifindex == c->dst->ifindex)
-		return EXACT;
+		return f->prog_hash == c->m->hash ? EXACT : CHANGED;
 	/* the destination was deleted; this name is the one it had */
 	if (f->act.ifindex == 0 && f->act.cookie.dest_hash == ifm_name_hash(c->dst->name))
 		return STALE;
@@ -260,7 +268,8 @@ static int apply(struct up_ctx *c, enum ifm_dir want)
 		note(c, "%s: %s mirror to %s %s\n", c->src->name, ifm_dir_name(f->hook_dir),
 		     c->dst->name,
 		     f->act.ifindex == 0 ? "replaced (its destination had been deleted)"
-					 : "removed (direction changed)");
+		     : f->prog_hash != c->m->hash ? "replaced (match or sample changed)"
+						  : "removed (direction changed)");
 	}
 	if (nremove)
 		ifm_hooks_tidy(c->nl, c->src->ifindex, !c->quiet);
@@ -273,7 +282,17 @@ fail:
 int ifm_mirror_up(struct ifm_nl *nl, const char *source, const char *dest,
 		  enum ifm_dir dir, bool quiet)
 {
+	struct ifm_session_spec s = { .source = source, .dest = dest, .dir = dir, .sample = 1 };
+
+	return ifm_mirror_up_spec(nl, &s, quiet);
+}
+
+int ifm_mirror_up_spec(struct ifm_nl *nl, const struct ifm_session_spec *spec, bool quiet)
+{
+	const char *source = spec->source, *dest = spec->dest;
+	enum ifm_dir dir = spec->dir;
 	struct ifm_link src, dst;
+	struct ifm_match m;
 	struct up_ctx c = { 0 };
 	int r;
 
@@ -291,17 +310,25 @@ int ifm_mirror_up(struct ifm_nl *nl, const char *source, const char *dest,
 			dst.name, src.name, dst.name, src.name);
 		return -ELOOP;
 	}
+	r = ifm_match_build(src.name, spec->match, spec->sample, &m, quiet, "up: --match");
+	if (r < 0)
+		return r;
 	c.nl = nl;
 	c.src = &src;
 	c.dst = &dst;
 	c.quiet = quiet;
+	c.m = &m;
 	r = ifm_dev_tc_scan(nl, src.ifindex, &c.t);
 	if (r < 0) {
 		ifm_err("%s: cannot read tc state: %s", src.name, ifm_nl_reason(nl, r));
+		ifm_match_free(&m);
 		return r;
 	}
 	r = apply(&c, dir);
 	ifm_dev_tc_free(&c.t);
+	if (r == 0)
+		ifm_match_remember(&m);
+	ifm_match_free(&m);
 	if (r < 0)
 		return r;
 	ifm_pending_del(source, dest);
@@ -314,6 +341,7 @@ int ifm_mirror_up(struct ifm_nl *nl, const char *source, const char *dest,
 
 int cmd_up(int argc, char *argv[])
 {
+	struct ifm_session_spec spec;
 	struct ifm_opts o;
 	struct ifm_nl nl;
 	struct ifm_link l;
@@ -324,6 +352,8 @@ int cmd_up(int argc, char *argv[])
 		ifm_err("up: %s", err);
 		return IFM_EXIT_USAGE;
 	}
+	spec = (struct ifm_session_spec){ .source = o.source, .dest = o.dest, .dir = o.dir,
+					  .match = o.match, .sample = o.sample };
 	r = ifm_nl_open(&nl);
 	if (r < 0) {
 		ifm_err("cannot open rtnetlink socket: %s", strerror(-r));
@@ -339,7 +369,7 @@ int cmd_up(int argc, char *argv[])
 				    : ifm_link_get(&nl, o.dest, &l) == -ENODEV ? o.dest : NULL;
 
 		if (missing) {
-			r = ifm_pending_add(o.source, o.dest, o.dir);
+			r = ifm_pending_add_spec(&spec);
 			if (r < 0) {
 				ifm_err("%s: cannot record the deferred session: %s", o.source,
 					strerror(-r));
@@ -352,8 +382,11 @@ int cmd_up(int argc, char *argv[])
 			goto out;
 		}
 	}
-	if (ifm_mirror_up(&nl, o.source, o.dest, o.dir, o.quiet) == 0)
+	r = ifm_mirror_up_spec(&nl, &spec, o.quiet);
+	if (r == 0)
 		ret = IFM_EXIT_OK;
+	else if (r == -IFM_EBADEXPR)
+		ret = IFM_EXIT_USAGE;
 out:
 	ifm_unlock(lock);
 out_nl:

@@ -72,10 +72,11 @@ void ifm_unlock(int fd);
 int ifm_owned_set(int ifindex, const char *qdisc_kind, bool owned);
 bool ifm_owned(int ifindex, const char *qdisc_kind);
 /* deferred sessions (up --defer), completed by refresh */
+struct ifm_session_spec;
+int ifm_pending_add_spec(const struct ifm_session_spec *s);
 int ifm_pending_add(const char *source, const char *dest, enum ifm_dir dir);
 void ifm_pending_del(const char *source, const char *dest);  /* dest NULL: all */
-int ifm_pending_each(int (*fn)(const char *source, const char *dest, enum ifm_dir dir,
-			       void *arg), void *arg);
+int ifm_pending_each(int (*fn)(const struct ifm_session_spec *s, void *arg), void *arg);
 /* IFMIRROR_AVOID=clsact,matchall,...: kinds treated as absent (tests). */
 bool ifm_avoid(const char *kind);
 
@@ -130,17 +131,39 @@ int ifm_mirred_put(struct nl_msg *msg, int attrtype, int target_ifindex,
 /* Parses a nested action list; fills up to max, returns the count. */
 int ifm_actions_parse(struct nlattr *acts, struct ifm_action *out, int max);
 
-/* ---- classifier.c: matchall, u32 ---- */
+/* ---- match.c: --match (libpcap) and --sample as classic BPF ---- */
+#define IFM_EBADEXPR EBADMSG      /* a bad --match: a usage error, exit 2 */
+struct sock_filter;
+struct ifm_match {
+	struct sock_filter *insns;   /* NULL: match everything */
+	unsigned int len;
+	unsigned int sample;         /* 1: every frame */
+	char *expr;                  /* NULL: no expression */
+	uint64_t hash;               /* of insns; 0 when there is no program */
+};
+
+/* what: how errors name the option, e.g. "up: --match" */
+int ifm_match_build(const char *dev, const char *expr, unsigned int sample,
+		    struct ifm_match *m, bool quiet, const char *what);
+void ifm_match_free(struct ifm_match *m);
+uint64_t ifm_match_hash(const struct sock_filter *insns, unsigned int len);
+unsigned int ifm_match_sample_of(const struct sock_filter *insns, unsigned int len);
+bool ifm_match_has_expr(unsigned int len, unsigned int sample);
+/* The expression text, by program hash, for status (state.c). */
+int ifm_match_remember(const struct ifm_match *m);
+bool ifm_match_recall(uint64_t hash, char *buf, size_t len);
+
+/* ---- classifier.c: matchall, u32, bpf ---- */
 struct ifm_cls_ops {
 	const char *kind;
 	uint32_t handle;          /* handle asked for on creation, 0: kernel's */
 	int act_attr;             /* TCA_*_ACT inside TCA_OPTIONS */
 	int options_max;          /* TCA_*_MAX */
-	/* everything but the actions (u32's selector) */
-	int (*put_match)(struct nl_msg *msg);
+	/* everything but the actions (u32's selector, bpf's program) */
+	int (*put_match)(struct nl_msg *msg, const struct ifm_match *m);
 };
 
-extern const struct ifm_cls_ops ifm_cls_matchall, ifm_cls_u32;
+extern const struct ifm_cls_ops ifm_cls_matchall, ifm_cls_u32, ifm_cls_bpf;
 const struct ifm_cls_ops *ifm_cls_by_kind(const char *kind);
 
 /* ---- session.c: ifmirror's filters on one device ---- */
@@ -151,6 +174,10 @@ struct ifm_filter {
 	char kind[16];
 	bool has_action;
 	struct ifm_action act;    /* the first mirred action, or the first action */
+	uint64_t prog_hash;       /* bpf: hash of the classic program, else 0 */
+	unsigned int prog_len;
+	unsigned int sample;      /* bpf: 1 in N, else 1 */
+	char bpf_name[48];        /* bpf: the program's name (eBPF only) */
 };
 
 struct ifm_dev_tc {
@@ -172,11 +199,20 @@ bool ifm_hooks_have_foreign(const struct ifm_dev_tc *t, enum ifm_dir dirs);
 bool ifm_hooks_have_ours(const struct ifm_dev_tc *t, enum ifm_dir dirs);
 
 int ifm_filter_add(struct ifm_nl *nl, int ifindex, uint32_t parent, uint16_t pref,
-		   const struct ifm_cls_ops *cls, int target_ifindex,
+		   const struct ifm_cls_ops *cls, const struct ifm_match *m, int target_ifindex,
 		   const struct ifm_cookie *cookie);
 int ifm_filter_del(struct ifm_nl *nl, int ifindex, uint32_t parent, uint16_t pref);
 /* Removes qdiscs ifmirror created once nothing is attached to them any more. */
 int ifm_hooks_tidy(struct ifm_nl *nl, int ifindex, bool verbose);
+
+/* ---- snaplen.c: cut frames leaving a destination (eBPF on its egress) ---- */
+bool ifm_filter_is_snaplen(const struct ifm_filter *f);
+int ifm_snaplen_get(struct ifm_nl *nl, int ifindex, unsigned int *snaplen);
+/* 0 removes it */
+int ifm_snaplen_set(struct ifm_nl *nl, const struct ifm_link *dev, unsigned int snaplen,
+		    bool quiet);
+#define IFM_SNAPLEN_MIN 14       /* the Ethernet header */
+#define IFM_SNAPLEN_MAX 65535
 
 /* Does a mirror path lead from 'from' to 'to' (mirred or bridge ports)? */
 bool ifm_reaches(struct ifm_nl *nl, int from, int to);
@@ -190,6 +226,14 @@ int cmd_refresh(int argc, char *argv[]);
 int cmd_ifupdown_hook(int argc, char *argv[]);
 
 /* 0 or -errno; errors are already printed */
+struct ifm_session_spec {
+	const char *source, *dest;
+	enum ifm_dir dir;
+	const char *match;       /* tcpdump expression, or NULL */
+	unsigned int sample;     /* 1 in N; 0 or 1: every frame */
+};
+int ifm_mirror_up_spec(struct ifm_nl *nl, const struct ifm_session_spec *s, bool quiet);
+/* a session without --match/--sample */
 int ifm_mirror_up(struct ifm_nl *nl, const char *source, const char *dest,
 		  enum ifm_dir dir, bool quiet);
 int ifm_mirror_down(struct ifm_nl *nl, const char *source, const char *dest, bool quiet);
@@ -198,6 +242,7 @@ struct ifm_collector_spec {
 	const char *ports[16];
 	int nports;
 	const char *sink;        /* NULL: derived from the bridge's name */
+	unsigned int snaplen;    /* 0: frames leave whole */
 };
 int ifm_collector_up(struct ifm_nl *nl, const struct ifm_collector_spec *spec, bool quiet);
 int ifm_collector_down(struct ifm_nl *nl, const char *bridge, bool quiet);

@@ -6,10 +6,12 @@
 #include "ifmirror.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <arpa/inet.h>
 #include <linux/if_ether.h>
+#include <linux/filter.h>
 #include <linux/pkt_cls.h>
 #include <linux/rtnetlink.h>
 
@@ -70,6 +72,7 @@ static int filter_cb(struct nlmsghdr *hdr, void *arg)
 	memset(f, 0, sizeof(*f));
 	f->hook_dir = s->dir;
 	f->parent = s->parent;
+	f->sample = 1;
 	f->pref = (uint16_t)(TC_H_MAJ(tcm->tcm_info) >> 16);
 	strncpy(f->kind, nla_get_string(tb[TCA_KIND]), sizeof(f->kind) - 1);
 
@@ -79,7 +82,23 @@ static int filter_cb(struct nlmsghdr *hdr, void *arg)
 		struct ifm_action acts[8];
 		int n;
 
-		if (nla_parse_nested(ot, max, tb[TCA_OPTIONS], NULL) == 0 && ot[act]) {
+		if (nla_parse_nested(ot, max, tb[TCA_OPTIONS], NULL) < 0)
+			return 0;
+		if (!strcmp(f->kind, "bpf")) {
+			if (ot[TCA_BPF_OPS] && ot[TCA_BPF_OPS_LEN]) {
+				const struct sock_filter *ops = nla_data(ot[TCA_BPF_OPS]);
+
+				f->prog_len = nla_get_u16(ot[TCA_BPF_OPS_LEN]);
+				if ((size_t)nla_len(ot[TCA_BPF_OPS]) < f->prog_len * sizeof(*ops))
+					f->prog_len = 0;
+				f->prog_hash = ifm_match_hash(ops, f->prog_len);
+				f->sample = ifm_match_sample_of(ops, f->prog_len);
+			}
+			if (ot[TCA_BPF_NAME])
+				snprintf(f->bpf_name, sizeof(f->bpf_name), "%s",
+					 nla_get_string(ot[TCA_BPF_NAME]));
+		}
+		if (ot[act]) {
 			n = ifm_actions_parse(ot[act], acts, 8);
 			for (int i = 0; i < n; i++) {
 				if (!f->has_action || (acts[i].is_mirred && !f->act.is_mirred)) {
@@ -163,6 +182,8 @@ bool ifm_hooks_have_foreign(const struct ifm_dev_tc *t, enum ifm_dir dirs)
 
 		if (!(f->hook_dir & dirs))
 			continue;
+		if (ifm_filter_is_snaplen(f))
+			continue;
 		/* a u32 hash-table entry of our own pref is ours too */
 		if (f->has_action ? !f->act.ours : true) {
 			bool ours_pref = false;
@@ -180,13 +201,14 @@ bool ifm_hooks_have_foreign(const struct ifm_dev_tc *t, enum ifm_dir dirs)
 bool ifm_hooks_have_ours(const struct ifm_dev_tc *t, enum ifm_dir dirs)
 {
 	for (size_t i = 0; i < t->nf; i++)
-		if ((t->f[i].hook_dir & dirs) && ifm_filter_is_ours(&t->f[i]))
+		if ((t->f[i].hook_dir & dirs) &&
+		    (ifm_filter_is_ours(&t->f[i]) || ifm_filter_is_snaplen(&t->f[i])))
 			return true;
 	return false;
 }
 
 int ifm_filter_add(struct ifm_nl *nl, int ifindex, uint32_t parent, uint16_t pref,
-		   const struct ifm_cls_ops *cls, int target_ifindex,
+		   const struct ifm_cls_ops *cls, const struct ifm_match *m, int target_ifindex,
 		   const struct ifm_cookie *cookie)
 {
 	struct tcmsg tcm = {
@@ -207,7 +229,7 @@ int ifm_filter_add(struct ifm_nl *nl, int ifindex, uint32_t parent, uint16_t pre
 	if (nlmsg_append(msg, &tcm, sizeof(tcm), NLMSG_ALIGNTO) < 0 ||
 	    nla_put_string(msg, TCA_KIND, cls->kind) < 0 ||
 	    !(opts = nla_nest_start(msg, TCA_OPTIONS)) ||
-	    cls->put_match(msg) < 0 ||
+	    cls->put_match(msg, m) < 0 ||
 	    ifm_mirred_put(msg, cls->act_attr, target_ifindex, cookie) < 0) {
 		nlmsg_free(msg);
 		return -ENOMEM;

@@ -139,7 +139,7 @@ static void pending_dir(char *buf, size_t len)
 	snprintf(buf, len, "%s/pending", run_dir());
 }
 
-int ifm_pending_add(const char *source, const char *dest, enum ifm_dir dir)
+int ifm_pending_add_spec(const struct ifm_session_spec *sp)
 {
 	char path[512];
 	FILE *f;
@@ -152,16 +152,24 @@ int ifm_pending_add(const char *source, const char *dest, enum ifm_dir dir)
 	if (r < 0)
 		return r;
 	snprintf(path + strlen(path), sizeof(path) - strlen(path), "/%lu:%s:%s", netns_id(),
-		 source, dest);
+		 sp->source, sp->dest);
 	f = fopen(path, "we");
 	if (!f)
 		return -errno;
-	fprintf(f, "%s\n", ifm_dir_name(dir));
+	/* direction, sample, expression: one a line */
+	fprintf(f, "%s\n%u\n%s\n", ifm_dir_name(sp->dir), sp->sample ? sp->sample : 1,
+		sp->match ? sp->match : "");
 	return fclose(f) == 0 ? 0 : -EIO;
 }
 
-int ifm_pending_each(int (*fn)(const char *source, const char *dest, enum ifm_dir dir,
-			       void *arg), void *arg)
+int ifm_pending_add(const char *source, const char *dest, enum ifm_dir dir)
+{
+	struct ifm_session_spec sp = { .source = source, .dest = dest, .dir = dir, .sample = 1 };
+
+	return ifm_pending_add_spec(&sp);
+}
+
+int ifm_pending_each(int (*fn)(const struct ifm_session_spec *s, void *arg), void *arg)
 {
 	char dirpath[512], prefix[32], path[1024];
 	struct dirent *de;
@@ -174,9 +182,9 @@ int ifm_pending_each(int (*fn)(const char *source, const char *dest, enum ifm_di
 	if (!d)
 		return 0;
 	while (r == 0 && (de = readdir(d))) {
-		char source[IFM_IFNAMSIZ], dest[IFM_IFNAMSIZ], word[16] = "";
-		const char *rest;
-		const char *colon;
+		char source[IFM_IFNAMSIZ], dest[IFM_IFNAMSIZ], word[16] = "", expr[1024] = "";
+		struct ifm_session_spec sp = { 0 };
+		const char *rest, *colon;
 		FILE *f;
 
 		if (strncmp(de->d_name, prefix, strlen(prefix)))
@@ -192,11 +200,17 @@ int ifm_pending_each(int (*fn)(const char *source, const char *dest, enum ifm_di
 		f = fopen(path, "re");
 		if (!f)
 			continue;
-		if (fscanf(f, "%15s", word) != 1)
+		if (fscanf(f, "%15s %u ", word, &sp.sample) < 1)
 			word[0] = '\0';
+		if (fgets(expr, sizeof(expr), f))
+			expr[strcspn(expr, "\n")] = '\0';
 		fclose(f);
-		if (ifm_dir_parse(word))
-			r = fn(source, dest, ifm_dir_parse(word), arg);
+		sp.source = source;
+		sp.dest = dest;
+		sp.dir = ifm_dir_parse(word);
+		sp.match = expr[0] ? expr : NULL;
+		if (sp.dir)
+			r = fn(&sp, arg);
 	}
 	closedir(d);
 	return r;
@@ -206,17 +220,16 @@ struct pending_match {
 	const char *source, *dest;
 };
 
-static int pending_del_one(const char *source, const char *dest, enum ifm_dir dir, void *arg)
+static int pending_del_one(const struct ifm_session_spec *sp, void *arg)
 {
 	struct pending_match *m = arg;
 	char path[512];
 
-	(void)dir;
-	if (strcmp(source, m->source) || (m->dest && strcmp(dest, m->dest)))
+	if (strcmp(sp->source, m->source) || (m->dest && strcmp(sp->dest, m->dest)))
 		return 0;
 	pending_dir(path, sizeof(path));
 	snprintf(path + strlen(path), sizeof(path) - strlen(path), "/%lu:%s:%s", netns_id(),
-		 source, dest);
+		 sp->source, sp->dest);
 	unlink(path);
 	return 0;
 }
@@ -226,4 +239,48 @@ void ifm_pending_del(const char *source, const char *dest)
 	struct pending_match m = { source, dest };
 
 	ifm_pending_each(pending_del_one, &m);
+}
+
+/*
+ * A classic BPF program cannot be turned back into the tcpdump expression it
+ * came from, so `up` notes the expression under the program's hash; status
+ * finds it by hashing the program the kernel reports.
+ */
+int ifm_match_remember(const struct ifm_match *m)
+{
+	char path[512];
+	FILE *f;
+	int r;
+
+	if (!m->expr)
+		return 0;
+	r = ensure_dir(run_dir());
+	snprintf(path, sizeof(path), "%s/match", run_dir());
+	if (r == 0)
+		r = ensure_dir(path);
+	if (r < 0)
+		return r;
+	snprintf(path + strlen(path), sizeof(path) - strlen(path), "/%016llx",
+		 (unsigned long long)m->hash);
+	f = fopen(path, "we");
+	if (!f)
+		return -errno;
+	fputs(m->expr, f);
+	return fclose(f) == 0 ? 0 : -EIO;
+}
+
+bool ifm_match_recall(uint64_t hash, char *buf, size_t len)
+{
+	char path[512];
+	size_t n;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/match/%016llx", run_dir(), (unsigned long long)hash);
+	f = fopen(path, "re");
+	if (!f)
+		return false;
+	n = fread(buf, 1, len - 1, f);
+	buf[n] = '\0';
+	fclose(f);
+	return n > 0;
 }

@@ -168,3 +168,34 @@ port_forwarding() {
 	echo "bridge port $1 is not forwarding after 3 s" >&2
 	return 1
 }
+
+# capture_start NAME DEV [tcpdump args]: a capture into $BATS_TEST_TMPDIR/NAME.pcap,
+# returned once tcpdump listens. capture_stop NAME ends it.
+capture_start() {
+	local name=$1 dev=$2 i
+	shift 2
+	rm -f "$BATS_TEST_TMPDIR/$name.pcap" "$BATS_TEST_TMPDIR/$name.err"
+	nsx tcpdump -i "$dev" --immediate-mode -U -w "$BATS_TEST_TMPDIR/$name.pcap" "$@" \
+		2>"$BATS_TEST_TMPDIR/$name.err" &
+	eval "CAPTURE_$name=$!"
+	for ((i = 0; i < 100; i++)); do
+		grep -q 'listening on' "$BATS_TEST_TMPDIR/$name.err" 2>/dev/null && return 0
+		sleep 0.05
+	done
+	echo "tcpdump on $dev did not start" >&2
+	return 1
+}
+
+capture_stop() {
+	local pid_var=CAPTURE_$1
+	sleep 0.3
+	kill "${!pid_var}" 2>/dev/null
+	wait "${!pid_var}" 2>/dev/null || true
+}
+
+# frames FILE [EXPR]: one line per frame, its bytes in hex, sorted.
+frames() {
+	tcpdump -r "$1" -nn -t -xx ${2:+"$2"} 2>/dev/null |
+		awk '/^[^ \t]/ { if (f) print f; f = "" ; next } { $1 = ""; f = f $0 } END { if (f) print f }' |
+		tr -d ' ' | sort
+}

@@ -9,6 +9,10 @@
  * --hex gives the bytes after the Ethernet header (an IGMP packet, say);
  * the frame is then that long (at least 60 bytes, zero padded).
  *
+ *   ifm-sendframes IFACE ROUNDS --pcap FILE
+ *
+ * sends every frame of a pcap file as it is, ROUNDS times.
+ *
  * Frames carry a local experimental EtherType (0x88b5) by default, so no
  * stack answers them and counters at the far end count exactly these.
  * It paces itself so veth backlogs never drop a frame.
@@ -18,6 +22,7 @@
 #include <linux/if_packet.h>
 #include <net/ethernet.h>
 #include <net/if.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +30,42 @@
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
+
+/* Sends the frames of a classic pcap file (native byte order), as they are. */
+static int send_pcap(int fd, struct sockaddr_ll *sll, const char *path, long rounds)
+{
+	unsigned char buf[65536];
+	FILE *f = fopen(path, "rb");
+	long sent = 0;
+
+	if (!f) {
+		perror(path);
+		return 1;
+	}
+	for (long r = 0; r < rounds; r++) {
+		uint32_t rec[4];
+
+		if (fseek(f, 24, SEEK_SET) < 0)
+			return 1;
+		while (fread(rec, sizeof(rec), 1, f) == 1) {
+			if (rec[2] > sizeof(buf) || fread(buf, 1, rec[2], f) != rec[2]) {
+				fprintf(stderr, "%s: truncated record\n", path);
+				return 1;
+			}
+			while (sendto(fd, buf, rec[2], 0, (struct sockaddr *)sll, sizeof(*sll)) < 0) {
+				if (errno != ENOBUFS) {
+					perror("sendto");
+					return 1;
+				}
+				usleep(1000);
+			}
+			if (++sent % 50 == 0)
+				usleep(2000);
+		}
+	}
+	fclose(f);
+	return 0;
+}
 
 static int parse_mac(const char *s, unsigned char mac[6])
 {
@@ -36,6 +77,7 @@ int main(int argc, char *argv[])
 {
 	unsigned char frame[9000], dst[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
 	unsigned int type = 0x88b5;
+	const char *pcap = NULL;
 	size_t size = 100, hexlen = 0;
 	unsigned char payload[4096];
 	struct sockaddr_ll sll = { 0 };
@@ -56,6 +98,8 @@ int main(int argc, char *argv[])
 			type = (unsigned int)strtoul(argv[i + 1], NULL, 0);
 		else if (!strcmp(argv[i], "--dst") && parse_mac(argv[i + 1], dst) == 0)
 			;
+		else if (!strcmp(argv[i], "--pcap"))
+			pcap = argv[i + 1];
 		else if (!strcmp(argv[i], "--hex") && strlen(argv[i + 1]) % 2 == 0 &&
 			 strlen(argv[i + 1]) / 2 <= sizeof(payload)) {
 			for (hexlen = 0; argv[i + 1][2 * hexlen]; hexlen++)
@@ -88,6 +132,8 @@ int main(int argc, char *argv[])
 		perror("SIOCGIFHWADDR");
 		return 1;
 	}
+	if (pcap)
+		return send_pcap(fd, &sll, pcap, count);
 	memset(frame, 0, sizeof(frame));
 	memcpy(frame, dst, 6);
 	memcpy(frame + 6, ifr.ifr_hwaddr.sa_data, 6);

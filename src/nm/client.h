@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* libnm helpers for ifmirror-nm: synchronous wrappers and look-ups. */
+#ifndef IFMIRROR_NM_CLIENT_H
+#define IFMIRROR_NM_CLIENT_H
+
+#include <NetworkManager.h>
+
+#include "ifmirror-nm.h"
+
+/* NULL, with "ifmirror-nm: NetworkManager: not running ..." printed */
+NMClient *nmm_client_open(void);
+/* 0 when the daemon's version is at least major.minor */
+bool nmm_nm_at_least(NMClient *c, unsigned int major, unsigned int minor);
+/* by UUID, D-Bus path or id (an ambiguous id is an error); errors printed */
+NMRemoteConnection *nmm_find_connection(NMClient *c, const char *name);
+/* by id only, NULL when there is none (no error printed) */
+NMRemoteConnection *nmm_find_by_id(NMClient *c, const char *id);
+/* the device the connection is active on, or NULL */
+NMDevice *nmm_active_device(NMClient *c, NMRemoteConnection *rc);
+/* the interface the profile is bound to (interface-name, or its active device) */
+const char *nmm_connection_iface(NMClient *c, NMRemoteConnection *rc);
+
+/* synchronous, error text in *err (g_free it) */
+int nmm_update(NMRemoteConnection *rc, NMConnection *conn, char **err);
+int nmm_add(NMClient *c, NMConnection *conn, char **err);
+int nmm_delete(NMRemoteConnection *rc, char **err);
+/* Device.Reapply of the applied connection with the user setting of conn */
+int nmm_reapply_user(NMDevice *dev, NMConnection *conn, char **err);
+
+/* the value of a user data key of a connection (lookup function) */
+const char *nmm_user_lookup(const char *key, void *conn);
+
+/* 'single quoted' for a shell, into a GString */
+void nmm_shell_quote(GString *s, const char *word);
+
+#endif

@@ -1,0 +1,246 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * The ifmirror.* user data of a connection profile, and the record of what a
+ * connection's dispatcher run applied.
+ *
+ * The record (/run/ifmirror/nm/UUID) is what makes `down` reliable: the
+ * profile may have lost its user data while the connection was active
+ * (`ifmirror-nm profile --remove --commit`, a hand-edited keyfile, a deleted
+ * profile), and NetworkManager 1.42 passes dispatcher scripts no user data at
+ * all, so `down` removes what `up` applied, whatever the profile says now.
+ */
+#include "ifmirror-nm.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+const char *nmm_mode_name(enum nmm_mode m)
+{
+	switch (m) {
+	case NMM_MODE_NATIVE:
+		return "native";
+	case NMM_MODE_DISPATCHER:
+		return "dispatcher";
+	case NMM_MODE_AUTO:
+		return "auto";
+	}
+	return "?";
+}
+
+int nmm_split_names(const char *what, const char *key, const char *value, char **buf,
+		    char **out, int max, int *n, const char *iface)
+{
+	char *save = NULL;
+	int ret = 0;
+
+	free(*buf);
+	*buf = strdup(value);
+	*n = 0;
+	if (!*buf)
+		return -1;
+	for (char *w = strtok_r(*buf, " ,\t", &save); w; w = strtok_r(NULL, " ,\t", &save)) {
+		const char *problem = ifm_ifname_problem(w);
+		bool dup = false;
+
+		if (problem) {
+			ifm_err("%s: %s '%.40s': %s", what, key, w, problem);
+			ret = -1;
+			continue;
+		}
+		if (iface && !strcmp(w, iface)) {
+			ifm_err("%s: %s '%s': that is the connection's own interface", what, key, w);
+			ret = -1;
+			continue;
+		}
+		for (int i = 0; i < *n; i++)
+			dup |= !strcmp(out[i], w);
+		if (dup)
+			continue;
+		if (*n == max) {
+			ifm_err("%s: %s: more than %d interfaces", what, key, max);
+			return -1;
+		}
+		out[(*n)++] = w;
+	}
+	return ret;
+}
+
+int nmm_config_read(struct nmm_config *c, nmm_lookup_fn lookup, void *arg, const char *what,
+		    const char *iface)
+{
+	const char *to = lookup(NMM_KEY_TO, arg), *dir = lookup(NMM_KEY_DIRECTION, arg);
+	const char *mode = lookup(NMM_KEY_MODE, arg), *native = lookup(NMM_KEY_NATIVE, arg);
+	const char *ports = lookup(NMM_KEY_COLLECTOR, arg), *sink = lookup(NMM_KEY_SINK, arg);
+	const char *sinkkind = lookup(NMM_KEY_SINKKIND, arg);
+	const char *problem;
+	int ret = 0;
+
+	memset(c, 0, sizeof(*c));
+	c->mode = NMM_MODE_DISPATCHER;
+	c->any = to || dir || mode || native || ports || sink || sinkkind;
+	if (to && nmm_split_names(what, NMM_KEY_TO, to, &c->to_buf, c->to, NMM_MAX_DEST, &c->nto,
+				  iface) < 0)
+		ret = -1;
+	if (dir && *dir) {
+		c->dir = ifm_dir_parse(dir);
+		if (!c->dir) {
+			ifm_err("%s: %s '%.20s': not ingress, egress or both", what,
+				NMM_KEY_DIRECTION, dir);
+			ret = -1;
+		}
+	}
+	if (mode && *mode) {
+		if (!strcmp(mode, "native")) {
+			c->mode = NMM_MODE_NATIVE;
+		} else if (strcmp(mode, "dispatcher")) {
+			ifm_err("%s: %s '%.20s': not native or dispatcher", what, NMM_KEY_MODE, mode);
+			ret = -1;
+		}
+	}
+	if (native)
+		snprintf(c->native_added, sizeof(c->native_added), "%s", native);
+	if (ports && nmm_split_names(what, NMM_KEY_COLLECTOR, ports, &c->ports_buf, c->ports,
+				     NMM_MAX_PORTS, &c->nports, iface) < 0)
+		ret = -1;
+	if (sink && *sink) {
+		if ((problem = ifm_ifname_problem(sink))) {
+			ifm_err("%s: %s '%.40s': %s", what, NMM_KEY_SINK, sink, problem);
+			ret = -1;
+		} else {
+			snprintf(c->sink, sizeof(c->sink), "%s", sink);
+		}
+	}
+	if (sinkkind)
+		snprintf(c->sinkkind, sizeof(c->sinkkind), "%s", sinkkind);
+	return ret;
+}
+
+void nmm_config_free(struct nmm_config *c)
+{
+	free(c->to_buf);
+	free(c->ports_buf);
+	c->to_buf = c->ports_buf = NULL;
+	c->nto = c->nports = 0;
+}
+
+/*
+ * NetworkManager >= 1.46: lower case letters become upper case, upper case
+ * ones get a '_' before them, digits stay, '.' becomes "__", anything else
+ * '_' and three octal digits.
+ */
+void nmm_env_name(const char *key, char *buf, size_t len)
+{
+	size_t n = (size_t)snprintf(buf, len, "CONNECTION_USER_");
+
+	for (const unsigned char *p = (const unsigned char *)key; *p && n + 5 < len; p++) {
+		if (islower(*p) || isdigit(*p))
+			buf[n++] = (char)toupper(*p);
+		else if (isupper(*p))
+			n += (size_t)snprintf(buf + n, len - n, "_%c", *p);
+		else if (*p == '.')
+			n += (size_t)snprintf(buf + n, len - n, "__");
+		else
+			n += (size_t)snprintf(buf + n, len - n, "_%03o", *p);
+	}
+	buf[n < len ? n : len - 1] = '\0';
+}
+
+/* ---- the record ---- */
+
+static const char *run_dir(void)
+{
+	const char *d = getenv("IFMIRROR_RUN_DIR");
+
+	return d && *d ? d : "/run/ifmirror";
+}
+
+static bool uuid_ok(const char *uuid)
+{
+	if (!uuid || !*uuid || strlen(uuid) > 64)
+		return false;
+	for (const char *p = uuid; *p; p++)
+		if (!isxdigit((unsigned char)*p) && *p != '-')
+			return false;
+	return true;
+}
+
+static void record_path(char *buf, size_t len, const char *uuid)
+{
+	snprintf(buf, len, "%s/nm/%s", run_dir(), uuid);
+}
+
+bool nmm_record_read(const char *uuid, struct nmm_record *r)
+{
+	char path[512], word[64], key[16];
+	FILE *f;
+
+	memset(r, 0, sizeof(*r));
+	if (!uuid_ok(uuid))
+		return false;
+	record_path(path, sizeof(path), uuid);
+	f = fopen(path, "re");
+	if (!f)
+		return false;
+	while (fscanf(f, "%15s %63s", key, word) == 2) {
+		if (ifm_ifname_problem(word))
+			continue;
+		if (!strcmp(key, "source"))
+			snprintf(r->iface, sizeof(r->iface), "%s", word);
+		else if (!strcmp(key, "dest") && r->ndest < NMM_MAX_DEST)
+			snprintf(r->dest[r->ndest++], IFM_IFNAMSIZ, "%s", word);
+		else if (!strcmp(key, "sink"))
+			snprintf(r->bridge_sink, sizeof(r->bridge_sink), "%s", word);
+	}
+	fclose(f);
+	return r->iface[0] != '\0';
+}
+
+int nmm_record_write(const char *uuid, const struct nmm_record *r)
+{
+	char path[512], tmp[530];
+	FILE *f;
+
+	if (!uuid_ok(uuid))
+		return -EINVAL;
+	if (r->ndest == 0 && !r->bridge_sink[0]) {
+		nmm_record_delete(uuid);
+		return 0;
+	}
+	snprintf(path, sizeof(path), "%s", run_dir());
+	if (mkdir(path, 0755) < 0 && errno != EEXIST)
+		return -errno;
+	snprintf(path, sizeof(path), "%s/nm", run_dir());
+	if (mkdir(path, 0755) < 0 && errno != EEXIST)
+		return -errno;
+	record_path(path, sizeof(path), uuid);
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	f = fopen(tmp, "we");
+	if (!f)
+		return -errno;
+	fprintf(f, "source %s\n", r->iface);
+	for (int i = 0; i < r->ndest; i++)
+		fprintf(f, "dest %s\n", r->dest[i]);
+	if (r->bridge_sink[0])
+		fprintf(f, "sink %s\n", r->bridge_sink);
+	if (fclose(f) != 0 || rename(tmp, path) < 0) {
+		unlink(tmp);
+		return -EIO;
+	}
+	return 0;
+}
+
+void nmm_record_delete(const char *uuid)
+{
+	char path[512];
+
+	if (!uuid_ok(uuid))
+		return;
+	record_path(path, sizeof(path), uuid);
+	unlink(path);
+}

@@ -1,0 +1,205 @@
+#!/usr/bin/env bats
+# What is mirrored: tcpdump expressions (--match), sampling (--sample) and
+# truncation at the destination (collector --snaplen), frame by frame.
+
+load helpers
+
+setup() {
+	lab_up
+	veth s0 d0
+	MIX=$TOP/tests/data/mix.pcap
+}
+
+teardown() { lab_down; }
+
+# the mix into s0 and out of s0; the frames at d0p must be exactly those
+# that tcpdump EXPR selects from a capture of the same traffic on s0
+selects_like_tcpdump() {
+	local expr=$1 want got
+	run ifm up s0 --to d0 --match "$expr"
+	assert_success
+	capture_start src s0
+	capture_start dst d0p
+	send_in s0 1 --pcap "$MIX"
+	send_out s0 1 --pcap "$MIX"
+	capture_stop src
+	capture_stop dst
+	want=$(frames "$BATS_TEST_TMPDIR/src.pcap" "$expr")
+	got=$(frames "$BATS_TEST_TMPDIR/dst.pcap")
+	# the whole mix was seen on s0, both ways
+	assert_equal "$(frames "$BATS_TEST_TMPDIR/src.pcap" | wc -l)" 52
+	if [[ $got != "$want" ]]; then
+		echo "--match '$expr': $(wc -l <<<"$got") frames at the collector, tcpdump selects $(wc -l <<<"$want")" >&2
+		diff <(echo "$want") <(echo "$got") >&2 || true
+		return 1
+	fi
+	[[ -n $want ]] || { echo "--match '$expr' selected nothing: a useless check" >&2; return 1; }
+}
+
+@test "--match selects exactly what tcpdump selects, in both directions" {
+	for expr in \
+		'tcp[tcpflags] & tcp-syn != 0' \
+		'port 53' \
+		'net 10.1.0.0/16' \
+		'vlan' \
+		'vlan 20 and arp' \
+		'icmp6' \
+		'not arp' \
+		'udp and not port 123' \
+		'ip[0] & 0xf > 5' \
+		'ether broadcast' \
+		'tcp[tcpflags] & (tcp-syn|tcp-ack) == (tcp-syn|tcp-ack)'; do
+		selects_like_tcpdump "$expr"
+		run ifm status s0 --json
+		assert_output --partial "\"match\": \"${expr//\"/\\\"}\""
+	done
+}
+
+@test "--match keeps the session declarative: same expression unchanged, another replaces it" {
+	run ifm up s0 --to d0 --match 'udp'
+	assert_success
+	state=$(tc_state)
+	run ifm up s0 --to d0 --match 'udp'
+	assert_output --partial "unchanged"
+	assert_equal "$(tc_state)" "$state"
+	run ifm up s0 --to d0 --match 'tcp'
+	assert_output --partial "replaced (match or sample changed)"
+	run ifm status s0
+	assert_equal "${#lines[@]}" 2
+	assert_line --regexp "^s0 ingress -> d0 \(up\) .* match 'tcp' \[clsact bpf pref [0-9]+\]$"
+	# back to everything: the cheapest classifier again
+	run ifm up s0 --to d0
+	assert_success
+	run ifm status s0 --json
+	assert_output --partial '"match": null'
+	refute_output --partial '"classifier": "bpf"'
+}
+
+@test "--sample 10 over 20000 frames mirrors 2000 within 5 sigma" {
+	run ifm up s0 --to d0 --direction ingress --sample 10
+	assert_success
+	run ifm status s0
+	assert_output --partial "sample 1/10"
+	before=$(rx_packets d0p)
+	send_in s0 20000
+	now=$(counter_settles d0p)
+	got=$((now - before))
+	echo "sampled $got of 20000" >&2
+	# binomial: mean 2000, sigma sqrt(20000*0.1*0.9) = 42.4; 5 sigma = 212
+	((got >= 1788 && got <= 2212))
+	# the source itself got all of them
+	expect_rx s0 0 20000
+}
+
+@test "--sample combines with --match: one in N of the matching frames" {
+	run ifm up s0 --to d0 --direction egress --match 'udp' --sample 4
+	assert_success
+	before=$(rx_packets d0p)
+	send_out s0 4000 --type 0x0800 --dst 02:00:00:00:00:0b \
+		--hex 4500001c000000004011f78cc000020ac0000214138813890008e4f0
+	send_out s0 4000                       # not udp: never mirrored
+	now=$(counter_settles d0p)
+	got=$((now - before))
+	echo "sampled $got of 4000" >&2
+	# mean 1000, sigma sqrt(4000*0.25*0.75) = 27.4; 5 sigma = 137
+	((got >= 863 && got <= 1137))
+}
+
+@test "collector --snaplen cuts mirrored copies only; the source's frames stay whole" {
+	veth c0
+	run ifm collector up brm --port c0 --snaplen 128
+	assert_success
+	assert_output --partial "brm: frames leaving it are cut to 128 bytes"
+	run ifm up s0 --to brm
+	assert_success
+	run ifm status s0
+	assert_output --partial "snaplen 128"
+	capture_start col c0p
+	capture_start src s0p
+	send_in s0 20 --size 1400
+	send_out s0 20 --size 1400
+	send_in s0 20 --size 100
+	capture_stop col
+	capture_stop src
+	run tcpdump -r "$BATS_TEST_TMPDIR/col.pcap" -nn -e
+	assert_equal "$(grep -c 'length 128:' <<<"$output")" 40
+	assert_equal "$(grep -c 'length 100:' <<<"$output")" 20
+	assert_equal "$(grep -c '^[0-9]' <<<"$output")" 60
+	# on s0's peer: 20+20 sent into s0 and 20 that s0 sent out, all uncut
+	run tcpdump -r "$BATS_TEST_TMPDIR/src.pcap" -nn -e
+	assert_equal "$(grep -c 'length 1400:' <<<"$output")" 40
+	assert_equal "$(grep -c '^[0-9]' <<<"$output")" 60
+	rxb=$(nsx cat /sys/class/net/s0/statistics/rx_bytes)
+	assert_equal "$rxb" $((20 * 1400 + 20 * 100))
+	# and up again without --snaplen takes the cut away
+	run ifm collector up brm --port c0
+	assert_success
+	assert_output --partial "no longer cut"
+	run nsx tc filter show dev brm egress
+	refute_output --partial snaplen
+}
+
+@test "bad expressions and values: a clear error each, nothing applied" {
+	veth c0
+	state=$(tc_state)
+	run ifm up s0 --to d0 --match 'tcp port x'
+	assert_failure 2
+	assert_output "ifmirror: up: --match 'tcp port x': unknown port 'x'"
+	run ifm up s0 --to d0 --match 'tcp and ('
+	assert_failure 2
+	assert_output "ifmirror: up: --match 'tcp and (': can't parse filter expression: syntax error"
+	run ifm up s0 --to d0 --match 'ip and ip6'
+	assert_failure 2
+	assert_output "ifmirror: up: --match 'ip and ip6': expression rejects all packets"
+	run ifm up s0 --to d0 --match 'wlan type mgt'
+	assert_failure 2
+	assert_output --partial "802.11 link-layer types supported only on 802.11"
+	run ifm up s0 --to d0 --sample 0
+	assert_failure 2
+	assert_output "ifmirror: up: --sample '0': not a whole number from 1 to 2147483647"
+	run ifm up s0 --to d0 --sample -3
+	assert_failure 2
+	run ifm collector up brm --port c0 --snaplen 10
+	assert_failure 2
+	assert_output "ifmirror: collector up: --snaplen '10': not a number of bytes from 14 (the Ethernet header) to 65535"
+	run ifm collector up brm --port c0 --snaplen 70000
+	assert_failure 2
+	assert_equal "$(tc_state)" "$state"
+}
+
+@test "ifupdown options mirror-match, mirror-sample, mirror-snaplen" {
+	veth c0
+	ifupdown_lab
+	cat >"$IFILE" <<-EOT
+	iface brm inet manual
+	    mirror-collector c0
+	    mirror-snaplen 64
+	iface s0 inet manual
+	    mirror-to brm
+	    mirror-direction ingress
+	    mirror-match udp port 53
+	    mirror-sample 1
+	EOT
+	run ifupdown ifup brm
+	assert_success
+	run ifupdown ifup s0
+	assert_success
+	run ifm status s0
+	assert_output --regexp "^s0 ingress -> brm \(up\) .* match 'udp port 53' snaplen 64 "
+	capture_start col c0p
+	send_in s0 1 --pcap "$MIX"
+	capture_stop col
+	run tcpdump -r "$BATS_TEST_TMPDIR/col.pcap" -nn
+	# what tcpdump selects from the mix with that expression, cut to 64 bytes
+	want=$(tcpdump -r "$MIX" -nn 'udp port 53' 2>/dev/null | wc -l)
+	assert_equal "$(grep -c '^[0-9]' <<<"$output")" "$want"
+	ifupdown ifdown s0
+	sed -i 's/mirror-match udp port 53/mirror-match udp port x/' "$IFILE"
+	run ifupdown ifup s0
+	assert_failure
+	assert_output --partial "ifmirror: s0: mirror-match 'udp port x': unknown port 'x'"
+	sed -i 's/mirror-match udp port x/mirror-match udp/; s/mirror-sample 1/mirror-sample zero/' "$IFILE"
+	run ifupdown ifup s0
+	assert_failure
+	assert_output --partial "ifmirror: s0: mirror-sample 'zero': not a whole number"
+}
