@@ -72,16 +72,16 @@ expect_rx() {
 
 # Everything tc and ip say about the lab, without counters: equal snapshots
 # mean the kernel state did not change.
+# (One tc process for all of it: process starts are slow under qemu.)
 tc_state() {
-	local dev
-	for dev in $(nsx ls /sys/class/net); do
-		echo "== $dev"
-		nsx tc qdisc show dev "$dev"
-		nsx tc filter show dev "$dev" ingress 2>/dev/null
-		nsx tc filter show dev "$dev" egress 2>/dev/null
-		nsx tc filter show dev "$dev" root 2>/dev/null
-	done
-	nsx ip -o link show | sed 's/ state [A-Z]*//'
+	nsx sh -c '
+		echo "qdisc show"
+		for dev in $(ls /sys/class/net); do
+			echo "filter show dev $dev ingress"
+			echo "filter show dev $dev egress"
+			echo "filter show dev $dev root"
+		done | tc -force -batch - 2>/dev/null
+		ip -o link show | sed "s/ state [A-Z]*//"'
 }
 
 # --- kernel features, probed in a scratch namespace ---
@@ -97,7 +97,19 @@ _probe() {
 	return $rc
 }
 
+# kernel_has FEATURE: probed once per bats run, then remembered
 kernel_has() {
+	local memo=${BATS_RUN_TMPDIR:-/tmp}/kernel_has.$1 rc
+	if [[ -f $memo ]]; then
+		return "$(cat "$memo")"
+	fi
+	_kernel_has "$1"
+	rc=$?
+	echo "$rc" >"$memo"
+	return $rc
+}
+
+_kernel_has() {
 	case $1 in
 	matchall) _probe 'tc qdisc add dev p0 clsact && tc filter add dev p0 ingress matchall action mirred egress mirror dev p1' ;;
 	prio) _probe 'tc qdisc add dev p0 root handle 1: prio' ;;
