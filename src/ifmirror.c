@@ -15,6 +15,10 @@ static const struct {
 	{ "status", cmd_status, "list mirror sessions with their counters" },
 	{ "collector", cmd_collector, "create or remove a failover collector bridge" },
 	{ "refresh", cmd_refresh, "finish what waits for an interface that appeared" },
+	{ "tunnel", cmd_tunnel, "create or remove a tunnel to a remote collector" },
+	{ "check", cmd_check, "what this kernel offers, and warnings for a session" },
+	{ "apply", cmd_apply, "make the kernel match /etc/ifmirror.conf" },
+	{ "flush", cmd_flush, "remove everything ifmirror made" },
 	{ "ifupdown-hook", cmd_ifupdown_hook, "the executor of the ifupdown hooks" },
 };
 

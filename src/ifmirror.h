@@ -214,6 +214,22 @@ int ifm_snaplen_set(struct ifm_nl *nl, const struct ifm_link *dev, unsigned int 
 #define IFM_SNAPLEN_MIN 14       /* the Ethernet header */
 #define IFM_SNAPLEN_MAX 65535
 
+/* ---- tunnel.c: remote collectors (vxlan, gretap, erspan) ---- */
+#define IFM_ALIAS_TUNNEL "ifmirror-tunnel"
+struct ifm_tunnel_spec {
+	const char *name;
+	const char *type;        /* "vxlan", "gretap" or "erspan" */
+	const char *remote;      /* IPv4 or IPv6 address, as text */
+	const char *local;       /* NULL: chosen by the kernel */
+	const char *dev;         /* underlay device, NULL: by route */
+	unsigned long id;        /* vni (vxlan), key (gretap), session id (erspan) */
+	bool has_id;
+	unsigned int dstport;    /* vxlan; 0: 4789 */
+	unsigned int snaplen;    /* 0: whole frames */
+};
+int ifm_tunnel_up(struct ifm_nl *nl, const struct ifm_tunnel_spec *t, bool quiet);
+int ifm_tunnel_down(struct ifm_nl *nl, const char *name, bool quiet);
+
 /* Does a mirror path lead from 'from' to 'to' (mirred or bridge ports)? */
 bool ifm_reaches(struct ifm_nl *nl, int from, int to);
 
@@ -224,6 +240,10 @@ int cmd_status(int argc, char *argv[]);
 int cmd_collector(int argc, char *argv[]);
 int cmd_refresh(int argc, char *argv[]);
 int cmd_ifupdown_hook(int argc, char *argv[]);
+int cmd_tunnel(int argc, char *argv[]);
+int cmd_check(int argc, char *argv[]);
+int cmd_apply(int argc, char *argv[]);
+int cmd_flush(int argc, char *argv[]);
 
 /* 0 or -errno; errors are already printed */
 struct ifm_session_spec {

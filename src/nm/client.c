@@ -216,7 +216,7 @@ int nmm_reapply_user(NMDevice *dev, NMConnection *conn, char **err)
 
 const char *nmm_user_lookup(const char *key, void *conn)
 {
-	NMSettingUser *u = nm_connection_get_setting_user(conn);
+	NMSettingUser *u = nmm_setting_user(conn);
 
 	return u ? nm_setting_user_get_data(u, key) : NULL;
 }

@@ -27,6 +27,13 @@ int nmm_delete(NMRemoteConnection *rc, char **err);
 /* Device.Reapply of the applied connection with the user setting of conn */
 int nmm_reapply_user(NMDevice *dev, NMConnection *conn, char **err);
 
+static inline NMSettingUser *nmm_setting_user(NMConnection *c)
+{
+	NMSetting *s = nm_connection_get_setting(c, NM_TYPE_SETTING_USER);
+
+	return s ? NM_SETTING_USER(s) : NULL;
+}
+
 /* the value of a user data key of a connection (lookup function) */
 const char *nmm_user_lookup(const char *key, void *conn);
 

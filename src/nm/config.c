@@ -191,11 +191,11 @@ bool nmm_record_read(const char *uuid, struct nmm_record *r)
 		if (ifm_ifname_problem(word))
 			continue;
 		if (!strcmp(key, "source"))
-			snprintf(r->iface, sizeof(r->iface), "%s", word);
+			snprintf(r->iface, sizeof(r->iface), "%.15s", word);
 		else if (!strcmp(key, "dest") && r->ndest < NMM_MAX_DEST)
-			snprintf(r->dest[r->ndest++], IFM_IFNAMSIZ, "%s", word);
+			snprintf(r->dest[r->ndest++], IFM_IFNAMSIZ, "%.15s", word);
 		else if (!strcmp(key, "sink"))
-			snprintf(r->bridge_sink, sizeof(r->bridge_sink), "%s", word);
+			snprintf(r->bridge_sink, sizeof(r->bridge_sink), "%.15s", word);
 	}
 	fclose(f);
 	return r->iface[0] != '\0';

@@ -1,0 +1,1 @@
+/* config file parser: being written */

@@ -1,0 +1,404 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * ifmirror-nm dispatch IFACE ACTION
+ *
+ * The executor behind the NetworkManager dispatcher script (a shim that
+ * execs it, in dispatcher.d and pre-down.d). NetworkManager runs it with the
+ * interface and the action as arguments and describes the connection in the
+ * environment (CONNECTION_UUID, CONNECTION_FILENAME, CONNECTION_DBUS_PATH,
+ * DEVICE_IFACE, and from 1.46 on the user data as CONNECTION_USER_*).
+ *
+ * up, reapply  the profile's sessions (dispatcher mode): applied, or deferred
+ *              while the destination does not exist; on reapply, sessions the
+ *              profile no longer names are removed. A collector bridge is
+ *              completed (sink, ports without learning). On up, always:
+ *              refresh the interface (pending sessions that wait for it,
+ *              sessions whose deleted destination had its name, a returning
+ *              collector port) and set up a collector port NetworkManager
+ *              attached.
+ * pre-down,    the sessions the connection's up applied (recorded under
+ * down         /run/ifmirror/nm), else the ones the profile names, are
+ *              removed; after a collector bridge went down, the sink the
+ *              dispatcher added is deleted.
+ *
+ * Anything else, and a profile without ifmirror data and nothing recorded,
+ * returns at once. The exit status is always 0 (NetworkManager ignores it; a
+ * mirror must never hurt an activation); errors go to standard error, one
+ * line each.
+ */
+#include "ifmirror-nm.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <gio/gio.h>
+
+enum action { A_UP, A_REAPPLY, A_PRE_DOWN, A_DOWN };
+
+static const char *const keys[] = { NMM_KEY_TO, NMM_KEY_DIRECTION, NMM_KEY_MODE, NMM_KEY_NATIVE,
+				    NMM_KEY_COLLECTOR, NMM_KEY_SINK, NMM_KEY_SINKKIND };
+#define NKEYS (sizeof(keys) / sizeof(keys[0]))
+
+struct values {
+	char *v[NKEYS];
+	const char *source;     /* where they were read */
+};
+
+static const char *env(const char *name)
+{
+	const char *v = getenv(name);
+
+	return v && *v ? v : NULL;
+}
+
+static const char *values_lookup(const char *key, void *arg)
+{
+	struct values *vals = arg;
+
+	for (size_t i = 0; i < NKEYS; i++)
+		if (!strcmp(keys[i], key))
+			return vals->v[i];
+	return NULL;
+}
+
+static void values_free(struct values *vals)
+{
+	for (size_t i = 0; i < NKEYS; i++)
+		g_free(vals->v[i]);
+}
+
+/* NetworkManager >= 1.46 passes the user data itself */
+static bool from_env(struct values *vals)
+{
+	bool any = false;
+
+	for (size_t i = 0; i < NKEYS; i++) {
+		char name[128];
+		const char *v;
+
+		nmm_env_name(keys[i], name, sizeof(name));
+		v = getenv(name);
+		if (v) {
+			vals->v[i] = g_strdup(v);
+			any = true;
+		}
+	}
+	if (any)
+		vals->source = "environment";
+	return any;
+}
+
+/* a keyfile profile: its [user] group */
+static bool from_keyfile(struct values *vals, const char *path)
+{
+	GKeyFile *kf;
+
+	if (!path || !g_str_has_suffix(path, ".nmconnection"))
+		return false;
+	kf = g_key_file_new();
+	if (!g_key_file_load_from_file(kf, path, G_KEY_FILE_NONE, NULL)) {
+		g_key_file_unref(kf);
+		return false;
+	}
+	for (size_t i = 0; i < NKEYS; i++)
+		vals->v[i] = g_key_file_get_string(kf, "user", keys[i], NULL);
+	g_key_file_unref(kf);
+	vals->source = "keyfile";
+	return true;
+}
+
+/* any other profile: its settings over D-Bus */
+static bool from_dbus(struct values *vals, const char *path, const char *uuid)
+{
+	GDBusConnection *bus;
+	GVariant *r = NULL, *settings = NULL, *user = NULL, *data = NULL;
+	GError *e = NULL;
+	char *obj = NULL;
+	bool ok = false;
+
+	bus = g_bus_get_sync(G_BUS_TYPE_SYSTEM, NULL, &e);
+	if (!bus)
+		goto out;
+	if (path) {
+		obj = g_strdup(path);
+	} else {
+		r = g_dbus_connection_call_sync(bus, "org.freedesktop.NetworkManager",
+						"/org/freedesktop/NetworkManager/Settings",
+						"org.freedesktop.NetworkManager.Settings",
+						"GetConnectionByUuid", g_variant_new("(s)", uuid),
+						G_VARIANT_TYPE("(o)"), G_DBUS_CALL_FLAGS_NONE, 10000,
+						NULL, &e);
+		if (!r)
+			goto out;
+		g_variant_get(r, "(o)", &obj);
+		g_variant_unref(r);
+	}
+	r = g_dbus_connection_call_sync(bus, "org.freedesktop.NetworkManager", obj,
+					"org.freedesktop.NetworkManager.Settings.Connection",
+					"GetSettings", NULL, G_VARIANT_TYPE("(a{sa{sv}})"),
+					G_DBUS_CALL_FLAGS_NONE, 10000, NULL, &e);
+	if (!r)
+		goto out;
+	ok = true;
+	vals->source = "D-Bus";
+	settings = g_variant_get_child_value(r, 0);
+	user = g_variant_lookup_value(settings, "user", G_VARIANT_TYPE("a{sv}"));
+	if (user)
+		data = g_variant_lookup_value(user, "data", G_VARIANT_TYPE("a{ss}"));
+	for (size_t i = 0; data && i < NKEYS; i++) {
+		const char *v;
+
+		if (g_variant_lookup(data, keys[i], "&s", &v))
+			vals->v[i] = g_strdup(v);
+	}
+out:
+	if (e) {
+		/* a connection deleted while active: what was applied is in the record */
+		if (!g_dbus_error_is_remote_error(e) ||
+		    !strstr(g_dbus_error_get_remote_error(e) ? g_dbus_error_get_remote_error(e) : "",
+			    "InvalidConnection"))
+			ifm_err("%s: cannot read the profile from NetworkManager: %s",
+				uuid ? uuid : obj, e->message);
+		g_clear_error(&e);
+	}
+	if (data)
+		g_variant_unref(data);
+	if (user)
+		g_variant_unref(user);
+	if (settings)
+		g_variant_unref(settings);
+	if (r)
+		g_variant_unref(r);
+	g_free(obj);
+	if (bus)
+		g_object_unref(bus);
+	return ok;
+}
+
+static bool recorded(const struct nmm_record *r, const char *dest)
+{
+	for (int i = 0; i < r->ndest; i++)
+		if (!strcmp(r->dest[i], dest))
+			return true;
+	return false;
+}
+
+/* a collector port or sink that NetworkManager attached: no learning, flooding, quiet */
+static void collector_port(struct ifm_nl *nl, const char *iface)
+{
+	struct ifm_link l, br;
+	const char *sink;
+	bool is_sink = false;
+
+	if (ifm_link_get(nl, iface, &l) < 0 || !l.master || ifm_link_by_index(nl, l.master, &br) < 0)
+		return;
+	if (!br.is_bridge || strncmp(br.alias, IFM_ALIAS_COLLECTOR, strlen(IFM_ALIAS_COLLECTOR)))
+		return;
+	sink = strstr(br.alias, " sink=");
+	if (sink) {
+		size_t n = strcspn(sink + 6, " ");
+
+		is_sink = n == strlen(iface) && !strncmp(sink + 6, iface, n);
+	}
+	if (!is_sink && !ifm_collector_has_port(&br, iface))
+		return;
+	if (is_sink && strncmp(l.alias, IFM_ALIAS_SINK, strlen(IFM_ALIAS_SINK))) {
+		char alias[64];
+
+		snprintf(alias, sizeof(alias), "%s of %s", IFM_ALIAS_SINK, br.name);
+		ifm_link_set_alias(nl, l.ifindex, alias);
+	}
+	if (ifm_port_attach(nl, &l, br.ifindex) < 0)
+		ifm_err("%s: cannot set up %s as a collector port", br.name, iface);
+}
+
+/* The bridge NetworkManager made becomes an ifmirror collector. */
+static void collector_up(struct ifm_nl *nl, const char *iface, const struct nmm_config *c,
+			 struct nmm_record *rec)
+{
+	struct ifm_collector_spec spec = { .bridge = iface, .nports = c->nports };
+	struct ifm_link br, sink;
+	char alias[128], sname[IFM_IFNAMSIZ];
+	bool nm_sink = !strcmp(c->sinkkind, "profile");
+	size_t len;
+
+	if (ifm_link_get(nl, iface, &br) < 0 || !br.is_bridge) {
+		ifm_err("%s: %s names ports, but %s is not a bridge", iface, NMM_KEY_COLLECTOR, iface);
+		return;
+	}
+	if (c->sink[0])
+		snprintf(sname, sizeof(sname), "%s", c->sink);
+	else
+		snprintf(sname, sizeof(sname), "%.10s-sink", iface);
+	spec.sink = sname;
+	for (int i = 0; i < c->nports; i++)
+		spec.ports[i] = c->ports[i];
+	len = (size_t)snprintf(alias, sizeof(alias), "%s sink=%s ports=", IFM_ALIAS_COLLECTOR, sname);
+	for (int i = 0; i < c->nports && len < sizeof(alias); i++)
+		len += (size_t)snprintf(alias + len, sizeof(alias) - len, "%s%s", i ? "," : "",
+					c->ports[i]);
+	if (strcmp(br.alias, alias) && ifm_link_set_alias(nl, br.ifindex, alias) < 0) {
+		ifm_err("%s: cannot mark the bridge as a collector", iface);
+		return;
+	}
+	if (ifm_link_get(nl, sname, &sink) == 0) {
+		if (strncmp(sink.alias, IFM_ALIAS_SINK, strlen(IFM_ALIAS_SINK))) {
+			snprintf(alias, sizeof(alias), "%s of %s", IFM_ALIAS_SINK, iface);
+			ifm_link_set_alias(nl, sink.ifindex, alias);
+		}
+	} else if (nm_sink) {
+		/* NetworkManager activates the sink's dummy profile after the bridge */
+		ifm_link_quiet_up(nl, &br);
+		for (int i = 0; i < c->nports; i++)
+			collector_port(nl, c->ports[i]);
+		ifm_refresh(nl, iface, false);
+		return;
+	}
+	if (ifm_collector_up(nl, &spec, false) == 0 && !nm_sink)
+		snprintf(rec->bridge_sink, sizeof(rec->bridge_sink), "%s", sname);
+}
+
+static void collector_down(struct ifm_nl *nl, const char *iface, const char *sname)
+{
+	struct ifm_link sink, br;
+	char want[64];
+
+	if (!sname[0] || ifm_link_get(nl, sname, &sink) < 0)
+		return;
+	snprintf(want, sizeof(want), "%s of %s", IFM_ALIAS_SINK, iface);
+	if (strcmp(sink.alias, want))
+		return;
+	if (ifm_link_get(nl, iface, &br) == 0 && sink.master == br.ifindex)
+		return; /* the bridge is still there: leave its sink */
+	if (ifm_link_delete(nl, sink.ifindex) == 0)
+		printf("%s: sink %s deleted\n", iface, sname);
+}
+
+int nmm_cmd_dispatch(int argc, char *argv[])
+{
+	static const char *const names[] = { "up", "reapply", "pre-down", "down" };
+	struct values vals = { 0 };
+	struct nmm_config c;
+	struct nmm_record rec, newrec = { 0 };
+	const char *iface, *uuid = env("CONNECTION_UUID"), *problem;
+	enum ifm_dir dir;
+	struct ifm_nl nl;
+	bool have_rec, any;
+	int act = -1, lock;
+
+	if (argc != 3) {
+		ifm_err("dispatch: expected IFACE ACTION (run by NetworkManager's dispatcher)");
+		return IFM_EXIT_USAGE;
+	}
+	for (int i = 0; i < 4; i++)
+		if (!strcmp(argv[2], names[i]))
+			act = i;
+	if (act < 0)
+		return IFM_EXIT_OK; /* dhcp4-change, hostname, connectivity-change, vpn-*, ... */
+	iface = env("DEVICE_IFACE");
+	if (!iface)
+		iface = argv[1];
+	if (!iface || !*iface || !strcmp(iface, "none") || ifm_ifname_problem(iface))
+		return IFM_EXIT_OK;
+
+	if (!from_env(&vals) && !from_keyfile(&vals, env("CONNECTION_FILENAME")) &&
+	    (uuid || env("CONNECTION_DBUS_PATH")))
+		from_dbus(&vals, env("CONNECTION_DBUS_PATH"), uuid);
+	nmm_config_read(&c, values_lookup, &vals, iface, iface);
+	have_rec = nmm_record_read(uuid, &rec);
+	any = c.nto || c.nports || have_rec;
+	if (!any && act != A_UP) {
+		nmm_config_free(&c);
+		values_free(&vals);
+		return IFM_EXIT_OK;
+	}
+	dir = c.dir ? c.dir : IFM_DIR_BOTH;
+
+	if (ifm_nl_open(&nl) < 0) {
+		ifm_err("%s: cannot open rtnetlink", iface);
+		goto out;
+	}
+	lock = ifm_lock();
+	if (lock < 0) {
+		ifm_err("cannot take the lock in /run/ifmirror: %s", strerror(-lock));
+		ifm_nl_close(&nl);
+		goto out;
+	}
+	snprintf(newrec.iface, sizeof(newrec.iface), "%s", iface);
+	switch (act) {
+	case A_UP:
+	case A_REAPPLY:
+		if (c.mode == NMM_MODE_NATIVE)
+			c.nto = 0; /* NetworkManager's own tc setting carries them */
+		/* what an earlier up applied and the profile no longer names */
+		for (int i = 0; have_rec && i < rec.ndest; i++) {
+			bool keep = false;
+
+			for (int j = 0; j < c.nto; j++)
+				keep |= !strcmp(c.to[j], rec.dest[i]);
+			if (!keep || strcmp(rec.iface, iface)) {
+				ifm_mirror_down(&nl, rec.iface, rec.dest[i], false);
+				ifm_pending_del(rec.iface, rec.dest[i]);
+			}
+		}
+		for (int i = 0; i < c.nto; i++) {
+			struct ifm_link l;
+
+			snprintf(newrec.dest[newrec.ndest++], IFM_IFNAMSIZ, "%s", c.to[i]);
+			if (ifm_link_get(&nl, c.to[i], &l) == -ENODEV) {
+				if (ifm_pending_add(iface, c.to[i], dir) == 0)
+					printf("%s: %s mirror to %s deferred until %s exists\n", iface,
+					       ifm_dir_name(dir), c.to[i], c.to[i]);
+				continue;
+			}
+			ifm_mirror_up(&nl, iface, c.to[i], dir, false);
+		}
+		if (c.nports)
+			collector_up(&nl, iface, &c, &newrec);
+		else if (have_rec && rec.bridge_sink[0])
+			snprintf(newrec.bridge_sink, sizeof(newrec.bridge_sink), "%s", rec.bridge_sink);
+		if (act == A_UP) {
+			ifm_refresh(&nl, iface, false);
+			collector_port(&nl, iface);
+		}
+		if (uuid)
+			nmm_record_write(uuid, &newrec);
+		break;
+	case A_PRE_DOWN:
+	case A_DOWN:
+		if (have_rec && !strcmp(rec.iface, iface)) {
+			for (int i = 0; i < rec.ndest; i++) {
+				ifm_mirror_down(&nl, iface, rec.dest[i], false);
+				ifm_pending_del(iface, rec.dest[i]);
+			}
+		}
+		/* without a record (its up ran before the dispatcher script was there) */
+		for (int i = 0; c.mode != NMM_MODE_NATIVE && i < c.nto; i++) {
+			if (have_rec && recorded(&rec, c.to[i]))
+				continue;
+			if ((problem = ifm_ifname_problem(c.to[i])))
+				continue;
+			ifm_mirror_down(&nl, iface, c.to[i], true);
+			ifm_pending_del(iface, c.to[i]);
+		}
+		if (act == A_DOWN) {
+			collector_down(&nl, iface, have_rec ? rec.bridge_sink : "");
+			if (uuid)
+				nmm_record_delete(uuid);
+		} else if (uuid && have_rec) {
+			/* the sessions are gone; the sink goes after the bridge, on down */
+			rec.ndest = 0;
+			nmm_record_write(uuid, &rec);
+		}
+		break;
+	}
+	ifm_unlock(lock);
+	ifm_nl_close(&nl);
+out:
+	nmm_config_free(&c);
+	values_free(&vals);
+	fflush(stdout);
+	return IFM_EXIT_OK;
+}
