@@ -145,7 +145,26 @@ int ifm_link_quiet_up(struct ifm_nl *nl, const struct ifm_link *l)
 
 	if (r < 0)
 		return r;
+	if ((l->flags & (IFF_UP | IFF_NOARP)) == (IFF_UP | IFF_NOARP))
+		return 0; /* as it should be: no request, no change */
 	return set_flags(nl, l->ifindex, IFF_UP | IFF_NOARP, IFF_UP | IFF_NOARP);
+}
+
+/* learning off on an attached port? (sysfs: cheaper than a netlink dump) */
+static bool port_options_ok(struct ifm_nl *nl, const struct ifm_link *port)
+{
+	char path[128], v[4] = "";
+	int fd;
+	ssize_t n;
+
+	(void)nl;
+	snprintf(path, sizeof(path), "/sys/class/net/%s/brport/learning", port->name);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	n = read(fd, v, sizeof(v) - 1);
+	close(fd);
+	return n > 0 && v[0] == '0';
 }
 
 int ifm_port_attach(struct ifm_nl *nl, const struct ifm_link *port, int bridge)
@@ -166,6 +185,8 @@ int ifm_port_attach(struct ifm_nl *nl, const struct ifm_link *port, int bridge)
 		if (r < 0)
 			return r;
 	}
+	if (port->master == bridge && port_options_ok(nl, port))
+		return ifm_link_quiet_up(nl, port);
 	/* the port options go to the master's driver, so only once enslaved */
 	msg = link_msg(RTM_NEWLINK, 0, port->ifindex);
 	if (!msg)

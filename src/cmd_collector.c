@@ -186,9 +186,8 @@ int ifm_collector_up(struct ifm_nl *nl, const struct ifm_collector_spec *spec, b
 				ifm_nl_reason(nl, r));
 			goto fail;
 		}
-		if (!quiet)
-			printf("%s: port %s %s\n", spec->bridge, p.name,
-			       p.master == br.ifindex ? "attached (unchanged)" : "attached");
+		if (!quiet && p.master != br.ifindex)
+			printf("%s: port %s attached\n", spec->bridge, p.name);
 	}
 
 	/* ports no longer named are released, not deleted */

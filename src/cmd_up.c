@@ -28,6 +28,7 @@ struct up_ctx {
 	struct ifm_dev_tc t;
 	const struct ifm_cls_ops *cls;   /* chosen classifier, once known */
 	const struct ifm_match *m;       /* --match/--sample program, or none */
+	bool from_config;
 	struct undo undo[8];
 	int nundo;
 	bool quiet;
@@ -148,6 +149,8 @@ static int add_filter(struct up_ctx *c, enum ifm_dir dir, uint16_t pref,
 	int r;
 
 	ifm_cookie_make(&ck, dir, c->dst);
+	if (c->from_config)
+		ck.flags |= IFM_COOKIE_FROM_CONFIG;
 	if (c->m->insns) {
 		r = ifm_filter_add(c->nl, c->src->ifindex, parent, pref, &ifm_cls_bpf, c->m,
 				   c->dst->ifindex, &ck);
@@ -186,8 +189,11 @@ static enum match session_match(const struct up_ctx *c, const struct ifm_filter 
 {
 	if (!ifm_filter_is_ours(f))
 		return NO_MATCH;
-	if (f->act.ifindex == c->dst->ifindex)
+	if (f->act.ifindex == c->dst->ifindex) {
+		if (c->from_config && !(f->act.cookie.flags & IFM_COOKIE_FROM_CONFIG))
+			return CHANGED; /* apply takes it over */
 		return f->prog_hash == c->m->hash ? EXACT : CHANGED;
+	}
 	/* the destination was deleted; this name is the one it had */
 	if (f->act.ifindex == 0 && f->act.cookie.dest_hash == ifm_name_hash(c->dst->name))
 		return STALE;
@@ -269,7 +275,9 @@ static int apply(struct up_ctx *c, enum ifm_dir want)
 		     c->dst->name,
 		     f->act.ifindex == 0 ? "replaced (its destination had been deleted)"
 		     : f->prog_hash != c->m->hash ? "replaced (match or sample changed)"
-						  : "removed (direction changed)");
+		     : (c->from_config && !(f->act.cookie.flags & IFM_COOKIE_FROM_CONFIG))
+			     ? "taken over by the config file"
+			     : "removed (direction changed)");
 	}
 	if (nremove)
 		ifm_hooks_tidy(c->nl, c->src->ifindex, !c->quiet);
@@ -318,6 +326,7 @@ int ifm_mirror_up_spec(struct ifm_nl *nl, const struct ifm_session_spec *spec, b
 	c.dst = &dst;
 	c.quiet = quiet;
 	c.m = &m;
+	c.from_config = spec->from_config;
 	r = ifm_dev_tc_scan(nl, src.ifindex, &c.t);
 	if (r < 0) {
 		ifm_err("%s: cannot read tc state: %s", src.name, ifm_nl_reason(nl, r));

@@ -1,1 +1,489 @@
-/* config file parser: being written */
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * /etc/ifmirror.conf: key files in the GLib/desktop-entry style,
+ *
+ *   [collector br-mirror]        [tunnel vx-ids]          [session web]
+ *   ports = eth1                 type = vxlan             source = eth0 eth2
+ *   snaplen = 128                remote = 192.0.2.50      to = br-mirror
+ *                                vni = 42                 direction = both
+ *                                                         match = tcp port 443
+ *
+ * read by a parser of our own (GLib's does not say which line is wrong, and
+ * a boot-time helper should not need GLib). Everything is checked before
+ * anything is applied; every error names the file and the line.
+ */
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+struct parser {
+	struct ifm_config *c;
+	const char *path;
+	int line;
+	int errors;
+	enum { NONE, SESSION, COLLECTOR, TUNNEL } kind;
+	void *section;
+	char seen[16][24];       /* keys of the current section */
+	int nseen;
+	bool broken;             /* in a section whose header was reported */
+};
+
+static void perr(struct parser *p, int line, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void perr(struct parser *p, int line, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "%s: %s:%d: ", ifm_prog, p->path, line);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	p->errors++;
+}
+
+static char *trim(char *s)
+{
+	char *e;
+
+	while (isspace((unsigned char)*s))
+		s++;
+	e = s + strlen(s);
+	while (e > s && isspace((unsigned char)e[-1]))
+		*--e = '\0';
+	return s;
+}
+
+static void *grow(void *arr, int n, int *cap, size_t size)
+{
+	if (n < *cap)
+		return arr;
+	*cap = *cap ? *cap * 2 : 16;
+	return realloc(arr, (size_t)*cap * size);
+}
+
+static bool number(const char *v, unsigned long min, unsigned long max, unsigned long *out)
+{
+	char *end;
+	unsigned long n;
+
+	if (!isdigit((unsigned char)*v))
+		return false;
+	errno = 0;
+	n = strtoul(v, &end, 10);
+	if (errno || *end || n < min || n > max)
+		return false;
+	*out = n;
+	return true;
+}
+
+/* A list of interface names, space or comma separated, into out[]. */
+static int names(struct parser *p, const char *key, char *v, char **out, int max)
+{
+	int n = 0;
+	char *save = NULL;
+
+	for (char *w = strtok_r(v, " ,\t", &save); w; w = strtok_r(NULL, " ,\t", &save)) {
+		const char *problem = ifm_ifname_problem(w);
+
+		if (problem) {
+			perr(p, p->line, "%s '%.40s': %s", key, w, problem);
+			return -1;
+		}
+		if (n == max) {
+			perr(p, p->line, "%s: more than %d interfaces", key, max);
+			return -1;
+		}
+		out[n++] = strdup(w);
+	}
+	if (!n)
+		perr(p, p->line, "%s: no interface named", key);
+	return n ? n : -1;
+}
+
+static bool one_name(struct parser *p, const char *key, const char *v, char *out)
+{
+	const char *problem = ifm_ifname_problem(v);
+
+	if (problem) {
+		perr(p, p->line, "%s '%.40s': %s", key, v, problem);
+		return false;
+	}
+	snprintf(out, IFM_IFNAMSIZ, "%s", v);
+	return true;
+}
+
+static int address_family(const char *v)
+{
+	unsigned char buf[16];
+
+	if (inet_pton(AF_INET, v, buf) == 1)
+		return AF_INET;
+	if (inet_pton(AF_INET6, v, buf) == 1)
+		return AF_INET6;
+	return 0;
+}
+
+static void session_key(struct parser *p, struct ifm_conf_session *s, const char *k, char *v)
+{
+	unsigned long n;
+
+	if (!strcmp(k, "source")) {
+		s->sources = calloc(IFM_CONF_MAX_SOURCES, sizeof(*s->sources));
+		s->nsources = s->sources ? names(p, "source", v, s->sources, IFM_CONF_MAX_SOURCES) : -1;
+		if (s->nsources < 0)
+			s->nsources = 0;
+		s->source_line = p->line;
+	} else if (!strcmp(k, "to")) {
+		if (one_name(p, "to", v, s->to))
+			s->to_line = p->line;
+	} else if (!strcmp(k, "direction")) {
+		s->dir = ifm_dir_parse(v);
+		if (!s->dir)
+			perr(p, p->line, "direction '%.20s': not ingress, egress or both", v);
+	} else if (!strcmp(k, "match")) {
+		s->match = strdup(v);
+		s->match_line = p->line;
+	} else if (!strcmp(k, "sample")) {
+		if (number(v, 1, 0x7fffffff, &n))
+			s->sample = (unsigned int)n;
+		else
+			perr(p, p->line, "sample '%.20s': not a whole number from 1 to 2147483647", v);
+	} else {
+		perr(p, p->line, "unknown key '%.30s' in [session %s] (source, to, direction, "
+		     "match, sample)", k, s->name);
+	}
+}
+
+static void collector_key(struct parser *p, struct ifm_conf_collector *c, const char *k, char *v)
+{
+	unsigned long n;
+
+	if (!strcmp(k, "ports")) {
+		c->nports = names(p, "ports", v, c->ports, 16);
+		if (c->nports < 0)
+			c->nports = 0;
+	} else if (!strcmp(k, "sink")) {
+		one_name(p, "sink", v, c->sink);
+	} else if (!strcmp(k, "snaplen")) {
+		if (number(v, IFM_SNAPLEN_MIN, IFM_SNAPLEN_MAX, &n))
+			c->snaplen = (unsigned int)n;
+		else
+			perr(p, p->line, "snaplen '%.20s': not a number of bytes from %d (the Ethernet "
+			     "header) to %d", v, IFM_SNAPLEN_MIN, IFM_SNAPLEN_MAX);
+	} else {
+		perr(p, p->line, "unknown key '%.30s' in [collector %s] (ports, sink, snaplen)", k,
+		     c->name);
+	}
+}
+
+static void tunnel_key(struct parser *p, struct ifm_conf_tunnel *t, const char *k, char *v)
+{
+	unsigned long n;
+
+	if (!strcmp(k, "type")) {
+		if (strcmp(v, "vxlan") && strcmp(v, "gretap") && strcmp(v, "erspan"))
+			perr(p, p->line, "type '%.20s': not vxlan, gretap or erspan", v);
+		else
+			snprintf(t->type, sizeof(t->type), "%s", v);
+	} else if (!strcmp(k, "remote") || !strcmp(k, "local")) {
+		char *dst = !strcmp(k, "remote") ? t->remote : t->local;
+
+		if (!address_family(v))
+			perr(p, p->line, "%s '%.60s': not an IPv4 or IPv6 address", k, v);
+		else
+			snprintf(dst, sizeof(t->remote), "%s", v);
+	} else if (!strcmp(k, "dev")) {
+		one_name(p, "dev", v, t->dev);
+	} else if (!strcmp(k, "vni") || !strcmp(k, "key") || !strcmp(k, "session-id")) {
+		unsigned long max = !strcmp(k, "vni") ? 0xffffff : !strcmp(k, "key") ? 0xffffffff : 1023;
+
+		if (t->id_key[0]) {
+			perr(p, p->line, "%s: the tunnel has '%s' already (one of vni, key, session-id)",
+			     k, t->id_key);
+		} else if (!number(v, 0, max, &n)) {
+			perr(p, p->line, "%s '%.20s': not a number from 0 to %lu", k, v, max);
+		} else {
+			t->id = n;
+			snprintf(t->id_key, sizeof(t->id_key), "%s", k);
+			t->id_line = p->line;
+		}
+	} else if (!strcmp(k, "dstport")) {
+		if (number(v, 1, 65535, &n))
+			t->dstport = (unsigned int)n;
+		else
+			perr(p, p->line, "dstport '%.20s': not a port from 1 to 65535", v);
+	} else if (!strcmp(k, "snaplen")) {
+		if (number(v, IFM_SNAPLEN_MIN, IFM_SNAPLEN_MAX, &n))
+			t->snaplen = (unsigned int)n;
+		else
+			perr(p, p->line, "snaplen '%.20s': not a number of bytes from %d (the Ethernet "
+			     "header) to %d", v, IFM_SNAPLEN_MIN, IFM_SNAPLEN_MAX);
+	} else {
+		perr(p, p->line, "unknown key '%.30s' in [tunnel %s] (type, remote, local, dev, vni, "
+		     "key, session-id, dstport, snaplen)", k, t->name);
+	}
+}
+
+/* The line of an earlier section of that name (sessions apart from devices). */
+static int section_line_of(struct ifm_config *c, const char *name, bool session)
+{
+	for (int i = 0; session && i < c->nsessions; i++)
+		if (!strcmp(c->sessions[i].name, name))
+			return c->sessions[i].line;
+	for (int i = 0; !session && i < c->ncollectors; i++)
+		if (!strcmp(c->collectors[i].name, name))
+			return c->collectors[i].line;
+	for (int i = 0; !session && i < c->ntunnels; i++)
+		if (!strcmp(c->tunnels[i].name, name))
+			return c->tunnels[i].line;
+	return 0;
+}
+
+static void section(struct parser *p, char *s)
+{
+	struct ifm_config *c = p->c;
+	char *close = strchr(s, ']'), *type, *name, *save = NULL;
+	int first;
+
+	p->kind = NONE;
+	p->section = NULL;
+	p->nseen = 0;
+	p->broken = true; /* until the header is good */
+	if (!close || trim(close + 1)[0]) {
+		perr(p, p->line, "a section header is '[TYPE NAME]' alone on its line");
+		return;
+	}
+	*close = '\0';
+	type = strtok_r(s + 1, " \t", &save);
+	name = type ? strtok_r(NULL, " \t", &save) : NULL;
+	if (!type || !name || strtok_r(NULL, " \t", &save)) {
+		perr(p, p->line, "a section header is '[TYPE NAME]', e.g. [session web]");
+		return;
+	}
+	if (strcmp(type, "session") && strcmp(type, "collector") && strcmp(type, "tunnel")) {
+		perr(p, p->line, "unknown section type '%.20s' (session, collector or tunnel)", type);
+		return;
+	}
+	if (strcmp(type, "session") && ifm_ifname_problem(name)) {
+		perr(p, p->line, "[%s %.40s]: the name is the interface's: %s", type, name,
+		     ifm_ifname_problem(name));
+		return;
+	}
+	if (strlen(name) >= 64) {
+		perr(p, p->line, "[%s %.40s...]: name longer than 63 characters", type, name);
+		return;
+	}
+	first = section_line_of(c, name, !strcmp(type, "session"));
+	if (first) {
+		perr(p, p->line, "duplicate section name '%s' (first at line %d)", name, first);
+		return;
+	}
+	p->broken = false;
+	if (!strcmp(type, "session")) {
+		struct ifm_conf_session *n;
+
+		c->sessions = grow(c->sessions, c->nsessions, &c->cap_sessions, sizeof(*n));
+		n = &c->sessions[c->nsessions++];
+		memset(n, 0, sizeof(*n));
+		snprintf(n->name, sizeof(n->name), "%s", name);
+		n->line = p->line;
+		n->dir = IFM_DIR_BOTH;
+		n->sample = 1;
+		p->kind = SESSION;
+		p->section = n;
+	} else if (!strcmp(type, "collector")) {
+		struct ifm_conf_collector *n;
+
+		c->collectors = grow(c->collectors, c->ncollectors, &c->cap_collectors, sizeof(*n));
+		n = &c->collectors[c->ncollectors++];
+		memset(n, 0, sizeof(*n));
+		snprintf(n->name, sizeof(n->name), "%s", name);
+		n->line = p->line;
+		p->kind = COLLECTOR;
+		p->section = n;
+	} else {
+		struct ifm_conf_tunnel *n;
+
+		c->tunnels = grow(c->tunnels, c->ntunnels, &c->cap_tunnels, sizeof(*n));
+		n = &c->tunnels[c->ntunnels++];
+		memset(n, 0, sizeof(*n));
+		snprintf(n->name, sizeof(n->name), "%s", name);
+		n->line = p->line;
+		p->kind = TUNNEL;
+		p->section = n;
+	}
+}
+
+static void key_value(struct parser *p, char *s)
+{
+	char *eq = strchr(s, '='), *k, *v;
+
+	if (!eq) {
+		perr(p, p->line, "expected 'key = value' or '[TYPE NAME]'");
+		return;
+	}
+	*eq = '\0';
+	k = trim(s);
+	v = trim(eq + 1);
+	if (p->kind == NONE) {
+		if (!p->broken)
+			perr(p, p->line, "'%.30s' outside of any section", k);
+		return; /* inside a broken section: its header was reported */
+	}
+	if (!*k) {
+		perr(p, p->line, "a key is missing before '='");
+		return;
+	}
+	if (!*v) {
+		perr(p, p->line, "%.30s: empty value", k);
+		return;
+	}
+	for (int i = 0; i < p->nseen; i++) {
+		if (!strcmp(p->seen[i], k)) {
+			perr(p, p->line, "%.30s given twice in this section", k);
+			return;
+		}
+	}
+	if (p->nseen < 16)
+		snprintf(p->seen[p->nseen++], sizeof(p->seen[0]), "%s", k);
+	if (p->kind == SESSION)
+		session_key(p, p->section, k, v);
+	else if (p->kind == COLLECTOR)
+		collector_key(p, p->section, k, v);
+	else
+		tunnel_key(p, p->section, k, v);
+}
+
+/* What no single line shows: required keys, pairs that contradict. */
+static void check_whole(struct parser *p)
+{
+	struct ifm_config *c = p->c;
+
+	for (int i = 0; i < c->nsessions; i++) {
+		struct ifm_conf_session *s = &c->sessions[i];
+
+		if (!s->nsources)
+			perr(p, s->line, "[session %s] needs 'source'", s->name);
+		if (!s->to[0])
+			perr(p, s->line, "[session %s] needs 'to' (the destination)", s->name);
+		for (int j = 0; j < s->nsources; j++) {
+			if (!strcmp(s->sources[j], s->to))
+				perr(p, s->source_line, "[session %s]: source %s is also its destination",
+				     s->name, s->to);
+			for (int k = 0; k < i; k++)
+				for (int l = 0; l < c->sessions[k].nsources; l++)
+					if (!strcmp(c->sessions[k].sources[l], s->sources[j]) &&
+					    !strcmp(c->sessions[k].to, s->to))
+						perr(p, s->source_line, "[session %s]: %s to %s is in "
+						     "[session %s] (line %d) already", s->name,
+						     s->sources[j], s->to, c->sessions[k].name,
+						     c->sessions[k].line);
+		}
+	}
+	for (int i = 0; i < c->ncollectors; i++)
+		if (!c->collectors[i].nports)
+			perr(p, c->collectors[i].line, "[collector %s] needs 'ports'",
+			     c->collectors[i].name);
+	for (int i = 0; i < c->ntunnels; i++) {
+		struct ifm_conf_tunnel *t = &c->tunnels[i];
+		const char *want = !strcmp(t->type, "vxlan") ? "vni"
+				 : !strcmp(t->type, "gretap") ? "key" : "session-id";
+
+		if (!t->type[0] || !t->remote[0]) {
+			perr(p, t->line, "[tunnel %s] needs 'type' and 'remote'", t->name);
+			continue;
+		}
+		if (t->id_key[0] && strcmp(t->id_key, want))
+			perr(p, t->id_line, "%s: a %s tunnel takes '%s'", t->id_key, t->type, want);
+		if (t->dstport && strcmp(t->type, "vxlan"))
+			perr(p, t->line, "[tunnel %s]: dstport is for vxlan tunnels only", t->name);
+		if (t->local[0] && address_family(t->local) != address_family(t->remote))
+			perr(p, t->line, "[tunnel %s]: local and remote are not of one address family",
+			     t->name);
+	}
+}
+
+int ifm_config_load(const char *path, struct ifm_config *c)
+{
+	struct parser p = { .c = c, .path = path };
+	char *line = NULL;
+	size_t cap = 0;
+	struct stat st;
+	FILE *f;
+	int fd;
+
+	memset(c, 0, sizeof(*c));
+	snprintf(c->path, sizeof(c->path), "%s", path);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		int e = errno;
+
+		ifm_err("%s: cannot read it: %s", path, strerror(e));
+		return -e;
+	}
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		ifm_err("%s: not a regular file", path);
+		close(fd);
+		return -EINVAL;
+	}
+	/* whoever can write it can mirror any traffic anywhere */
+	if (st.st_uid != 0 || (st.st_mode & 022)) {
+		ifm_err("%s: refusing a file that anyone but root can write (owner uid %u, mode %04o)",
+			path, (unsigned int)st.st_uid, (unsigned int)(st.st_mode & 07777));
+		close(fd);
+		return -EPERM;
+	}
+	f = fdopen(fd, "r");
+	if (!f) {
+		close(fd);
+		return -ENOMEM;
+	}
+	while (getline(&line, &cap, f) >= 0) {
+		char *s;
+
+		p.line++;
+		s = trim(line);
+		if (!*s || *s == '#' || *s == ';')
+			continue;
+		if (*s == '[')
+			section(&p, s);
+		else
+			key_value(&p, s);
+	}
+	free(line);
+	fclose(f);
+	if (!p.errors)
+		check_whole(&p);
+	if (p.errors) {
+		ifm_config_free(c);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+void ifm_config_free(struct ifm_config *c)
+{
+	for (int i = 0; i < c->nsessions; i++) {
+		for (int j = 0; j < c->sessions[i].nsources; j++)
+			free(c->sessions[i].sources[j]);
+		free(c->sessions[i].sources);
+		free(c->sessions[i].match);
+	}
+	for (int i = 0; i < c->ncollectors; i++)
+		for (int j = 0; j < c->collectors[i].nports; j++)
+			free(c->collectors[i].ports[j]);
+	free(c->sessions);
+	free(c->collectors);
+	free(c->tunnels);
+	memset(c, 0, sizeof(*c));
+}

@@ -9,6 +9,7 @@
 #include "ifmirror.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <linux/pkt_sched.h>
 #include <linux/rtnetlink.h>
@@ -73,6 +74,12 @@ static int qdisc_del(struct ifm_nl *nl, int ifindex, uint32_t parent, uint32_t h
 	if (!msg)
 		return -ENOMEM;
 	return ifm_nl_talk(nl, msg);
+}
+
+struct nl_msg *ifm_clsact_msg(bool add, int ifindex)
+{
+	return qdisc_msg(add ? RTM_NEWQDISC : RTM_DELQDISC, add ? NLM_F_CREATE | NLM_F_EXCL : 0,
+			 ifindex, TC_H_CLSACT, TC_H_MAKE(TC_H_CLSACT, 0), add ? "clsact" : NULL);
 }
 
 /* clsact */
@@ -184,6 +191,65 @@ int ifm_qdiscs_scan(struct ifm_nl *nl, int ifindex, struct ifm_qdiscs *q)
 	if (!msg)
 		return -ENOMEM;
 	return ifm_nl_dump(nl, msg, qdisc_cb, &s);
+}
+
+struct qscan_all {
+	struct ifm_qdisc_map *m;
+	int err;
+};
+
+static int qdisc_all_cb(struct nlmsghdr *hdr, void *arg)
+{
+	struct qscan_all *s = arg;
+	struct tcmsg *tcm = nlmsg_data(hdr);
+	struct ifm_qdisc_map *m = s->m;
+
+	if (hdr->nlmsg_type != RTM_NEWQDISC || tcm->tcm_ifindex <= 0)
+		return 0;
+	if (tcm->tcm_ifindex > m->max) {
+		int max = tcm->tcm_ifindex * 2;
+		struct ifm_qdiscs *q = realloc(m->q, ((size_t)max + 1) * sizeof(*q));
+
+		if (!q)
+			return -ENOMEM;
+		memset(q + m->max + 1, 0, (size_t)(max - m->max) * sizeof(*q));
+		m->q = q;
+		m->max = max;
+	}
+	{
+		struct qscan one = { .ifindex = tcm->tcm_ifindex, .q = &m->q[tcm->tcm_ifindex] };
+
+		return qdisc_cb(hdr, &one);
+	}
+}
+
+int ifm_qdiscs_scan_all(struct ifm_nl *nl, struct ifm_qdisc_map *m)
+{
+	struct qscan_all s = { .m = m };
+	struct nl_msg *msg = qdisc_msg(RTM_GETQDISC, NLM_F_DUMP, 0, 0, 0, NULL);
+
+	memset(m, 0, sizeof(*m));
+	m->q = calloc(257, sizeof(*m->q));
+	if (!msg || !m->q) {
+		if (msg)
+			nlmsg_free(msg);
+		return -ENOMEM;
+	}
+	m->max = 256;
+	return ifm_nl_dump(nl, msg, qdisc_all_cb, &s);
+}
+
+const struct ifm_qdiscs *ifm_qdisc_map_get(const struct ifm_qdisc_map *m, int ifindex)
+{
+	static const struct ifm_qdiscs none;
+
+	return ifindex > 0 && ifindex <= m->max ? &m->q[ifindex] : &none;
+}
+
+void ifm_qdisc_map_free(struct ifm_qdisc_map *m)
+{
+	free(m->q);
+	memset(m, 0, sizeof(*m));
 }
 
 const struct ifm_hook_ops *ifm_hook_present(const struct ifm_qdiscs *q, enum ifm_dir dir)

@@ -22,6 +22,7 @@ struct ifm_nl {
 	struct nl_sock *sk;
 	int err;            /* errno of the last failed request, positive */
 	char extack[200];   /* the kernel's extended ack message, if any */
+	unsigned long changes;  /* requests that changed kernel state */
 };
 
 int ifm_nl_open(struct ifm_nl *nl);
@@ -33,6 +34,20 @@ int ifm_nl_dump(struct ifm_nl *nl, struct nl_msg *msg,
 		int (*cb)(struct nlmsghdr *hdr, void *arg), void *arg);
 /* strerror(-err), plus the kernel's message when it sent one. */
 const char *ifm_nl_reason(const struct ifm_nl *nl, int err);
+
+/* Many requests in flight; results[i] is 0 or -errno for the i-th added. */
+struct nl_cb;
+struct ifm_batch {
+	struct ifm_nl *nl;
+	struct nl_cb *cb;
+	uint32_t first_seq;
+	unsigned int n, cap, acked;
+	int *results;
+};
+int ifm_batch_init(struct ifm_batch *b, struct ifm_nl *nl);
+int ifm_batch_add(struct ifm_batch *b, struct nl_msg *msg);   /* consumes msg */
+int ifm_batch_finish(struct ifm_batch *b);                    /* waits for all */
+void ifm_batch_free(struct ifm_batch *b);
 
 /* ---- link.c ---- */
 #define IFM_IFNAMSIZ 16
@@ -100,18 +115,29 @@ struct ifm_hook_ops {
 extern const struct ifm_hook_ops ifm_hook_clsact, ifm_hook_ingress, ifm_hook_prio;
 
 int ifm_qdiscs_scan(struct ifm_nl *nl, int ifindex, struct ifm_qdiscs *q);
+/* every device's qdiscs from one dump, by ifindex */
+struct ifm_qdisc_map {
+	struct ifm_qdiscs *q;
+	int max;
+};
+int ifm_qdiscs_scan_all(struct ifm_nl *nl, struct ifm_qdisc_map *m);
+const struct ifm_qdiscs *ifm_qdisc_map_get(const struct ifm_qdisc_map *m, int ifindex);
+void ifm_qdisc_map_free(struct ifm_qdisc_map *m);
+/* add (or delete) a clsact qdisc, as a message for batches */
+struct nl_msg *ifm_clsact_msg(bool add, int ifindex);
 /* The hook that holds filters of dir on this device now, or NULL. */
 const struct ifm_hook_ops *ifm_hook_present(const struct ifm_qdiscs *q, enum ifm_dir dir);
 
 /* ---- mirred.c: the mirror action and its ownership cookie ---- */
 #define IFM_COOKIE_MAGIC "ifmr"
 #define IFM_COOKIE_VERSION 1
+#define IFM_COOKIE_FROM_CONFIG 0x1   /* made by `apply`: it may remove it again */
 
 struct ifm_cookie {          /* TCA_ACT_COOKIE, 16 bytes, the kernel keeps it */
 	char magic[4];
 	uint8_t version;
 	uint8_t dir;             /* IFM_DIR_INGRESS or IFM_DIR_EGRESS */
-	uint16_t reserved;
+	uint16_t flags;          /* IFM_COOKIE_* */
 	uint32_t dest_ifindex;   /* at creation */
 	uint32_t dest_hash;      /* ifm_name_hash(dest) at creation */
 } __attribute__((packed));
@@ -188,6 +214,9 @@ struct ifm_dev_tc {
 };
 
 int ifm_dev_tc_scan(struct ifm_nl *nl, int ifindex, struct ifm_dev_tc *t);
+/* the same with the qdiscs already known (from ifm_qdiscs_scan_all) */
+int ifm_dev_tc_scan_known(struct ifm_nl *nl, int ifindex, const struct ifm_qdiscs *q,
+			  struct ifm_dev_tc *t);
 void ifm_dev_tc_free(struct ifm_dev_tc *t);
 /* An ifmirror filter belongs to hook dir (u32 dumps show the other hook's too). */
 bool ifm_filter_is_ours(const struct ifm_filter *f);
@@ -201,6 +230,11 @@ bool ifm_hooks_have_ours(const struct ifm_dev_tc *t, enum ifm_dir dirs);
 int ifm_filter_add(struct ifm_nl *nl, int ifindex, uint32_t parent, uint16_t pref,
 		   const struct ifm_cls_ops *cls, const struct ifm_match *m, int target_ifindex,
 		   const struct ifm_cookie *cookie);
+/* the same requests as messages, for batches */
+struct nl_msg *ifm_filter_add_msg(int ifindex, uint32_t parent, uint16_t pref,
+				  const struct ifm_cls_ops *cls, const struct ifm_match *m,
+				  int target_ifindex, const struct ifm_cookie *cookie);
+struct nl_msg *ifm_filter_del_msg(int ifindex, uint32_t parent, uint16_t pref);
 int ifm_filter_del(struct ifm_nl *nl, int ifindex, uint32_t parent, uint16_t pref);
 /* Removes qdiscs ifmirror created once nothing is attached to them any more. */
 int ifm_hooks_tidy(struct ifm_nl *nl, int ifindex, bool verbose);
@@ -251,6 +285,7 @@ struct ifm_session_spec {
 	enum ifm_dir dir;
 	const char *match;       /* tcpdump expression, or NULL */
 	unsigned int sample;     /* 1 in N; 0 or 1: every frame */
+	bool from_config;        /* apply's: marked so, and taken over if it was not */
 };
 int ifm_mirror_up_spec(struct ifm_nl *nl, const struct ifm_session_spec *s, bool quiet);
 /* a session without --match/--sample */

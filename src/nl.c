@@ -8,9 +8,11 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <linux/netlink.h>
+#include <linux/rtnetlink.h>
 
 #include <netlink/netlink.h>
 #include <netlink/msg.h>
@@ -97,8 +99,17 @@ static int nlerr_to_errno(int nlerr)
 	}
 }
 
+static bool changes_state(const struct nl_msg *msg)
+{
+	int type = nlmsg_hdr((struct nl_msg *)msg)->nlmsg_type;
+
+	return type == RTM_NEWLINK || type == RTM_DELLINK || type == RTM_NEWQDISC ||
+	       type == RTM_DELQDISC || type == RTM_NEWTFILTER || type == RTM_DELTFILTER;
+}
+
 int ifm_nl_talk(struct ifm_nl *nl, struct nl_msg *msg)
 {
+	bool change = changes_state(msg);
 	int r;
 
 	nl->err = 0;
@@ -110,7 +121,120 @@ int ifm_nl_talk(struct ifm_nl *nl, struct nl_msg *msg)
 	r = nl_wait_for_ack(nl->sk);
 	if (r < 0)
 		return nl->err ? -nl->err : nlerr_to_errno(r);
+	if (change)
+		nl->changes++;
 	return 0;
+}
+
+/*
+ * Batches: requests go out back to back and their acks are collected by
+ * sequence number, a window at a time (acks beyond the socket's receive
+ * buffer would be dropped by the kernel). The kernel handles the requests
+ * of one socket in order, so a qdisc added early in a batch is there for
+ * the filters after it.
+ */
+#define BATCH_WINDOW 128
+
+static int batch_ack_cb(struct nl_msg *msg, void *arg)
+{
+	struct ifm_batch *b = arg;
+	uint32_t seq = nlmsg_hdr(msg)->nlmsg_seq;
+
+	if (seq - b->first_seq < b->n)
+		b->results[seq - b->first_seq] = 0;
+	b->acked++;
+	return NL_OK;
+}
+
+static int batch_err_cb(struct sockaddr_nl *who, struct nlmsgerr *e, void *arg)
+{
+	struct ifm_batch *b = arg;
+	uint32_t seq = e->msg.nlmsg_seq;
+
+	(void)who;
+	if (seq - b->first_seq < b->n)
+		b->results[seq - b->first_seq] = e->error;
+	b->acked++;
+	return NL_SKIP;
+}
+
+static int batch_seq_cb(struct nl_msg *msg, void *arg)
+{
+	(void)msg;
+	(void)arg;
+	return NL_OK; /* acks come for many requests: no single expected seq */
+}
+
+static int batch_drain(struct ifm_batch *b, unsigned int until)
+{
+	while (b->acked < until) {
+		int r = nl_recvmsgs(b->nl->sk, b->cb);
+
+		if (r < 0 && r != -NLE_AGAIN)
+			return nlerr_to_errno(r);
+	}
+	return 0;
+}
+
+int ifm_batch_init(struct ifm_batch *b, struct ifm_nl *nl)
+{
+	memset(b, 0, sizeof(*b));
+	b->nl = nl;
+	b->cb = nl_cb_alloc(NL_CB_DEFAULT);
+	if (!b->cb)
+		return -ENOMEM;
+	nl_cb_set(b->cb, NL_CB_ACK, NL_CB_CUSTOM, batch_ack_cb, b);
+	nl_cb_set(b->cb, NL_CB_SEQ_CHECK, NL_CB_CUSTOM, batch_seq_cb, b);
+	nl_cb_err(b->cb, NL_CB_CUSTOM, batch_err_cb, b);
+	return 0;
+}
+
+int ifm_batch_add(struct ifm_batch *b, struct nl_msg *msg)
+{
+	int r;
+
+	if (b->n == b->cap) {
+		unsigned int cap = b->cap ? b->cap * 2 : 256;
+		int *res = realloc(b->results, cap * sizeof(*res));
+
+		if (!res) {
+			nlmsg_free(msg);
+			return -ENOMEM;
+		}
+		b->results = res;
+		b->cap = cap;
+	}
+	nlmsg_hdr(msg)->nlmsg_flags |= NLM_F_ACK;
+	nl_complete_msg(b->nl->sk, msg);
+	if (b->n == 0)
+		b->first_seq = nlmsg_hdr(msg)->nlmsg_seq;
+	b->results[b->n] = 1; /* no answer yet */
+	r = nl_send(b->nl->sk, msg);
+	nlmsg_free(msg);
+	if (r < 0)
+		return nlerr_to_errno(r);
+	b->n++;
+	if (b->n - b->acked >= BATCH_WINDOW)
+		return batch_drain(b, b->n - BATCH_WINDOW / 2);
+	return 0;
+}
+
+int ifm_batch_finish(struct ifm_batch *b)
+{
+	int r = batch_drain(b, b->n);
+
+	for (unsigned int i = 0; i < b->n; i++)
+		if (b->results[i] == 0)
+			b->nl->changes++;
+	return r;
+}
+
+void ifm_batch_free(struct ifm_batch *b)
+{
+	if (b->cb)
+		nl_cb_put(b->cb);
+	free(b->results);
+	memset(b, 0, sizeof(*b));
 }
 
 struct dump_ctx {

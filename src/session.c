@@ -133,12 +133,25 @@ static int dump_filters(struct ifm_nl *nl, struct ifm_dev_tc *t, enum ifm_dir di
 
 int ifm_dev_tc_scan(struct ifm_nl *nl, int ifindex, struct ifm_dev_tc *t)
 {
+	struct ifm_qdiscs q;
+	int r = ifm_qdiscs_scan(nl, ifindex, &q);
+
+	if (r < 0) {
+		memset(t, 0, sizeof(*t));
+		return r;
+	}
+	return ifm_dev_tc_scan_known(nl, ifindex, &q, t);
+}
+
+int ifm_dev_tc_scan_known(struct ifm_nl *nl, int ifindex, const struct ifm_qdiscs *q,
+			  struct ifm_dev_tc *t)
+{
 	static const enum ifm_dir dirs[] = { IFM_DIR_INGRESS, IFM_DIR_EGRESS };
-	int r;
+	int r = 0;
 
 	memset(t, 0, sizeof(*t));
 	t->ifindex = ifindex;
-	r = ifm_qdiscs_scan(nl, ifindex, &t->q);
+	t->q = *q;
 	for (size_t i = 0; r == 0 && i < 2; i++) {
 		const struct ifm_hook_ops *h = ifm_hook_present(&t->q, dirs[i]);
 
@@ -207,9 +220,9 @@ bool ifm_hooks_have_ours(const struct ifm_dev_tc *t, enum ifm_dir dirs)
 	return false;
 }
 
-int ifm_filter_add(struct ifm_nl *nl, int ifindex, uint32_t parent, uint16_t pref,
-		   const struct ifm_cls_ops *cls, const struct ifm_match *m, int target_ifindex,
-		   const struct ifm_cookie *cookie)
+struct nl_msg *ifm_filter_add_msg(int ifindex, uint32_t parent, uint16_t pref,
+				  const struct ifm_cls_ops *cls, const struct ifm_match *m,
+				  int target_ifindex, const struct ifm_cookie *cookie)
 {
 	struct tcmsg tcm = {
 		.tcm_family = AF_UNSPEC,
@@ -218,27 +231,36 @@ int ifm_filter_add(struct ifm_nl *nl, int ifindex, uint32_t parent, uint16_t pre
 		.tcm_handle = cls->handle,
 		.tcm_info = TC_H_MAKE((uint32_t)pref << 16, htons(ETH_P_ALL)),
 	};
-	struct nl_msg *msg;
+	struct nl_msg *msg = nlmsg_alloc_simple(RTM_NEWTFILTER, NLM_F_CREATE | NLM_F_EXCL);
 	struct nlattr *opts;
 
-	if (ifm_avoid(cls->kind))
-		return -ENOENT; /* see IFMIRROR_AVOID in ifmirror(8) */
-	msg = nlmsg_alloc_simple(RTM_NEWTFILTER, NLM_F_CREATE | NLM_F_EXCL);
 	if (!msg)
-		return -ENOMEM;
+		return NULL;
 	if (nlmsg_append(msg, &tcm, sizeof(tcm), NLMSG_ALIGNTO) < 0 ||
 	    nla_put_string(msg, TCA_KIND, cls->kind) < 0 ||
 	    !(opts = nla_nest_start(msg, TCA_OPTIONS)) ||
 	    cls->put_match(msg, m) < 0 ||
 	    ifm_mirred_put(msg, cls->act_attr, target_ifindex, cookie) < 0) {
 		nlmsg_free(msg);
-		return -ENOMEM;
+		return NULL;
 	}
 	nla_nest_end(msg, opts);
-	return ifm_nl_talk(nl, msg);
+	return msg;
 }
 
-int ifm_filter_del(struct ifm_nl *nl, int ifindex, uint32_t parent, uint16_t pref)
+int ifm_filter_add(struct ifm_nl *nl, int ifindex, uint32_t parent, uint16_t pref,
+		   const struct ifm_cls_ops *cls, const struct ifm_match *m, int target_ifindex,
+		   const struct ifm_cookie *cookie)
+{
+	struct nl_msg *msg;
+
+	if (ifm_avoid(cls->kind))
+		return -ENOENT; /* see IFMIRROR_AVOID in ifmirror(8) */
+	msg = ifm_filter_add_msg(ifindex, parent, pref, cls, m, target_ifindex, cookie);
+	return msg ? ifm_nl_talk(nl, msg) : -ENOMEM;
+}
+
+struct nl_msg *ifm_filter_del_msg(int ifindex, uint32_t parent, uint16_t pref)
 {
 	struct tcmsg tcm = {
 		.tcm_family = AF_UNSPEC,
@@ -248,13 +270,18 @@ int ifm_filter_del(struct ifm_nl *nl, int ifindex, uint32_t parent, uint16_t pre
 	};
 	struct nl_msg *msg = nlmsg_alloc_simple(RTM_DELTFILTER, 0);
 
-	if (!msg)
-		return -ENOMEM;
-	if (nlmsg_append(msg, &tcm, sizeof(tcm), NLMSG_ALIGNTO) < 0) {
+	if (msg && nlmsg_append(msg, &tcm, sizeof(tcm), NLMSG_ALIGNTO) < 0) {
 		nlmsg_free(msg);
-		return -ENOMEM;
+		return NULL;
 	}
-	return ifm_nl_talk(nl, msg);
+	return msg;
+}
+
+int ifm_filter_del(struct ifm_nl *nl, int ifindex, uint32_t parent, uint16_t pref)
+{
+	struct nl_msg *msg = ifm_filter_del_msg(ifindex, parent, pref);
+
+	return msg ? ifm_nl_talk(nl, msg) : -ENOMEM;
 }
 
 static int tidy_one(struct ifm_nl *nl, const struct ifm_dev_tc *t,

@@ -228,7 +228,9 @@ static void print_add(const struct profile *p)
 	GString *out = g_string_new("nmcli connection add type ");
 	NMSettingUser *u = nmm_setting_user(c);
 
-	g_string_append_printf(out, "%s con-name ", nm_connection_get_connection_type(c));
+	g_string_append_printf(out, "%s con-name ",
+			       nm_connection_is_type(c, NM_SETTING_WIRED_SETTING_NAME)
+				       ? "ethernet" : nm_connection_get_connection_type(c));
 	nmm_shell_quote(out, p->id);
 	g_string_append(out, " ifname ");
 	nmm_shell_quote(out, nm_connection_get_interface_name(c));

@@ -110,7 +110,7 @@ static bool from_keyfile(struct values *vals, const char *path)
 }
 
 /* any other profile: its settings over D-Bus */
-static bool from_dbus(struct values *vals, const char *path, const char *uuid)
+static bool from_dbus(struct values *vals, const char *path, const char *uuid, bool complain)
 {
 	GDBusConnection *bus;
 	GVariant *r = NULL, *settings = NULL, *user = NULL, *data = NULL;
@@ -155,10 +155,9 @@ static bool from_dbus(struct values *vals, const char *path, const char *uuid)
 	}
 out:
 	if (e) {
-		/* a connection deleted while active: what was applied is in the record */
-		if (!g_dbus_error_is_remote_error(e) ||
-		    !strstr(g_dbus_error_get_remote_error(e) ? g_dbus_error_get_remote_error(e) : "",
-			    "InvalidConnection"))
+		/* on down the profile may be gone (deleted, or generated for an
+		 * external device): what up applied is in the record */
+		if (complain)
 			ifm_err("%s: cannot read the profile from NetworkManager: %s",
 				uuid ? uuid : obj, e->message);
 		g_clear_error(&e);
@@ -303,9 +302,10 @@ int nmm_cmd_dispatch(int argc, char *argv[])
 	if (!iface || !*iface || !strcmp(iface, "none") || ifm_ifname_problem(iface))
 		return IFM_EXIT_OK;
 
-	if (!from_env(&vals) && !from_keyfile(&vals, env("CONNECTION_FILENAME")) &&
-	    (uuid || env("CONNECTION_DBUS_PATH")))
-		from_dbus(&vals, env("CONNECTION_DBUS_PATH"), uuid);
+	/* NetworkManager's in-memory profiles of devices it does not manage have no user data */
+	if (!from_env(&vals) && !env("CONNECTION_EXTERNAL") &&
+	    !from_keyfile(&vals, env("CONNECTION_FILENAME")) && (uuid || env("CONNECTION_DBUS_PATH")))
+		from_dbus(&vals, env("CONNECTION_DBUS_PATH"), uuid, act <= A_REAPPLY);
 	nmm_config_read(&c, values_lookup, &vals, iface, iface);
 	have_rec = nmm_record_read(uuid, &rec);
 	any = c.nto || c.nports || have_rec;

@@ -81,9 +81,11 @@ static int parse(int argc, char *argv[], struct opts *o)
 			char *buf = NULL, *names[NMM_MAX_DEST];
 			int n = 0;
 
-			if (nmm_split_names("profile", "--to", v, &buf, names, NMM_MAX_DEST, &n,
-					    NULL) < 0 || n == 0) {
-				if (n == 0 && buf)
+			int r = nmm_split_names("profile", "--to", v, &buf, names, NMM_MAX_DEST, &n,
+						NULL);
+
+			if (r < 0 || n == 0) {
+				if (r == 0)
 					ifm_err("profile: --to: no interface named");
 				free(buf);
 				return -1;
@@ -738,9 +740,11 @@ int nmm_cmd_profile(int argc, char *argv[])
 	drop_empty_user(conn);
 
 	if (c.ndest && !o.remove && !o.quiet) {
-		if (o.out == OUT_PRINT)
-			printf("# ");
-		printf("%s: %s mode: %s\n", c.name, nmm_mode_name(mode), why);
+		/* a keyfile on standard output gets it to itself */
+		FILE *info = o.out == OUT_KEYFILE && !strcmp(o.keyfile, "-") ? stderr : stdout;
+
+		fprintf(info, "%s%s: %s mode: %s\n", o.out == OUT_PRINT ? "# " : "", c.name,
+			nmm_mode_name(mode), why);
 	}
 	if (nm_connection_compare(conn, NM_CONNECTION(c.rc), NM_SETTING_COMPARE_FLAG_EXACT) &&
 	    o.out != OUT_KEYFILE) {

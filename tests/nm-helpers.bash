@@ -1,0 +1,135 @@
+# A real NetworkManager and D-Bus system bus for the bats suites, in a
+# throwaway network namespace and a private mount namespace (see
+# ../shared/notes/nm-in-netns.md): nothing of the host's networking, profiles
+# or dispatcher scripts is touched, and /etc may be read-only (stock lane).
+# shellcheck shell=bash
+
+NMBIN=$BUILD/ifmirror-nm
+NM_SCRIPT=$BUILD/nm-dispatcher/test/70-ifmirror
+
+# The process that holds the mount namespace: mounts, dbus-daemon, NetworkManager.
+_nm_holder_script() {
+	cat <<-'EOF'
+	#!/bin/bash
+	# $1: state directory, $2: the dispatcher script of this build
+	set -e
+	dir=$1
+	mount -t tmpfs -o mode=0755 tmpfs /run
+	mkdir -p /run/dbus /run/ifmirror
+	# read-only sysfs: NetworkManager takes this for a container and manages
+	# the veths without udev
+	umount /sys 2>/dev/null || umount -l /sys
+	mount -t sysfs -o ro sysfs /sys
+	for d in /etc/NetworkManager/system-connections /etc/NetworkManager/dispatcher.d \
+	         /var/lib/NetworkManager; do
+		mount -t tmpfs -o mode=0755 tmpfs "$d"
+	done
+	chmod 0700 /etc/NetworkManager/system-connections
+	mkdir -p /etc/NetworkManager/dispatcher.d/pre-up.d /etc/NetworkManager/dispatcher.d/pre-down.d
+	install -m 0755 -o root -g root "$2" /etc/NetworkManager/dispatcher.d/70-ifmirror
+	ln -s ../70-ifmirror /etc/NetworkManager/dispatcher.d/pre-down.d/70-ifmirror
+	printf '[main]\nplugins=keyfile\nno-auto-default=*\n[logging]\nlevel=INFO\n' >"$dir/NetworkManager.conf"
+	dbus-daemon --system --nofork --nopidfile >"$dir/dbus.log" 2>&1 &
+	echo $! >"$dir/dbus.pid"
+	for ((i = 0; i < 300; i++)); do [[ -S /run/dbus/system_bus_socket ]] && break; sleep 0.1; done
+	NetworkManager --no-daemon --config="$dir/NetworkManager.conf" >"$dir/nm.log" 2>&1 &
+	echo $! >"$dir/nm.pid"
+	for ((i = 0; i < 300; i++)); do nmcli -t general status >/dev/null 2>&1 && break; sleep 0.1; done
+	nmcli -t general status >/dev/null
+	echo $$ >"$dir/holder.pid"
+	exec sleep infinity
+	EOF
+}
+
+# nm_lab_up: once per file (setup_file). Exports NS, NMDIR, NM_HOLDER.
+nm_lab_up() {
+	local i
+	export NS=ifmnm-$$ NMDIR=$BATS_FILE_TMPDIR/nm
+	mkdir -p "$NMDIR"
+	_nm_holder_script >"$NMDIR/holder.sh"
+	chmod 0755 "$NMDIR/holder.sh"
+	ip netns add "$NS"
+	ip netns exec "$NS" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
+	ip netns exec "$NS" ip link set lo up
+	# fd 3 is bats' own: a background process must not hold it
+	ip netns exec "$NS" unshare -m --propagation private "$NMDIR/holder.sh" "$NMDIR" "$NM_SCRIPT" \
+		</dev/null >"$NMDIR/holder.log" 2>&1 3>&- &
+	for ((i = 0; i < 600; i++)); do
+		[[ -s $NMDIR/holder.pid ]] && break
+		sleep 0.1
+	done
+	if [[ ! -s $NMDIR/holder.pid ]]; then
+		echo "NetworkManager did not start in the lab namespace:" >&2
+		cat "$NMDIR/holder.log" "$NMDIR/nm.log" >&2 2>/dev/null
+		return 1
+	fi
+	export NM_HOLDER
+	NM_HOLDER=$(cat "$NMDIR/holder.pid")
+}
+
+# nm_lab_down: stops what nm_lab_up started, by PID, then the namespace.
+nm_lab_down() {
+	local p pid i
+	[[ -n ${NMDIR:-} ]] || return 0
+	for p in nm dbus holder; do
+		[[ -s $NMDIR/$p.pid ]] || continue
+		pid=$(cat "$NMDIR/$p.pid")
+		kill "$pid" 2>/dev/null || continue
+		# gone, or a zombie of the holder (which never reaps)
+		for ((i = 0; i < 100; i++)); do
+			[[ $(awk '{ print $3 }' "/proc/$pid/stat" 2>/dev/null) =~ ^(Z|X|)$ ]] && break
+			sleep 0.1
+		done
+	done
+	# what dbus activated (nm-dispatcher) is still in the namespace
+	for pid in $(ip netns pids "$NS" 2>/dev/null); do
+		kill "$pid" 2>/dev/null || true
+	done
+	ip netns del "$NS" 2>/dev/null || true
+}
+
+# nmx CMD...: runs CMD where NetworkManager runs (its bus, its profiles, /run).
+nmx() { nsenter -t "$NM_HOLDER" -m -n env -u IFMIRROR_RUN_DIR "$@"; }
+nmcli() { nmx nmcli "$@"; }
+ifmnm() { nmx "$NMBIN" "$@"; }
+ifm() { nmx "$IFM" "$@"; }
+
+# eventually SECONDS CMD...: CMD succeeds within SECONDS (the dispatcher runs
+# after nmcli returns; the stock lane is slow)
+eventually() {
+	local limit=$1 i
+	shift
+	for ((i = 0; i < limit * 10; i++)); do
+		"$@" >/dev/null 2>&1 && return 0
+		sleep 0.1
+	done
+	echo "not within ${limit}s: $*" >&2
+	"$@"
+	return 1
+}
+
+# sessions SOURCE: the number of ifmirror session lines (one per direction)
+sessions() { ifm status "$1" | grep -c " -> " || true; }
+has_sessions() { [[ $(sessions "$1") == "$2" ]]; }
+
+# keyfile_user ID: the [user] group of a profile's keyfile, as NetworkManager saved it
+keyfile() { nmx cat "/etc/NetworkManager/system-connections/$1.nmconnection"; }
+keyfile_user() { keyfile "$1" | sed -n '/^\[user\]/,/^$/p' | sed '/^$/d'; }
+
+# a profile that activates at once: no IP configuration, no autoconnect
+nm_profile() {
+	nmcli connection add type ethernet ifname "$1" con-name "$1" autoconnect no \
+		ipv4.method disabled ipv6.method disabled "${@:2}" >/dev/null
+}
+
+# nm_reset: after each test, no profiles but lo's, no test links, no ifmirror state
+nm_reset() {
+	local u dev
+	for u in $(nmcli -g UUID,TYPE connection show | awk -F: '$2 != "loopback" { print $1 }'); do
+		nmcli connection delete "$u" >/dev/null 2>&1 || true
+	done
+	for dev in $(nsx ls /sys/class/net); do
+		[[ $dev == lo ]] || nsx ip link del "$dev" 2>/dev/null || true
+	done
+	nmx sh -c 'rm -rf /run/ifmirror/*' || true
+}

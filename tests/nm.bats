@@ -1,0 +1,335 @@
+#!/usr/bin/env bats
+# NetworkManager integration (ifmirror-nm), against a real NetworkManager and
+# D-Bus system bus started in a network namespace with a private mount
+# namespace (tests/nm-helpers.bash). Mirrors are judged by frames counted at
+# the collector's peer. One NetworkManager serves the whole file; every test
+# uses its own interfaces and leaves no profiles behind.
+
+load helpers
+load nm-helpers
+
+setup_file() {
+	[[ -x $BUILD/ifmirror-nm ]] || {
+		echo "$BUILD/ifmirror-nm is not built" >&2
+		return 1
+	}
+	nm_lab_up
+}
+
+teardown_file() { nm_lab_down; }
+
+setup() {
+	NS=$NS # exported by setup_file
+	NM_HOLDER=$(cat "$NMDIR/holder.pid")
+}
+
+teardown() { nm_reset; }
+
+N=100
+
+# mirrored N frames in and N out of SOURCE arrive at PEER: 2N, or 0
+mirrors() {
+	local src=$1 peer=$2 want=$3 before
+	before=$(rx_packets "$peer")
+	send_in "$src" $N
+	send_out "$src" $N
+	expect_rx "$peer" "$before" "$want"
+}
+
+# everything NetworkManager keeps and the kernel has, for "nothing changed"
+nm_state() {
+	nmx sh -c 'cd /etc/NetworkManager/system-connections && for f in *; do echo "== $f"; cat "$f"; done'
+	tc_state
+}
+
+@test "bad inputs: one clear line each, exit 1 or 2, nothing changed" {
+	veth s0 d0
+	nm_profile s0
+	before=$(nm_state)
+
+	run ifmnm
+	assert_failure 2
+	run ifmnm --version
+	assert_success
+	assert_output --regexp '^ifmirror-nm [0-9]+\.[0-9]+\.[0-9]+$'
+	run ifmnm --help
+	assert_success
+	assert_output --partial "profile CONNECTION --to DEST"
+
+	run ifmnm profile nosuch --to d0 --commit
+	assert_failure 1
+	assert_output "ifmirror-nm: nosuch: no such connection profile in NetworkManager"
+	run ifmnm profile s0 --to s0 --commit
+	assert_failure 2
+	assert_output --regexp "^ifmirror-nm: s0: --to s0: that is the connection's own interface"
+	assert_equal "${#lines[@]}" 1
+	run ifmnm profile s0 --to d0 --mode fast --commit
+	assert_failure 2
+	assert_output "ifmirror-nm: profile: --mode 'fast': not native, dispatcher or auto"
+	run ifmnm profile s0 --to 'd0/x' --commit
+	assert_failure 2
+	assert_equal "${#lines[@]}" 1
+	run ifmnm profile s0 --commit
+	assert_failure 2
+	assert_output "ifmirror-nm: profile: needs --to DEST"
+	run ifmnm collector br0 --commit
+	assert_failure 2
+	assert_output "ifmirror-nm: collector: needs --port IFACE"
+
+	# NetworkManager not running: no system bus at all, then a bus without it
+	run nmx env DBUS_SYSTEM_BUS_ADDRESS="unix:path=$NMDIR/nobus" "$NMBIN" profile s0 --to d0 --commit
+	assert_failure 1
+	assert_output --regexp '^ifmirror-nm: NetworkManager: not running \(cannot reach the system D-Bus'
+	assert_equal "${#lines[@]}" 1
+	nmx dbus-daemon --config-file=/usr/share/dbus-1/session.conf \
+		--address="unix:path=$NMDIR/emptybus" --nofork --nopidfile </dev/null >/dev/null 2>&1 3>&- &
+	bus=$!
+	eventually 10 nmx test -S "$NMDIR/emptybus"
+	run nmx env DBUS_SYSTEM_BUS_ADDRESS="unix:path=$NMDIR/emptybus" "$NMBIN" profile s0 --to d0 --commit
+	kill "$bus"
+	wait "$bus" || true
+	assert_failure 1
+	assert_output "ifmirror-nm: NetworkManager: not running (it is not on the system D-Bus)"
+
+	assert_equal "$(nm_state)" "$before"
+}
+
+@test "dispatcher mode: nmcli up mirrors, reapply changes it, nmcli down removes it" {
+	veth s1 d1
+	nm_profile s1
+	run ifmnm profile s1 --to d1 --mode dispatcher --commit
+	assert_success
+	assert_line "s1: dispatcher mode: as asked"
+	assert_line "s1: mirror to d1 (both, dispatcher mode) saved in the profile"
+	# read back: no tc setting (NetworkManager leaves tc alone), the session as user data
+	run nmcli -g tc.qdiscs,tc.tfilters connection show s1
+	assert_output ""
+	run keyfile_user s1
+	assert_output "$(printf '[user]\nifmirror.direction=both\nifmirror.to=d1')"
+	mirrors s1 d1p 0
+
+	run nmcli connection up s1
+	assert_success
+	eventually 20 has_sessions s1 2
+	mirrors s1 d1p $((2 * N))
+
+	# user data is reapplied live: the dispatcher's reapply changes the session
+	run ifmnm profile s1 --to d1 --direction egress --commit
+	assert_success
+	assert_line "s1: reapplied on s1 (the dispatcher changes the mirror now)"
+	eventually 20 has_sessions s1 1
+	run ifm status s1
+	assert_output --regexp '^s1 egress -> d1 \(up\)'
+	mirrors s1 d1p $N
+
+	run nmcli connection down s1
+	assert_success
+	eventually 20 has_sessions s1 0
+	mirrors s1 d1p 0
+	# the clsact qdisc ifmirror added went with the session
+	run nsx tc qdisc show dev s1
+	refute_output --partial clsact
+
+	# NetworkManager >= 1.46 passes the user data itself (CONNECTION_USER_*);
+	# the record of what up applied is what down removes
+	uuid=00000000-0000-4000-8000-000000000001
+	run nmx env CONNECTION_UUID=$uuid DEVICE_IFACE=s1 CONNECTION_USER_IFMIRROR__TO=d1 \
+		CONNECTION_USER_IFMIRROR__DIRECTION=ingress "$NMBIN" dispatch s1 up
+	assert_success
+	assert_output --partial "s1: ingress mirror to d1 added"
+	mirrors s1 d1p $N
+	run nmx env CONNECTION_UUID=$uuid DEVICE_IFACE=s1 "$NMBIN" dispatch s1 pre-down
+	assert_success
+	assert_equal "$(sessions s1)" 0
+	# other actions and profiles without ifmirror data: nothing at all
+	run nmx env CONNECTION_UUID=$uuid DEVICE_IFACE=s1 CONNECTION_USER_IFMIRROR__TO=d1 \
+		"$NMBIN" dispatch s1 dhcp4-change
+	assert_success
+	assert_output ""
+	run nmx env CONNECTION_UUID=$uuid DEVICE_IFACE=s1 "$NMBIN" dispatch s1 down
+	assert_success
+	assert_output ""
+}
+
+@test "collector profiles; the destination activated after the source: a working mirror" {
+	veth s2 c2
+	nm_profile s2
+	run ifmnm collector br-m2 --port c2 --commit
+	assert_success
+	assert_line "br-m2: bridge profile added"
+	assert_line "br-m2-port-c2: port profile added"
+	made=$output
+	run nmcli -g bridge.stp,bridge.multicast-snooping,ipv4.method,ipv6.method connection show br-m2
+	assert_output "$(printf 'no\nno\ndisabled\ndisabled')"
+	run nmcli -g connection.master,connection.slave-type connection show br-m2-port-c2
+	assert_output "$(printf 'br-m2\nbridge')"
+	if kernel_has dummy; then
+		run nmcli -g connection.type,connection.master connection show br-m2-sink
+		assert_output "$(printf 'dummy\nbr-m2')"
+	else
+		run echo "$made"
+		assert_line --partial "the sink br-m2-sink is an ifb device the dispatcher adds"
+	fi
+	# the bridge autoconnects; take it down for the order under test
+	eventually 20 nsx ip link show br-m2
+	nmcli connection down br-m2 >/dev/null
+	eventually 20 bash -c "! ip netns exec $NS ip link show br-m2"
+
+	run ifmnm profile s2 --to br-m2 --mode dispatcher --commit
+	assert_success
+	run nmcli connection up s2
+	assert_success
+	eventually 20 nmx sh -c 'ls /run/ifmirror/pending | grep -q ":s2:br-m2$"'
+	assert_equal "$(sessions s2)" 0
+
+	# the destination comes up after the source: the pending session completes
+	run nmcli connection up br-m2
+	assert_success
+	eventually 20 has_sessions s2 2
+	eventually 20 nmx sh -c "$IFM status | grep -q '^collector br-m2 (up) sink br-m2-sink .* port c2 (up)$'"
+	port_forwarding c2
+	mirrors s2 c2p $((2 * N))
+	# what NetworkManager has no setting for, the dispatcher did
+	run nsx ip -d link show c2
+	assert_output --partial "learning off"
+
+	# the destination re-created (new ifindex): the dispatcher re-points the session
+	nmcli connection down br-m2 >/dev/null
+	eventually 20 bash -c "! ip netns exec $NS ip link show br-m2"
+	run nmcli connection up br-m2
+	assert_success
+	eventually 20 nmx sh -c "$IFM status s2 | grep -c '> br-m2 (up)' | grep -qx 2"
+	eventually 20 nmx sh -c "$IFM status | grep -q 'port c2 (up)$'"
+	port_forwarding c2
+	mirrors s2 c2p $((2 * N))
+
+	run ifmnm collector br-m2 --remove --commit
+	assert_success
+	assert_line "br-m2: bridge profile deleted"
+	run nmcli -g NAME connection show
+	refute_output --partial br-m2
+}
+
+@test "auto mode says which mode and why" {
+	veth s3 d3 d4
+	nm_profile s3
+	run ifmnm profile s3 --to d3
+	assert_success
+	if kernel_has matchall; then
+		assert_line --regexp '^# s3: native mode: the kernel has clsact and matchall, and NetworkManager [0-9.]+ applies the mirror itself$'
+		assert_line --regexp "^nmcli connection modify [-0-9a-f]+ tc.qdiscs clsact tc.tfilters 'parent ffff:fff2 matchall action mirred dev d3 egress mirror, parent ffff:fff3 matchall action mirred dev d3 egress mirror'$"
+	else
+		assert_line "# s3: dispatcher mode: the kernel has no matchall classifier (cls_matchall), the only one NetworkManager's tc setting can use; NetworkManager would fail the activation"
+		refute_output --partial tc.tfilters
+	fi
+	# the same kernel without matchall, as IFMIRROR_AVOID makes it look
+	run nmx env IFMIRROR_AVOID=matchall "$NMBIN" profile s3 --to d3 --commit
+	assert_success
+	assert_line --partial "s3: dispatcher mode: the kernel has no matchall classifier"
+	run nmcli -g tc.qdiscs,tc.tfilters connection show s3
+	assert_output ""
+	# two destinations: NetworkManager keeps one filter per hook
+	run ifmnm profile s3 --to d4
+	assert_success
+	assert_line "# s3: dispatcher mode: 2 destinations: NetworkManager's tc setting keeps one filter per hook, so it can carry one"
+	run ifmnm profile s3 --to d4 --mode native
+	assert_failure 1
+	assert_output "ifmirror-nm: s3: native mode: 2 destinations: NetworkManager's tc setting keeps one filter per hook, so it can carry one"
+	# a destination NetworkManager creates and deletes with its profile
+	nmcli connection add type bridge ifname br-m3 con-name br-m3 autoconnect no \
+		ipv4.method disabled ipv6.method disabled >/dev/null
+	run ifmnm profile s3 --remove --commit
+	assert_success
+	run nmcli connection up br-m3
+	assert_success
+	run ifmnm profile s3 --to br-m3
+	assert_success
+	assert_line --regexp "^# s3: dispatcher mode: (br-m3 is created by the bridge profile 'br-m3' and comes and goes with it|the kernel has no)"
+	# native where this host cannot carry it is refused for --commit
+	if ! kernel_has matchall; then
+		before=$(nm_state)
+		run ifmnm profile s3 --to d3 --mode native --commit
+		assert_failure 1
+		assert_output --partial "ifmirror-nm: s3: native mode: the kernel has no matchall classifier"
+		assert_equal "$(nm_state)" "$before"
+	fi
+}
+
+@test "native mode: NetworkManager's own tc setting mirrors when activated" {
+	require_kernel matchall "NetworkManager's native mirror is a matchall filter"
+	veth s5 d5
+	nm_profile s5
+	orig=$(keyfile s5)
+	run ifmnm profile s5 --to d5 --mode native --commit
+	assert_success
+	assert_line "s5: mirror to d5 (both, native mode) saved in the profile"
+	run nmcli -g tc.qdiscs,tc.tfilters connection show s5
+	assert_output "$(printf '%s\n%s' clsact 'parent ffff\:fff2 matchall action mirred dev d5 egress mirror, parent ffff\:fff3 matchall action mirred dev d5 egress mirror')"
+	run keyfile_user s5
+	assert_output "$(printf '[user]\nifmirror.direction=both\nifmirror.mode=native\nifmirror.native=setting\nifmirror.to=d5')"
+
+	run nmcli connection up s5
+	assert_success
+	run nsx tc filter show dev s5 ingress
+	assert_output --partial matchall
+	mirrors s5 d5p $((2 * N))
+	# NetworkManager's, not the dispatcher's: no ifmirror session
+	assert_equal "$(sessions s5)" 0
+
+	run nmcli connection down s5
+	assert_success
+	mirrors s5 d5p 0
+	run ifmnm profile s5 --remove --commit
+	assert_success
+	assert_equal "$(keyfile s5)" "$orig"
+}
+
+@test "--keyfile output loads into NetworkManager and reads back unchanged; --remove restores the profile" {
+	veth s4 d4
+	# a profile with a tc setting of its own, which native mode must keep
+	nm_profile s4 tc.qdiscs 'root handle 10: tbf rate 1000000 burst 5000 limit 10000'
+	orig=$(keyfile s4)
+	kf=/etc/NetworkManager/system-connections/s4.nmconnection
+	for mode in native dispatcher; do
+		run ifmnm profile s4 --to d4 --mode $mode --keyfile "$NMDIR/s4-$mode"
+		assert_success
+		assert_line "s4: keyfile written to $NMDIR/s4-$mode (NetworkManager loads it from /etc/NetworkManager/system-connections/ with 'nmcli connection load FILE')"
+		run stat -c %a "$NMDIR/s4-$mode"
+		assert_output 600
+		nmx cp "$NMDIR/s4-$mode" "$kf"
+		run nmcli connection load "$kf"
+		assert_success
+		run nmcli -g tc.qdiscs,tc.tfilters connection show s4
+		if [[ $mode == native ]]; then
+			assert_output "$(printf '%s\n%s' 'root handle 10\: tbf burst 5000 limit 10000 rate 1000000, clsact' 'parent ffff\:fff2 matchall action mirred dev d4 egress mirror, parent ffff\:fff3 matchall action mirred dev d4 egress mirror')"
+		else
+			assert_output 'root handle 10\: tbf burst 5000 limit 10000 rate 1000000'
+		fi
+		# what NetworkManager read back gives the same keyfile again, and nothing to change
+		run ifmnm profile s4 --to d4 --mode $mode --keyfile "$NMDIR/s4-$mode-again"
+		assert_success
+		run cmp "$NMDIR/s4-$mode" "$NMDIR/s4-$mode-again"
+		assert_success
+		run ifmnm profile s4 --to d4 --mode $mode
+		assert_success
+		assert_line "# s4: unchanged"
+	done
+	run keyfile_user s4
+	assert_output "$(printf '[user]\nifmirror.direction=both\nifmirror.to=d4')"
+
+	# --remove: exactly what was there before, in NetworkManager and on disk
+	run ifmnm profile s4 --remove --commit
+	assert_success
+	assert_line "s4: mirror removed from the profile"
+	assert_equal "$(keyfile s4)" "$orig"
+	# a keyfile on standard output, straight into NetworkManager
+	nmx sh -c "$NMBIN profile s4 --to d4 --mode native --keyfile - 2>/dev/null >$kf"
+	nmcli connection load "$kf" >/dev/null
+	run keyfile_user s4
+	assert_line "ifmirror.mode=native"
+	run ifmnm profile s4 --remove --commit
+	assert_success
+	assert_equal "$(keyfile s4)" "$orig"
+	run nmcli -g tc.qdiscs,tc.tfilters connection show s4
+	assert_output 'root handle 10\: tbf burst 5000 limit 10000 rate 1000000'
+}
