@@ -21,8 +21,48 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dlfcn.h>
 #include <linux/filter.h>
 #include <pcap/pcap.h>
+
+/*
+ * libpcap is loaded only when an expression is compiled: linked in, it and
+ * its dependencies (dbus, systemd, gcrypt...) tripled the start-up time of
+ * every ifmirror run, and boot hooks run ifmirror once per interface.
+ */
+static struct {
+	void *handle;
+	pcap_t *(*open_dead)(int, int);
+	int (*compile)(pcap_t *, struct bpf_program *, const char *, int, bpf_u_int32);
+	char *(*geterr)(pcap_t *);
+	void (*close)(pcap_t *);
+	void (*freecode)(struct bpf_program *);
+} pc;
+
+static int pcap_load(void)
+{
+	if (pc.handle)
+		return 0;
+	pc.handle = dlopen("libpcap.so.0.8", RTLD_NOW | RTLD_LOCAL);
+	if (!pc.handle)
+		pc.handle = dlopen("libpcap.so.1", RTLD_NOW | RTLD_LOCAL);
+	if (!pc.handle) {
+		ifm_err("--match needs libpcap: %s", dlerror());
+		return -ENOENT;
+	}
+	*(void **)&pc.open_dead = dlsym(pc.handle, "pcap_open_dead");
+	*(void **)&pc.compile = dlsym(pc.handle, "pcap_compile");
+	*(void **)&pc.geterr = dlsym(pc.handle, "pcap_geterr");
+	*(void **)&pc.close = dlsym(pc.handle, "pcap_close");
+	*(void **)&pc.freecode = dlsym(pc.handle, "pcap_freecode");
+	if (!pc.open_dead || !pc.compile || !pc.geterr || !pc.close || !pc.freecode) {
+		ifm_err("--match: this libpcap lacks pcap_compile and friends");
+		dlclose(pc.handle);
+		pc.handle = NULL;
+		return -ENOENT;
+	}
+	return 0;
+}
 
 #define SAMPLE_BLOCK 5
 #define ACCEPT 0x40000u  /* what pcap programs return: any non-zero accepts */
@@ -224,7 +264,7 @@ int ifm_match_build(const char *dev, const char *expr, unsigned int sample,
 	struct bpf_program bp = { 0 };
 	struct prog p = { 0 };
 	bool tagged_view = false;
-	pcap_t *pc = NULL;
+	pcap_t *handle;
 	int r;
 
 	(void)dev;
@@ -233,19 +273,21 @@ int ifm_match_build(const char *dev, const char *expr, unsigned int sample,
 	if (!expr && m->sample == 1)
 		return 0; /* match-all: no program, the cheapest classifier */
 	if (expr) {
-		pc = pcap_open_dead(DLT_EN10MB, 262144);
-		if (!pc)
+		if ((r = pcap_load()) < 0)
+			return r;
+		handle = pc.open_dead(DLT_EN10MB, 262144);
+		if (!handle)
 			return -ENOMEM;
-		if (pcap_compile(pc, &bp, expr, 1, PCAP_NETMASK_UNKNOWN) < 0) {
-			ifm_err("%s '%.60s': %s", what, expr, pcap_geterr(pc));
-			pcap_close(pc);
+		if (pc.compile(handle, &bp, expr, 1, PCAP_NETMASK_UNKNOWN) < 0) {
+			ifm_err("%s '%.60s': %s", what, expr, pc.geterr(handle));
+			pc.close(handle);
 			return -IFM_EBADEXPR;
 		}
-		pcap_close(pc);
+		pc.close(handle);
 	}
 	r = assemble(expr ? &bp : NULL, m->sample, &p, &tagged_view);
 	if (expr)
-		pcap_freecode(&bp);
+		pc.freecode(&bp);
 	if (r < 0) {
 		free(p.f);
 		return r;
