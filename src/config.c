@@ -95,12 +95,13 @@ static int names(struct parser *p, const char *key, char *v, char **out, int max
 	for (char *w = strtok_r(v, " ,\t", &save); w; w = strtok_r(NULL, " ,\t", &save)) {
 		const char *problem = ifm_ifname_problem(w);
 
-		if (problem) {
-			perr(p, p->line, "%s '%.40s': %s", key, w, problem);
-			return -1;
-		}
-		if (n == max) {
-			perr(p, p->line, "%s: more than %d interfaces", key, max);
+		if (problem || n == max) {
+			if (problem)
+				perr(p, p->line, "%s '%.40s': %s", key, w, problem);
+			else
+				perr(p, p->line, "%s: more than %d interfaces", key, max);
+			while (n > 0)
+				free(out[--n]);
 			return -1;
 		}
 		out[n++] = strdup(w);
