@@ -100,6 +100,10 @@ static int parse(int argc, char *argv[], struct copts *o)
 		ifm_err("collector: --print, --keyfile and --commit exclude each other");
 		return -1;
 	}
+	if (o->remove && o->out == OUT_KEYFILE) {
+		ifm_err("collector: --remove deletes profiles: --print or --commit, not --keyfile");
+		return -1;
+	}
 	if (!o->nports && !o->remove) {
 		ifm_err("collector: needs --port IFACE");
 		return -1;

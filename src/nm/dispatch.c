@@ -157,6 +157,13 @@ out:
 	if (e) {
 		/* on down the profile may be gone (deleted, or generated for an
 		 * external device): what up applied is in the record */
+		char *remote = g_dbus_error_get_remote_error(e);
+
+		/* deleted meanwhile: nothing to apply */
+		if (remote && (strstr(remote, "InvalidConnection") || strstr(remote, "UnknownMethod") ||
+			       strstr(remote, "UnknownObject")))
+			complain = false;
+		g_free(remote);
 		if (complain)
 			ifm_err("%s: cannot read the profile from NetworkManager: %s",
 				uuid ? uuid : obj, e->message);
