@@ -37,7 +37,8 @@ struct want {
 };
 
 struct dev {
-	bool hooked, scanned, clsact_new;
+	bool hooked, scanned, clsact_new, tidy;
+	unsigned int clsact_result;    /* index in the batch */
 	uint16_t next_pref;
 	struct ifm_dev_tc t;
 };
@@ -289,7 +290,10 @@ again:
 			continue;
 		if (!ifm_hook_present(&d->t.q, IFM_DIR_INGRESS) && !d->clsact_new) {
 			d->clsact_new = true;
-			ifm_batch_add(&b, ifm_clsact_msg(true, w->src));
+			d->clsact_result = b.n;
+			r = ifm_batch_add(&b, ifm_clsact_msg(true, w->src));
+			if (r < 0)
+				goto out;
 		}
 		snprintf(dl.name, sizeof(dl.name), "%s", w->dst_name);
 		w->pref = d->next_pref;
@@ -365,10 +369,14 @@ again:
 			       ifm_dir_name(w->cs->dir), w->dst_name,
 			       w->m.insns ? "bpf" : plain->kind, w->pref);
 	}
-	for (int i = 1; i <= a->maxdev; i++)
-		if (a->devs[i].clsact_new)
-			ifm_owned_set(i, "clsact", true);
 out:
+	/* the qdiscs this batch created are ifmirror's, whatever else failed */
+	for (int i = 1; i <= a->maxdev; i++)
+		if (a->devs[i].clsact_new && a->devs[i].clsact_result < b.n &&
+		    b.results[a->devs[i].clsact_result] == 0)
+			ifm_owned_set(i, "clsact", true);
+	if (r < 0)
+		ifm_err("%s: the batch of new sessions stopped: %s", a->c->path, strerror(-r));
 	ifm_batch_free(&b);
 	return r;
 }
@@ -406,8 +414,9 @@ static int remove_stale(struct apply_ctx *a)
 				       ifm_dir_name(f->hook_dir), name_of(a, f->act.ifindex), a->c->path);
 				continue;
 			}
-			ifm_batch_add(&b, ifm_filter_del_msg(i, f->parent, f->pref));
-			if (!touched[ntouched] && (!ntouched || touched[ntouched - 1] != i))
+			if ((r = ifm_batch_add(&b, ifm_filter_del_msg(i, f->parent, f->pref))) < 0)
+				break;
+			if (!ntouched || touched[ntouched - 1] != i)
 				touched[ntouched++] = i;
 			a->removed++;
 			if (!a->quiet)
@@ -415,9 +424,13 @@ static int remove_stale(struct apply_ctx *a)
 				       ifm_dir_name(f->hook_dir), name_of(a, f->act.ifindex), a->c->path);
 		}
 	}
-	r = ifm_batch_finish(&b);
+	if (r == 0)
+		r = ifm_batch_finish(&b);
 	for (int i = 0; r == 0 && i < ntouched; i++)
 		ifm_hooks_tidy(a->nl, touched[i], !a->quiet);
+	if (r < 0)
+		ifm_err("%s: removing sessions no longer in the file stopped: %s", a->c->path,
+			strerror(-r));
 	free(touched);
 	ifm_batch_free(&b);
 	return r;
@@ -568,6 +581,9 @@ int cmd_apply(int argc, char *argv[])
 	a.nl = &nl;
 	a.c = &c;
 	r = apply(&a);
+	if (r < 0 && r != -EINVAL && r != -ELOOP)
+		ifm_err("%s: not applied completely: %s", path,
+			r == -EIO ? "some sessions failed (see above)" : strerror(-r));
 	if (r == 0 && !a.dry && !a.quiet) {
 		if (!nl.changes)
 			printf("%s: %d session%s, nothing to change\n", path, a.nw, a.nw == 1 ? "" : "s");
@@ -627,38 +643,44 @@ int cmd_flush(int argc, char *argv[])
 	a.quiet = quiet;
 	if ((r = load_links(&a)) < 0 || (r = scan(&a)) < 0 || (r = ifm_batch_init(&b, &nl)) < 0)
 		goto unlock;
-	for (int i = 1; i <= a.maxdev; i++) {
+	for (int i = 1; i <= a.maxdev && r == 0; i++) {
 		struct dev *d = &a.devs[i];
-		bool only_ours = true, any = false;
+		bool any = false;
 
 		for (size_t j = 0; d->scanned && j < d->t.nf; j++) {
-			bool ours = ifm_filter_is_ours(&d->t.f[j]) || ifm_filter_is_snaplen(&d->t.f[j]);
-
-			if (ours && ifm_filter_is_ours(&d->t.f[j]))
+			if (ifm_filter_is_ours(&d->t.f[j]))
 				sessions++;
-			any |= ours;
+			any |= ifm_filter_is_ours(&d->t.f[j]) || ifm_filter_is_snaplen(&d->t.f[j]);
 		}
 		if (!any)
 			continue;
 		devices++;
-		only_ours = !ifm_hooks_have_foreign(&d->t, IFM_DIR_BOTH);
 		/* a qdisc of ours with nothing else on it goes whole, filters and all */
-		if (only_ours && !strcmp(d->t.q.ingress_kind, "clsact") && ifm_owned(i, "clsact")) {
-			ifm_batch_add(&b, ifm_clsact_msg(false, i));
-			ifm_owned_set(i, "clsact", false);
+		if (!ifm_hooks_have_foreign(&d->t, IFM_DIR_BOTH) &&
+		    !strcmp(d->t.q.ingress_kind, "clsact") && ifm_owned(i, "clsact")) {
+			d->clsact_new = true; /* here: deleted whole */
+			d->clsact_result = b.n;
+			r = ifm_batch_add(&b, ifm_clsact_msg(false, i));
 			continue;
 		}
-		for (size_t j = 0; j < d->t.nf; j++) {
+		d->tidy = true;
+		for (size_t j = 0; j < d->t.nf && r == 0; j++) {
 			const struct ifm_filter *f = &d->t.f[j];
 
 			if (ifm_filter_is_ours(f) || ifm_filter_is_snaplen(f))
-				ifm_batch_add(&b, ifm_filter_del_msg(i, f->parent, f->pref));
+				r = ifm_batch_add(&b, ifm_filter_del_msg(i, f->parent, f->pref));
 		}
 	}
-	r = ifm_batch_finish(&b);
-	for (int i = 1; r == 0 && i <= a.maxdev; i++)
-		if (a.devs[i].scanned)
+	if (r == 0)
+		r = ifm_batch_finish(&b);
+	for (int i = 1; i <= a.maxdev; i++) {
+		struct dev *d = &a.devs[i];
+
+		if (d->clsact_new && d->clsact_result < b.n && b.results[d->clsact_result] == 0)
+			ifm_owned_set(i, "clsact", false);
+		else if (r == 0 && d->tidy)
 			ifm_hooks_tidy(&nl, i, false);
+	}
 	/* collectors and tunnels, by the alias that marks them */
 	for (size_t i = 0; i < a.nlinks; i++) {
 		if (!strncmp(a.links[i].alias, IFM_ALIAS_COLLECTOR, strlen(IFM_ALIAS_COLLECTOR)) &&

@@ -139,8 +139,14 @@ static void session_key(struct parser *p, struct ifm_conf_session *s, const char
 	unsigned long n;
 
 	if (!strcmp(k, "source")) {
-		s->sources = calloc(IFM_CONF_MAX_SOURCES, sizeof(*s->sources));
-		s->nsources = s->sources ? names(p, "source", v, s->sources, IFM_CONF_MAX_SOURCES) : -1;
+		int words = 1;
+
+		for (const char *q = v; *q; q++)
+			words += *q == ' ' || *q == ',' || *q == '\t';
+		if (words > IFM_CONF_MAX_SOURCES)
+			words = IFM_CONF_MAX_SOURCES;
+		s->sources = calloc((size_t)words, sizeof(*s->sources));
+		s->nsources = s->sources ? names(p, "source", v, s->sources, words) : -1;
 		if (s->nsources < 0)
 			s->nsources = 0;
 		s->source_line = p->line;

@@ -182,15 +182,33 @@ static int qdisc_cb(struct nlmsghdr *hdr, void *arg)
 	return 0;
 }
 
+/*
+ * Two gets, not a dump: the kernel answers a qdisc dump with every qdisc of
+ * the namespace whatever ifindex is asked, which made per-device scans
+ * quadratic on hosts with many interfaces.
+ */
 int ifm_qdiscs_scan(struct ifm_nl *nl, int ifindex, struct ifm_qdiscs *q)
 {
+	static const uint32_t parents[] = { TC_H_ROOT, TC_H_INGRESS };
 	struct qscan s = { .ifindex = ifindex, .q = q };
-	struct nl_msg *msg = qdisc_msg(RTM_GETQDISC, NLM_F_DUMP, ifindex, 0, 0, NULL);
 
 	memset(q, 0, sizeof(*q));
-	if (!msg)
-		return -ENOMEM;
-	return ifm_nl_dump(nl, msg, qdisc_cb, &s);
+	for (size_t i = 0; i < 2; i++) {
+		/* the kernel answers a qdisc get only to requests that ask for an echo */
+		struct nl_msg *msg = qdisc_msg(RTM_GETQDISC, NLM_F_ECHO, ifindex, parents[i], 0, NULL);
+		int r;
+
+		if (!msg)
+			return -ENOMEM;
+		r = ifm_nl_get(nl, msg, qdisc_cb, &s);
+		if (r == -ENODEV)
+			return r;
+		/* ENOENT/EINVAL: no such qdisc there */
+	}
+	/* an ingress queue left by a deleted clsact holds the noop qdisc */
+	if (!strcmp(q->ingress_kind, "noop"))
+		q->ingress_kind[0] = '\0';
+	return 0;
 }
 
 struct qscan_all {
@@ -223,6 +241,13 @@ static int qdisc_all_cb(struct nlmsghdr *hdr, void *arg)
 	}
 }
 
+static void drop_noop(struct ifm_qdisc_map *m)
+{
+	for (int i = 0; i <= m->max; i++)
+		if (!strcmp(m->q[i].ingress_kind, "noop"))
+			m->q[i].ingress_kind[0] = '\0';
+}
+
 int ifm_qdiscs_scan_all(struct ifm_nl *nl, struct ifm_qdisc_map *m)
 {
 	struct qscan_all s = { .m = m };
@@ -236,7 +261,13 @@ int ifm_qdiscs_scan_all(struct ifm_nl *nl, struct ifm_qdisc_map *m)
 		return -ENOMEM;
 	}
 	m->max = 256;
-	return ifm_nl_dump(nl, msg, qdisc_all_cb, &s);
+	{
+		int r = ifm_nl_dump(nl, msg, qdisc_all_cb, &s);
+
+		if (r == 0)
+			drop_noop(m);
+		return r;
+	}
 }
 
 const struct ifm_qdiscs *ifm_qdisc_map_get(const struct ifm_qdisc_map *m, int ifindex)

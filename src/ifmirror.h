@@ -23,6 +23,7 @@ struct ifm_nl {
 	int err;            /* errno of the last failed request, positive */
 	char extack[200];   /* the kernel's extended ack message, if any */
 	unsigned long changes;  /* requests that changed kernel state */
+	int rcvbuf;             /* the socket's receive buffer, bytes */
 };
 
 int ifm_nl_open(struct ifm_nl *nl);
@@ -32,6 +33,9 @@ int ifm_nl_talk(struct ifm_nl *nl, struct nl_msg *msg);
 /* Sends a dump request (consumed), calls cb for every answer: 0 or -errno. */
 int ifm_nl_dump(struct ifm_nl *nl, struct nl_msg *msg,
 		int (*cb)(struct nlmsghdr *hdr, void *arg), void *arg);
+/* Sends a get request (consumed), calls cb for the answer: 0 or -errno. */
+int ifm_nl_get(struct ifm_nl *nl, struct nl_msg *msg,
+	       int (*cb)(struct nlmsghdr *hdr, void *arg), void *arg);
 /* strerror(-err), plus the kernel's message when it sent one. */
 const char *ifm_nl_reason(const struct ifm_nl *nl, int err);
 
@@ -41,8 +45,9 @@ struct ifm_batch {
 	struct ifm_nl *nl;
 	struct nl_cb *cb;
 	uint32_t first_seq;
-	unsigned int n, cap, acked;
+	unsigned int n, cap, acked, window;
 	int *results;
+	bool broken;             /* acks were lost: nothing more is sent */
 };
 int ifm_batch_init(struct ifm_batch *b, struct ifm_nl *nl);
 int ifm_batch_add(struct ifm_batch *b, struct nl_msg *msg);   /* consumes msg */

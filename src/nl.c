@@ -71,6 +71,21 @@ int ifm_nl_open(struct ifm_nl *nl)
 		return -EPROTONOSUPPORT;
 	}
 	nl_socket_modify_err_cb(nl->sk, NL_CB_CUSTOM, err_cb, nl);
+	/*
+	 * Room for the acks of a batch: each takes about 800 bytes of receive
+	 * buffer (its skb's truesize), and libnl's default 32 KiB holds ~80.
+	 * As root the limit net.core.rmem_max does not apply.
+	 */
+	{
+		int size = 4 << 20;
+		socklen_t len = sizeof(size);
+
+		if (setsockopt(nl_socket_get_fd(nl->sk), SOL_SOCKET, SO_RCVBUFFORCE, &size,
+			       sizeof(size)) < 0)
+			setsockopt(nl_socket_get_fd(nl->sk), SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
+		if (getsockopt(nl_socket_get_fd(nl->sk), SOL_SOCKET, SO_RCVBUF, &size, &len) == 0)
+			nl->rcvbuf = size;
+	}
 	/* best effort: older kernels simply send no message */
 	setsockopt(nl_socket_get_fd(nl->sk), SOL_NETLINK, NETLINK_EXT_ACK, &one, sizeof(one));
 	setsockopt(nl_socket_get_fd(nl->sk), SOL_NETLINK, NETLINK_CAP_ACK, &one, sizeof(one));
@@ -133,7 +148,7 @@ int ifm_nl_talk(struct ifm_nl *nl, struct nl_msg *msg)
  * of one socket in order, so a qdisc added early in a batch is there for
  * the filters after it.
  */
-#define BATCH_WINDOW 128
+#define ACK_TRUESIZE 1024    /* generous: what one ack costs the receive buffer */
 
 static int batch_ack_cb(struct nl_msg *msg, void *arg)
 {
@@ -165,13 +180,21 @@ static int batch_seq_cb(struct nl_msg *msg, void *arg)
 	return NL_OK; /* acks come for many requests: no single expected seq */
 }
 
+/* Never waits for acks that cannot come: on a receive error the requests
+ * still unanswered are marked failed (-ENOBUFS: the kernel dropped acks). */
 static int batch_drain(struct ifm_batch *b, unsigned int until)
 {
 	while (b->acked < until) {
 		int r = nl_recvmsgs(b->nl->sk, b->cb);
 
-		if (r < 0 && r != -NLE_AGAIN)
-			return nlerr_to_errno(r);
+		if (r < 0 && r != -NLE_AGAIN) {
+			for (unsigned int i = 0; i < b->n; i++)
+				if (b->results[i] == 1)
+					b->results[i] = -ENOBUFS;
+			b->acked = b->n;
+			b->broken = true;
+			return r == -NLE_NOMEM ? -ENOBUFS : nlerr_to_errno(r);
+		}
 	}
 	return 0;
 }
@@ -186,6 +209,11 @@ int ifm_batch_init(struct ifm_batch *b, struct ifm_nl *nl)
 	nl_cb_set(b->cb, NL_CB_ACK, NL_CB_CUSTOM, batch_ack_cb, b);
 	nl_cb_set(b->cb, NL_CB_SEQ_CHECK, NL_CB_CUSTOM, batch_seq_cb, b);
 	nl_cb_err(b->cb, NL_CB_CUSTOM, batch_err_cb, b);
+	b->window = nl->rcvbuf > 0 ? (unsigned int)nl->rcvbuf / ACK_TRUESIZE / 2 : 16;
+	if (b->window < 8)
+		b->window = 8;
+	if (b->window > 1024)
+		b->window = 1024;
 	return 0;
 }
 
@@ -193,6 +221,10 @@ int ifm_batch_add(struct ifm_batch *b, struct nl_msg *msg)
 {
 	int r;
 
+	if (b->broken) {
+		nlmsg_free(msg);
+		return -ENOBUFS;
+	}
 	if (b->n == b->cap) {
 		unsigned int cap = b->cap ? b->cap * 2 : 256;
 		int *res = realloc(b->results, cap * sizeof(*res));
@@ -214,14 +246,14 @@ int ifm_batch_add(struct ifm_batch *b, struct nl_msg *msg)
 	if (r < 0)
 		return nlerr_to_errno(r);
 	b->n++;
-	if (b->n - b->acked >= BATCH_WINDOW)
-		return batch_drain(b, b->n - BATCH_WINDOW / 2);
+	if (b->n - b->acked >= b->window)
+		return batch_drain(b, b->n - b->window / 2);
 	return 0;
 }
 
 int ifm_batch_finish(struct ifm_batch *b)
 {
-	int r = batch_drain(b, b->n);
+	int r = b->broken ? -ENOBUFS : batch_drain(b, b->n);
 
 	for (unsigned int i = 0; i < b->n; i++)
 		if (b->results[i] == 0)
@@ -278,6 +310,46 @@ int ifm_nl_dump(struct ifm_nl *nl, struct nl_msg *msg,
 		return -ENOMEM;
 	nl_cb_set(c, NL_CB_VALID, NL_CB_CUSTOM, valid_cb, &d);
 	r = nl_recvmsgs(nl->sk, c);
+	nl_cb_put(c);
+	if (d.ret < 0)
+		return d.ret;
+	if (r < 0)
+		return nl->err ? -nl->err : nlerr_to_errno(r);
+	return 0;
+}
+
+static int get_ack_cb(struct nl_msg *msg, void *arg)
+{
+	(void)msg;
+	*(bool *)arg = true;
+	return NL_STOP;
+}
+
+int ifm_nl_get(struct ifm_nl *nl, struct nl_msg *msg,
+	       int (*cb)(struct nlmsghdr *hdr, void *arg), void *arg)
+{
+	struct dump_ctx d = { .cb = cb, .arg = arg, .ret = 0 };
+	struct nl_cb *own, *c;
+	bool acked = false;
+	int r;
+
+	nl->err = 0;
+	nl->extack[0] = '\0';
+	nlmsg_hdr(msg)->nlmsg_flags |= NLM_F_ACK;
+	r = nl_send_auto(nl->sk, msg);
+	nlmsg_free(msg);
+	if (r < 0)
+		return nlerr_to_errno(r);
+	own = nl_socket_get_cb(nl->sk);
+	c = nl_cb_clone(own);
+	nl_cb_put(own);
+	if (!c)
+		return -ENOMEM;
+	nl_cb_set(c, NL_CB_VALID, NL_CB_CUSTOM, valid_cb, &d);
+	nl_cb_set(c, NL_CB_ACK, NL_CB_CUSTOM, get_ack_cb, &acked);
+	/* the answer, then the ack (or an error instead of both) */
+	while (!acked && r >= 0 && d.ret == 0)
+		r = nl_recvmsgs(nl->sk, c);
 	nl_cb_put(c);
 	if (d.ret < 0)
 		return d.ret;

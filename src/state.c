@@ -68,11 +68,12 @@ void ifm_unlock(int fd)
 /* Network namespaces have their own ifindex space: key markers by netns. */
 static unsigned long netns_id(void)
 {
+	static unsigned long id;
 	struct stat st;
 
-	if (stat("/proc/self/ns/net", &st) < 0)
-		return 0;
-	return (unsigned long)st.st_ino;
+	if (!id && stat("/proc/self/ns/net", &st) == 0)
+		id = (unsigned long)st.st_ino;
+	return id;
 }
 
 static void marker_path(char *buf, size_t len, int ifindex, const char *kind)

@@ -55,6 +55,7 @@ struct ifm_tunnel_info {
 	int family;               /* of the underlay; 0 when unknown */
 	unsigned char remote[16], local[16];
 	int link;                 /* IFLA_LINK / the tunnel's underlay device, 0 */
+	int master;               /* the bridge it is a port of, 0 */
 	unsigned int mtu, flags;
 	unsigned int overhead;    /* underlay MTU - the tunnel MTU the kernel picks */
 	bool df;                  /* outer DF set: oversize copies are dropped */
@@ -71,16 +72,22 @@ struct ifm_headroom {
 	unsigned int snaplen;        /* the longest frame the underlay carries whole */
 	bool fits;
 };
-int ifm_link_info(struct ifm_nl *nl, const char *name, int ifindex, struct ifm_tunnel_info *ti);
-int ifm_link_infos(struct ifm_nl *nl, struct ifm_tunnel_info **out, size_t *n);
+int ifm_tnl_link(struct ifm_nl *nl, const char *name, int ifindex, struct ifm_tunnel_info *ti);
+int ifm_tnl_links(struct ifm_nl *nl, struct ifm_tunnel_info **out, size_t *n);
 int ifm_tunnel_headroom(struct ifm_nl *nl, const struct ifm_tunnel_info *ti, unsigned int frame,
 			struct ifm_headroom *h);
 void ifm_headroom_text(const struct ifm_tunnel_info *ti, const struct ifm_headroom *h,
-		       char *buf, size_t len);
+		       const char *from, char *buf, size_t len);
 const char *ifm_tunnel_module(const char *kind);
 int ifm_tunnel_probe(struct ifm_nl *nl, const char *type, int family);
+size_t ifm_tunnel_info_size(void);
 const char *ifm_tunnel_spec_problem(const struct ifm_tunnel_spec *t, char *buf, size_t len);
 /* ---- */
+
+size_t ifm_tunnel_info_size(void)
+{
+	return sizeof(struct ifm_tunnel_info);
+}
 
 const char *ifm_tunnel_module(const char *kind)
 {
@@ -205,6 +212,8 @@ static int link_cb(struct nlmsghdr *hdr, void *arg)
 		ti->mtu = nla_get_u32(tb[IFLA_MTU]);
 	if (tb[IFLA_LINK])
 		ti->link = (int)nla_get_u32(tb[IFLA_LINK]);
+	if (tb[IFLA_MASTER])
+		ti->master = (int)nla_get_u32(tb[IFLA_MASTER]);
 	if (tb[IFLA_IFALIAS])
 		snprintf(ti->alias, sizeof(ti->alias), "%.*s", nla_len(tb[IFLA_IFALIAS]),
 			 (const char *)nla_data(tb[IFLA_IFALIAS]));
@@ -238,7 +247,7 @@ static struct nl_msg *link_msg(int type, int flags, int ifindex)
 }
 
 /* A device with what its kind says about a tunnel: -ENODEV when there is none. */
-int ifm_link_info(struct ifm_nl *nl, const char *name, int ifindex, struct ifm_tunnel_info *ti)
+int ifm_tnl_link(struct ifm_nl *nl, const char *name, int ifindex, struct ifm_tunnel_info *ti)
 {
 	struct nl_msg *msg = link_msg(RTM_GETLINK, 0, ifindex);
 	int r;
@@ -283,7 +292,7 @@ static int infos_cb(struct nlmsghdr *hdr, void *arg)
 }
 
 /* Every device of this namespace; *out is malloc'ed. */
-int ifm_link_infos(struct ifm_nl *nl, struct ifm_tunnel_info **out, size_t *n)
+int ifm_tnl_links(struct ifm_nl *nl, struct ifm_tunnel_info **out, size_t *n)
 {
 	struct infos s = { 0 };
 	struct nl_msg *msg = link_msg(RTM_GETLINK, NLM_F_DUMP, 0);
@@ -374,7 +383,7 @@ int ifm_tunnel_headroom(struct ifm_nl *nl, const struct ifm_tunnel_info *ti, uns
 		dev = a.oif;
 	if (!dev)
 		return r < 0 ? r : -ENETUNREACH;
-	r = ifm_link_info(nl, NULL, dev, &u);
+	r = ifm_tnl_link(nl, NULL, dev, &u);
 	if (r < 0)
 		return r;
 	snprintf(h->underlay, sizeof(h->underlay), "%s", u.name);
@@ -396,24 +405,25 @@ static const char *family_name(int family)
 	return family == AF_INET6 ? "IPv6" : "IPv4";
 }
 
-/* "1514-byte frames + 36 bytes of vxlan/IPv4 headers = 1550 > 1500, ...: consequence" */
+/* "1514-byte frames (FROM) + 36 bytes of vxlan/IPv4 headers = 1550 > 1500, ...: consequence" */
 void ifm_headroom_text(const struct ifm_tunnel_info *ti, const struct ifm_headroom *h,
-		       char *buf, size_t len)
+		       const char *from, char *buf, size_t len)
 {
-	char what[96];
+	const char *what;
+	char cut[64];
 
-	if (!strcmp(ti->type, "erspan") && h->snaplen >= ETH_HDR)
-		snprintf(what, sizeof(what), "erspan cuts such copies to %u bytes", h->snaplen);
-	else if (!ti->df)
-		snprintf(what, sizeof(what), "such copies leave as IP fragments, and inner "
-			 "IPv4 packets with DF set%s are dropped",
-			 !strcmp(ti->type, "vxlan") ? " may be" : "");
-	else
-		snprintf(what, sizeof(what), "such copies are dropped");
-	if (!strcmp(ti->type, "vxlan") && !ti->df)
-		snprintf(what, sizeof(what), "such copies leave as IP fragments");
-	snprintf(buf, len, "%u-byte frames + %u bytes of %s/%s headers = %u > %u, the MTU of the "
-		 "underlay %s: %s", h->frame, ti->overhead - ETH_HDR, ti->type,
+	if (!strcmp(ti->type, "erspan")) {
+		snprintf(cut, sizeof(cut), "erspan cuts such copies to %u bytes", h->snaplen);
+		what = cut;
+	} else if (ti->df) {
+		what = "such copies are dropped";
+	} else if (!strcmp(ti->type, "vxlan")) {
+		what = "such copies leave as IP fragments";
+	} else {
+		what = "such copies leave as IP fragments, those of IPv4 packets with DF are dropped";
+	}
+	snprintf(buf, len, "%u-byte frames (%s) + %u bytes of %s/%s headers = %u > %u, the MTU of "
+		 "the underlay %s: %s", h->frame, from, ti->overhead - ETH_HDR, ti->type,
 		 family_name(ti->family), h->need, h->underlay_mtu, h->underlay, what);
 }
 
@@ -429,7 +439,7 @@ struct parsed {
 
 const char *ifm_tunnel_spec_problem(const struct ifm_tunnel_spec *t, char *buf, size_t len)
 {
-	unsigned char a[16];
+	unsigned char a[16] = { 0 };
 	int fr, fl = 0;
 
 	if (!t->type || (strcmp(t->type, "vxlan") && strcmp(t->type, "gretap") &&
@@ -448,6 +458,7 @@ const char *ifm_tunnel_spec_problem(const struct ifm_tunnel_spec *t, char *buf, 
 		return buf;
 	}
 	if (t->local) {
+		memset(a, 0, sizeof(a));
 		fl = inet_pton(AF_INET, t->local, a) == 1 ? AF_INET
 		   : inet_pton(AF_INET6, t->local, a) == 1 ? AF_INET6 : 0;
 		if (!fl) {
@@ -651,6 +662,40 @@ static int tunnel_create(struct ifm_nl *nl, const char *name, const struct ifm_t
 	return msg ? ifm_nl_talk(nl, msg) : -ENOMEM;
 }
 
+/*
+ * Does the kernel know this link kind? Asked without creating anything: a
+ * request whose first data attribute is too short for the kind's policy
+ * fails with EOPNOTSUPP when the kind is unknown, else with the policy's
+ * error (vxlan's and GRE's attribute 1 are both u32s).
+ */
+static int kind_known(struct ifm_nl *nl, const char *kind)
+{
+	struct nl_msg *msg = link_msg(RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, 0);
+	struct nlattr *info, *data;
+	uint8_t one = 0;
+	int r;
+
+	if (!msg)
+		return -ENOMEM;
+	if (nla_put_string(msg, IFLA_IFNAME, "ifmprobe0") < 0 ||
+	    !(info = nla_nest_start(msg, IFLA_LINKINFO)) ||
+	    nla_put_string(msg, IFLA_INFO_KIND, kind) < 0 ||
+	    !(data = nla_nest_start(msg, IFLA_INFO_DATA)) || nla_put(msg, 1, 1, &one) < 0) {
+		nlmsg_free(msg);
+		return -ENOMEM;
+	}
+	nla_nest_end(msg, data);
+	nla_nest_end(msg, info);
+	r = ifm_nl_talk(nl, msg);
+	if (r == 0) { /* a kernel that took it anyway */
+		struct ifm_tunnel_info ti;
+
+		if (ifm_tnl_link(nl, "ifmprobe0", 0, &ti) == 0)
+			ifm_link_delete(nl, ti.ifindex);
+	}
+	return r == -EOPNOTSUPP ? r : 0;
+}
+
 /* For `check`: can this kernel make such a tunnel? (in a scratch namespace) */
 int ifm_tunnel_probe(struct ifm_nl *nl, const char *type, int family)
 {
@@ -668,16 +713,16 @@ int ifm_tunnel_probe(struct ifm_nl *nl, const char *type, int family)
 
 	spec_parse(&t, &p);
 	r = tunnel_create(nl, t.name, &t, &p, 0);
-	if (r == 0 && ifm_link_info(nl, t.name, 0, &ti) == 0)
+	if (r == 0 && ifm_tnl_link(nl, t.name, 0, &ti) == 0)
 		ifm_link_delete(nl, ti.ifindex);
 	return r;
 }
 
-static void missing_kind(const char *name, const char *kind)
+static void missing_kind(const char *type, const char *kind, char *buf, size_t len)
 {
-	ifm_err("%s: the kernel has no %s devices (kernel module %s)%s", name, kind,
-		ifm_tunnel_module(kind), ifm_avoid(kind) || ifm_avoid(strstr(kind, "gre") ? "gretap"
-		: strstr(kind, "erspan") ? "erspan" : kind) ? ", or IFMIRROR_AVOID says so" : "");
+	snprintf(buf, len, "the kernel has no %s devices (kernel module %s)%s", kind,
+		 ifm_tunnel_module(kind), ifm_avoid(type) || ifm_avoid(kind)
+		 ? " (treated as missing: IFMIRROR_AVOID)" : "");
 }
 
 /* ---- sessions into the tunnel ---- */
@@ -690,7 +735,7 @@ static int sources_into(struct ifm_nl *nl, int ifindex, unsigned int *max_mtu)
 	int count = 0;
 
 	*max_mtu = 0;
-	if (ifm_link_infos(nl, &links, &n) < 0)
+	if (ifm_tnl_links(nl, &links, &n) < 0)
 		return 0;
 	for (size_t i = 0; i < n; i++) {
 		struct ifm_dev_tc t;
@@ -726,40 +771,51 @@ static void describe(const struct ifm_tunnel_spec *t, const struct parsed *p, ch
 }
 
 /* The MTU warning of `tunnel up`: for the sources mirroring into it, else 1500. */
-static void warn_headroom(struct ifm_nl *nl, const char *name, unsigned int snaplen, bool fresh)
+static void warn_headroom(struct ifm_nl *nl, const struct ifm_tunnel_spec *t, bool fresh)
 {
+	const char *name = t->name;
 	struct ifm_tunnel_info ti;
 	struct ifm_headroom h;
 	unsigned int src_mtu = 0, frame;
-	char text[400];
+	char text[400], from[80];
 	int r, nsrc;
 
-	if (ifm_link_info(nl, name, 0, &ti) < 0 || !ti.type)
+	if (ifm_tnl_link(nl, name, 0, &ti) < 0 || !ti.type)
 		return;
+	/* sources may come later: Ethernet's usual 1500 bytes at least */
 	nsrc = sources_into(nl, ti.ifindex, &src_mtu);
-	if (src_mtu < 1500)
+	if (src_mtu <= 1500) {
 		src_mtu = 1500;
+		nsrc = 0;
+	}
 	frame = src_mtu + ETH_HDR;
-	if (snaplen && snaplen < frame)
-		frame = snaplen;
+	if (t->snaplen && t->snaplen < frame)
+		frame = t->snaplen;
 	r = ifm_tunnel_headroom(nl, &ti, frame, &h);
 	if (r < 0) {
-		fprintf(stderr, "%s: notice: %s: no route to %s yet, so the MTU headroom is not "
-			"known (see ifmirror check)\n", ifm_prog, name, ti.alias);
+		fflush(stdout);
+		fprintf(stderr, "%s: notice: %s: no route to %s yet: cannot tell whether the "
+			"underlay carries whole copies (see ifmirror check)\n", ifm_prog, name, t->remote);
 		return;
 	}
 	/* the kernel's own MTU for a tunnel it bound to the underlay is the truth */
-	if (fresh && ti.mtu && ti.mtu + ti.overhead < h.underlay_mtu && ti.link) {
+	if (fresh && ti.mtu && ti.mtu + ti.overhead < h.underlay_mtu &&
+	    (ti.link || strcmp(ti.type, "vxlan"))) {
 		ti.overhead = h.underlay_mtu - ti.mtu;
 		r = ifm_tunnel_headroom(nl, &ti, frame, &h);
 	}
 	if (r < 0 || h.fits)
 		return;
-	ifm_headroom_text(&ti, &h, text, sizeof(text));
-	fprintf(stderr, "%s: warning: %s: %s (%s %u); raise %s's MTU to %u (%u for VLAN-tagged "
-		"frames), or cut copies with --snaplen %u\n", ifm_prog, name, text,
-		nsrc ? "its sources' largest MTU is" : "for sources with the MTU", src_mtu,
-		h.underlay, h.need, h.need + 4, h.snaplen);
+	if (frame < src_mtu + ETH_HDR)
+		snprintf(from, sizeof(from), "--snaplen %u", frame);
+	else
+		snprintf(from, sizeof(from), "%s MTU %u", nsrc ? "its sources' largest" :
+			 "sources with", src_mtu);
+	ifm_headroom_text(&ti, &h, from, text, sizeof(text));
+	fflush(stdout);
+	fprintf(stderr, "%s: warning: %s: %s; raise %s's MTU to %u (%u for VLAN-tagged frames), "
+		"or cut copies with --snaplen %u\n", ifm_prog, name, text, h.underlay, h.need,
+		h.need + 4, h.snaplen);
 }
 
 /* ---- tunnel up / down ---- */
@@ -771,7 +827,7 @@ int ifm_tunnel_up(struct ifm_nl *nl, const struct ifm_tunnel_spec *t, bool quiet
 	struct parsed p;
 	char alias[256], problem[200], desc[160], store[256];
 	const char *why;
-	bool had = false;
+	bool had = false, created = false;
 	int r;
 
 	if (!t->name || ifm_ifname_problem(t->name)) {
@@ -792,7 +848,7 @@ int ifm_tunnel_up(struct ifm_nl *nl, const struct ifm_tunnel_spec *t, bool quiet
 		return r;
 	}
 
-	r = ifm_link_info(nl, t->name, 0, &old);
+	r = ifm_tnl_link(nl, t->name, 0, &old);
 	if (r < 0 && r != -ENODEV) {
 		ifm_err("%s: %s", t->name, ifm_nl_reason(nl, r));
 		return r;
@@ -807,6 +863,13 @@ int ifm_tunnel_up(struct ifm_nl *nl, const struct ifm_tunnel_spec *t, bool quiet
 		if (!quiet)
 			printf("%s: tunnel unchanged (%s)\n", t->name, desc);
 	} else {
+		/* a kind the kernel lacks must not cost the old tunnel */
+		if (had && strcmp(old.kind, p.kind) &&
+		    (ifm_avoid(t->type) || ifm_avoid(p.kind) || kind_known(nl, p.kind) < 0)) {
+			missing_kind(t->type, p.kind, problem, sizeof(problem));
+			ifm_err("%s: %s; the tunnel stays as it was", t->name, problem);
+			return -EOPNOTSUPP;
+		}
 		if (had && (r = ifm_link_delete(nl, old.ifindex)) < 0) {
 			ifm_err("%s: cannot remove the old tunnel: %s", t->name, ifm_nl_reason(nl, r));
 			return r;
@@ -815,28 +878,32 @@ int ifm_tunnel_up(struct ifm_nl *nl, const struct ifm_tunnel_spec *t, bool quiet
 		if (r < 0) {
 			struct ifm_tunnel_spec o;
 			struct parsed op;
+			bool back = false;
 
 			if (r == -EOPNOTSUPP)
-				missing_kind(t->name, p.kind);
+				missing_kind(t->type, p.kind, problem, sizeof(problem));
 			else
-				ifm_err("%s: cannot create the %s tunnel: %s", t->name, p.kind,
-					ifm_nl_reason(nl, r));
+				snprintf(problem, sizeof(problem), "cannot create the %s tunnel: %s",
+					 p.kind, ifm_nl_reason(nl, r));
 			/* put the old one back: the sessions into it are re-pointed below */
 			if (had && alias_spec(t->name, old.alias, &o, store, sizeof(store)) &&
-			    !ifm_tunnel_spec_problem(&o, problem, sizeof(problem))) {
+			    !ifm_tunnel_spec_problem(&o, desc, sizeof(desc))) {
 				struct ifm_link od = { 0 };
 
 				spec_parse(&o, &op);
-				if ((!o.dev || ifm_link_get(nl, o.dev, &od) == 0) &&
-				    tunnel_create(nl, t->name, &o, &op, od.ifindex) == 0 &&
-				    ifm_link_get(nl, t->name, &l) == 0) {
-					ifm_link_set_alias(nl, l.ifindex, old.alias);
-					ifm_link_quiet_up(nl, &l);
+				back = (!o.dev || ifm_link_get(nl, o.dev, &od) == 0) &&
+				       tunnel_create(nl, t->name, &o, &op, od.ifindex) == 0 &&
+				       ifm_link_get(nl, t->name, &l) == 0 &&
+				       ifm_link_set_alias(nl, l.ifindex, old.alias) == 0 &&
+				       ifm_link_quiet_up(nl, &l) == 0;
+				if (back)
 					ifm_refresh(nl, t->name, true);
-				}
 			}
+			ifm_err("%s: %s%s", t->name, problem,
+				back ? "; the tunnel stays as it was" : had ? "; the old tunnel is gone" : "");
 			return r;
 		}
+		created = true;
 		if ((r = ifm_link_get(nl, t->name, &l)) < 0 ||
 		    (r = ifm_link_set_alias(nl, l.ifindex, alias)) < 0) {
 			ifm_err("%s: cannot mark the tunnel as ifmirror's: %s", t->name,
@@ -860,11 +927,11 @@ int ifm_tunnel_up(struct ifm_nl *nl, const struct ifm_tunnel_spec *t, bool quiet
 	/* sessions waiting for this name, or left dangling by the device it replaced */
 	r = ifm_refresh(nl, t->name, quiet);
 	if (!quiet)
-		warn_headroom(nl, t->name, t->snaplen, !had || strcmp(old.alias, alias));
+		warn_headroom(nl, t, created);
 	return r;
 fail:
 	/* a device that is not up and marked is of no use; a re-run makes it again */
-	if (ifm_link_get(nl, t->name, &l) == 0)
+	if (created && ifm_link_get(nl, t->name, &l) == 0)
 		ifm_link_delete(nl, l.ifindex);
 	return r < 0 ? r : -EIO;
 }
@@ -875,7 +942,7 @@ int ifm_tunnel_down(struct ifm_nl *nl, const char *name, bool quiet)
 	unsigned int mtu;
 	int r, nsrc;
 
-	r = ifm_link_info(nl, name, 0, &ti);
+	r = ifm_tnl_link(nl, name, 0, &ti);
 	if (r == -ENODEV) {
 		if (!quiet)
 			printf("%s: no such device, nothing to remove\n", name);

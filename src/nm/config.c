@@ -78,12 +78,28 @@ int nmm_config_read(struct nmm_config *c, nmm_lookup_fn lookup, void *arg, const
 	const char *mode = lookup(NMM_KEY_MODE, arg), *native = lookup(NMM_KEY_NATIVE, arg);
 	const char *ports = lookup(NMM_KEY_COLLECTOR, arg), *sink = lookup(NMM_KEY_SINK, arg);
 	const char *sinkkind = lookup(NMM_KEY_SINKKIND, arg);
+	const char *match = lookup(NMM_KEY_MATCH, arg), *sample = lookup(NMM_KEY_SAMPLE, arg);
 	const char *problem;
 	int ret = 0;
 
 	memset(c, 0, sizeof(*c));
 	c->mode = NMM_MODE_DISPATCHER;
-	c->any = to || dir || mode || native || ports || sink || sinkkind;
+	c->any = to || dir || mode || native || ports || sink || sinkkind || match || sample;
+	if (match && *match)
+		c->match = strdup(match);
+	c->sample = 1;
+	if (sample && *sample) {
+		char *end;
+		unsigned long n = strtoul(sample, &end, 10);
+
+		if (*sample < '1' || *sample > '9' || *end || n > 0x7fffffff) {
+			ifm_err("%s: %s '%.20s': not a whole number from 1 to 2147483647", what,
+				NMM_KEY_SAMPLE, sample);
+			ret = -1;
+		} else {
+			c->sample = (unsigned int)n;
+		}
+	}
 	if (to && nmm_split_names(what, NMM_KEY_TO, to, &c->to_buf, c->to, NMM_MAX_DEST, &c->nto,
 				  iface) < 0)
 		ret = -1;
@@ -123,6 +139,8 @@ int nmm_config_read(struct nmm_config *c, nmm_lookup_fn lookup, void *arg, const
 
 void nmm_config_free(struct nmm_config *c)
 {
+	free(c->match);
+	c->match = NULL;
 	free(c->to_buf);
 	free(c->ports_buf);
 	c->to_buf = c->ports_buf = NULL;

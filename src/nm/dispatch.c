@@ -351,16 +351,18 @@ int nmm_cmd_dispatch(int argc, char *argv[])
 			}
 		}
 		for (int i = 0; i < c.nto; i++) {
+			struct ifm_session_spec sp = { .source = iface, .dest = c.to[i], .dir = dir,
+						       .match = c.match, .sample = c.sample };
 			struct ifm_link l;
 
 			snprintf(newrec.dest[newrec.ndest++], IFM_IFNAMSIZ, "%s", c.to[i]);
 			if (ifm_link_get(&nl, c.to[i], &l) == -ENODEV) {
-				if (ifm_pending_add(iface, c.to[i], dir) == 0)
+				if (ifm_pending_add_spec(&sp) == 0)
 					printf("%s: %s mirror to %s deferred until %s exists\n", iface,
 					       ifm_dir_name(dir), c.to[i], c.to[i]);
 				continue;
 			}
-			ifm_mirror_up(&nl, iface, c.to[i], dir, false);
+			ifm_mirror_up_spec(&nl, &sp, false);
 		}
 		if (c.nports)
 			collector_up(&nl, iface, &c, &newrec);

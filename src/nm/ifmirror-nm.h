@@ -19,6 +19,8 @@
 /* ---- the user data keys (NMSettingUser) ---- */
 #define NMM_KEY_TO "ifmirror.to"                 /* "DEST [DEST]..." */
 #define NMM_KEY_DIRECTION "ifmirror.direction"   /* both | ingress | egress */
+#define NMM_KEY_MATCH "ifmirror.match"           /* tcpdump expression */
+#define NMM_KEY_SAMPLE "ifmirror.sample"         /* one frame in N */
 #define NMM_KEY_MODE "ifmirror.mode"             /* dispatcher (default) | native */
 #define NMM_KEY_NATIVE "ifmirror.native"         /* what native mode added to tc:
 						    setting | qdisc | filters */
@@ -38,6 +40,8 @@ struct nmm_config {
 	char *to[NMM_MAX_DEST];
 	int nto;
 	enum ifm_dir dir;               /* 0: not given (both) */
+	char *match;                    /* NULL: every frame */
+	unsigned int sample;            /* 0 or 1: every frame */
 	enum nmm_mode mode;             /* DISPATCHER unless "native" */
 	char native_added[16];          /* "", "setting", "qdisc", "filters" */
 	char *ports[NMM_MAX_PORTS];

@@ -46,6 +46,8 @@ struct opts {
 	enum nmm_mode mode;
 	enum output out;
 	const char *keyfile;
+	const char *match;            /* --match: only the dispatcher can carry it */
+	unsigned int sample;          /* --sample: likewise */
 	bool remove, quiet;
 };
 
@@ -67,7 +69,7 @@ static int parse(int argc, char *argv[], struct opts *o)
 
 		snprintf(opt, sizeof(opt), "%.*s", eq && a[0] == '-' ? (int)(eq - a) : 31, a);
 		if (!strcmp(opt, "--to") || !strcmp(opt, "--direction") || !strcmp(opt, "--mode") ||
-		    !strcmp(opt, "--keyfile")) {
+		    !strcmp(opt, "--keyfile") || !strcmp(opt, "--match") || !strcmp(opt, "--sample")) {
 			if (eq && a[0] == '-')
 				v = eq + 1;
 			else if (i + 1 < argc)
@@ -116,6 +118,24 @@ static int parse(int argc, char *argv[], struct opts *o)
 				ifm_err("profile: --direction '%.20s': not ingress, egress or both", v);
 				return -1;
 			}
+		} else if (!strcmp(opt, "--match")) {
+			struct ifm_match m;
+
+			/* checked here, so a typo never reaches the profile */
+			if (ifm_match_build(NULL, v, 1, &m, true, "profile: --match") < 0)
+				return -1;
+			ifm_match_free(&m);
+			o->match = v;
+		} else if (!strcmp(opt, "--sample")) {
+			char *end;
+			unsigned long n = strtoul(v, &end, 10);
+
+			if (*v < '1' || *v > '9' || *end || n > 0x7fffffff) {
+				ifm_err("profile: --sample '%.20s': not a whole number from 1 to "
+					"2147483647", v);
+				return -1;
+			}
+			o->sample = (unsigned int)n;
 		} else if (!strcmp(opt, "--mode")) {
 			if (!strcmp(v, "native"))
 				o->mode = NMM_MODE_NATIVE;
@@ -164,8 +184,8 @@ static int parse(int argc, char *argv[], struct opts *o)
 		ifm_err("profile: needs --to DEST");
 		return -1;
 	}
-	if (o->remove && (o->dir || o->mode != NMM_MODE_AUTO)) {
-		ifm_err("profile: --remove takes no --direction or --mode");
+	if (o->remove && (o->dir || o->mode != NMM_MODE_AUTO || o->match || o->sample)) {
+		ifm_err("profile: --remove takes no --direction, --mode, --match or --sample");
 		return -1;
 	}
 	return 0;
@@ -329,7 +349,7 @@ fail:
 /* ---- user data ---- */
 
 static const char *const all_keys[] = { NMM_KEY_TO, NMM_KEY_DIRECTION, NMM_KEY_MODE,
-					NMM_KEY_NATIVE };
+					NMM_KEY_NATIVE, NMM_KEY_MATCH, NMM_KEY_SAMPLE };
 
 static void set_user(NMConnection *conn, const char *key, const char *val)
 {
@@ -441,6 +461,11 @@ static enum obstacle native_obstacle(struct ctx *c, char *why, size_t len)
 	const char *conflict;
 	char buf[200];
 
+	if (c->o->match || c->o->sample > 1) {
+		snprintf(why, len, "NetworkManager's tc filters cannot select (--match) or sample "
+			 "(--sample) traffic; the dispatcher can");
+		return EXPRESS;
+	}
 	if (c->ndest > 1) {
 		snprintf(why, len, "%d destinations: NetworkManager's tc setting keeps one filter "
 			 "per hook, so it can carry one", c->ndest);
@@ -736,6 +761,15 @@ int nmm_cmd_profile(int argc, char *argv[])
 		}
 		set_user(conn, NMM_KEY_TO, dl->str);
 		set_user(conn, NMM_KEY_DIRECTION, ifm_dir_name(c.dir));
+		set_user(conn, NMM_KEY_MATCH, o.match);
+		if (o.sample > 1) {
+			char n[16];
+
+			snprintf(n, sizeof(n), "%u", o.sample);
+			set_user(conn, NMM_KEY_SAMPLE, n);
+		} else {
+			set_user(conn, NMM_KEY_SAMPLE, NULL);
+		}
 	}
 	drop_empty_user(conn);
 
