@@ -11,6 +11,7 @@ static void usage(FILE *f)
 		"Usage: %s COMMAND [ARGS]\n"
 		"\n"
 		"  profile CONNECTION --to DEST [--to DEST]... [--direction both|ingress|egress]\n"
+		"          [--match EXPR] [--sample N]\n"
 		"          [--mode auto|native|dispatcher] [--print | --keyfile FILE | --commit]\n"
 		"          [--remove] [-q]\n"
 		"      Put a mirror of CONNECTION's interface to DEST into the profile (or,\n"
