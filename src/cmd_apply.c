@@ -38,6 +38,7 @@ struct want {
 
 struct dev {
 	bool hooked, scanned, clsact_new, tidy;
+	bool leads_on;                 /* mirrors, sessions or ports lead out of it */
 	unsigned int clsact_result;    /* index in the batch */
 	uint16_t next_pref;
 	struct ifm_dev_tc t;
@@ -188,7 +189,16 @@ static int scan(struct apply_ctx *a)
 			return r;
 		d->scanned = true;
 		d->next_pref = ifm_pref_free(&d->t);
+		for (size_t j = 0; j < d->t.nf; j++)
+			d->leads_on |= d->t.f[j].has_action && d->t.f[j].act.is_mirred;
 	}
+	/* what else leads on: the file's sessions, bridge ports */
+	for (int i = 0; i < a->nw; i++)
+		if (a->w[i].src > 0 && a->w[i].src <= a->maxdev)
+			a->devs[a->w[i].src].leads_on = true;
+	for (size_t i = 0; i < a->nlinks; i++)
+		if (a->links[i].master > 0 && a->links[i].master <= a->maxdev)
+			a->devs[a->links[i].master].leads_on = true;
 	return 0;
 }
 
@@ -209,7 +219,7 @@ static bool loops(struct apply_ctx *a, int from, int to, int depth)
 
 	if (from == to)
 		return true;
-	if (depth > 32 || !d)
+	if (depth > 32 || !d || !d->leads_on)
 		return false;
 	for (size_t i = 0; d->scanned && i < d->t.nf; i++)
 		if (d->t.f[i].has_action && d->t.f[i].act.is_mirred && d->t.f[i].act.ifindex > 0 &&

@@ -371,11 +371,32 @@ static void key_value(struct parser *p, char *s)
 		tunnel_key(p, p->section, k, v);
 }
 
+struct pair {
+	const char *source, *to;
+	int session;
+};
+
+static int cmp_pair(const void *a, const void *b)
+{
+	const struct pair *x = a, *y = b;
+	int r = strcmp(x->source, y->source);
+
+	if (!r)
+		r = strcmp(x->to, y->to);
+	return r ? r : x->session - y->session;
+}
+
 /* What no single line shows: required keys, pairs that contradict. */
 static void check_whole(struct parser *p)
 {
 	struct ifm_config *c = p->c;
+	struct pair *pairs;
+	int n = 0;
 
+	for (int i = 0; i < c->nsessions; i++)
+		n += c->sessions[i].nsources;
+	pairs = calloc((size_t)n + 1, sizeof(*pairs));
+	n = 0;
 	for (int i = 0; i < c->nsessions; i++) {
 		struct ifm_conf_session *s = &c->sessions[i];
 
@@ -387,16 +408,23 @@ static void check_whole(struct parser *p)
 			if (!strcmp(s->sources[j], s->to))
 				perr(p, s->source_line, "[session %s]: source %s is also its destination",
 				     s->name, s->to);
-			for (int k = 0; k < i; k++)
-				for (int l = 0; l < c->sessions[k].nsources; l++)
-					if (!strcmp(c->sessions[k].sources[l], s->sources[j]) &&
-					    !strcmp(c->sessions[k].to, s->to))
-						perr(p, s->source_line, "[session %s]: %s to %s is in "
-						     "[session %s] (line %d) already", s->name,
-						     s->sources[j], s->to, c->sessions[k].name,
-						     c->sessions[k].line);
+			if (pairs)
+				pairs[n++] = (struct pair){ s->sources[j], s->to, i };
 		}
 	}
+	/* the same source and destination twice: sorted, they are neighbours */
+	if (pairs)
+		qsort(pairs, (size_t)n, sizeof(*pairs), cmp_pair);
+	for (int i = 1; pairs && i < n; i++) {
+		const struct ifm_conf_session *first = &c->sessions[pairs[i - 1].session];
+		const struct ifm_conf_session *s = &c->sessions[pairs[i].session];
+
+		if (!strcmp(pairs[i].source, pairs[i - 1].source) &&
+		    !strcmp(pairs[i].to, pairs[i - 1].to))
+			perr(p, s->source_line, "[session %s]: %s to %s is in [session %s] (line %d) "
+			     "already", s->name, pairs[i].source, pairs[i].to, first->name, first->line);
+	}
+	free(pairs);
 	for (int i = 0; i < c->ncollectors; i++)
 		if (!c->collectors[i].nports)
 			perr(p, c->collectors[i].line, "[collector %s] needs 'ports'",

@@ -86,11 +86,13 @@ int ifm_owned_set(int ifindex, const char *kind, bool owned)
 	char path[512];
 	int fd, r;
 
+	static bool dirs_made;
+
 	marker_path(path, sizeof(path), ifindex, kind);
 	if (!owned)
 		return unlink(path) < 0 && errno != ENOENT ? -errno : 0;
-	r = ensure_dir(run_dir());
-	if (r == 0) {
+	r = dirs_made ? 0 : ensure_dir(run_dir());
+	if (r == 0 && !dirs_made) {
 		char dir[512];
 
 		snprintf(dir, sizeof(dir), "%s/owned", run_dir());
@@ -98,6 +100,7 @@ int ifm_owned_set(int ifindex, const char *kind, bool owned)
 	}
 	if (r < 0)
 		return r;
+	dirs_made = true; /* apply notes a thousand qdiscs in one run */
 	fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
 	if (fd < 0)
 		return -errno;
