@@ -38,7 +38,6 @@
 #include <netlink/netlink.h>
 #include <netlink/msg.h>
 #include <netlink/attr.h>
-#include <netlink/socket.h>
 
 #define ETH_HDR 14
 #define VXLAN_PORT_DEFAULT 4789
@@ -98,23 +97,6 @@ const char *ifm_tunnel_module(const char *kind)
 	if (!strcmp(kind, "ip6gretap") || !strcmp(kind, "ip6erspan"))
 		return "ip6_gre";
 	return kind;
-}
-
-/* ---- requests with one answer (RTM_GETLINK, RTM_GETROUTE) ---- */
-
-/*
- * The kernel answers a request with the object, then the ack (libnl asks
- * for one); the ack is read too, so the socket is clean for the next call.
- */
-static int nl_get(struct ifm_nl *nl, struct nl_msg *msg,
-		  int (*cb)(struct nlmsghdr *hdr, void *arg), void *arg)
-{
-	int r = ifm_nl_dump(nl, msg, cb, arg);
-
-	if (r < 0)
-		return r;
-	r = nl_wait_for_ack(nl->sk);
-	return r < 0 ? (nl->err ? -nl->err : -EIO) : 0;
 }
 
 static int addr_len(int family)
@@ -259,7 +241,7 @@ int ifm_tnl_link(struct ifm_nl *nl, const char *name, int ifindex, struct ifm_tu
 		nlmsg_free(msg);
 		return -ENOMEM;
 	}
-	r = nl_get(nl, msg, link_cb, ti);
+	r = ifm_nl_get(nl, msg, link_cb, ti);
 	if (r == 0 && !ti->ifindex)
 		r = -ENODEV;
 	return r;
@@ -353,7 +335,7 @@ static int route_get(struct ifm_nl *nl, int family, const unsigned char *dst, in
 		nlmsg_free(msg);
 		return -ENOMEM;
 	}
-	return nl_get(nl, msg, route_cb, a);
+	return ifm_nl_get(nl, msg, route_cb, a);
 }
 
 static bool addr_zero(const unsigned char *a)

@@ -1,0 +1,192 @@
+#!/usr/bin/env bats
+# ifmirror check: what the kernel offers (probed in a scratch namespace, the
+# answers compared with what the tests' own probes find), the strategy that
+# follows, and the warnings for a session. It never changes anything.
+
+load helpers
+
+setup() {
+	lab_up
+	veth s0 d0
+}
+
+teardown() { lab_down; }
+
+# checked ARGS...: ifmirror check ARGS, exit 0, the kernel state unchanged
+checked() {
+	local before
+	before=$(tc_state)
+	run ifm check "$@"
+	assert_success
+	assert_equal "$(tc_state)" "$before"
+}
+
+# feature NAME MODULE: the line check prints for NAME, from kernel_has
+feature() {
+	if kernel_has "$1"; then
+		assert_line "$1: yes"
+	else
+		assert_line "$1: no (kernel module $2)"
+	fi
+}
+
+@test "what this kernel offers, probed without touching the host; the strategy; JSON" {
+	netns=$(ip netns list)
+	checked
+	assert_line "kernel: $(uname -r) (probed in a scratch network namespace)"
+	for f in clsact ingress u32 bpf mirred ifb bridge vxlan; do
+		assert_line "$f: yes"
+	done
+	feature prio sch_prio
+	feature matchall cls_matchall
+	feature dummy dummy
+	if kernel_has gretap; then assert_line "gretap: yes"; else assert_line "gretap: no (kernel modules ip_gre, ip6_gre)"; fi
+	if kernel_has erspan; then assert_line "erspan: yes"; else assert_line "erspan: no (kernel modules ip_gre, ip6_gre)"; fi
+	cls=u32 sink=ifb
+	kernel_has matchall && cls=matchall
+	kernel_has dummy && sink=dummy
+	assert_line "strategy: hook clsact, classifier $cls, --match bpf, collector sink $sink"
+	assert_equal "${#lines[@]}" 15
+	assert_equal "$(ip netns list)" "$netns"
+
+	checked --json
+	printf '%s' "$output" | /usr/bin/python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+want = dict(x.split("=") for x in sys.argv[1:])
+cls, sink = want.pop("cls"), want.pop("sink")
+for k, v in want.items():
+    assert d["features"][k] == (v == "1"), (k, d["features"][k])
+assert d["strategy"] == {"hook": "clsact", "classifier": cls, "match_classifier": "bpf",
+                         "sink": sink}, d["strategy"]
+assert d["avoided"] == [] and d["session"] is None, d
+' $(for f in matchall prio dummy gretap erspan; do kernel_has $f && echo $f=1 || echo $f=0; done) \
+		clsact=1 u32=1 mirred=1 vxlan=1 vxlan_ipv6=1 cls=$cls sink=$sink
+
+	# it runs no other program (no tc, no ip, no shell)
+	run nsx strace -f -qq -e trace=execve "$IFM" check
+	assert_success
+	assert_equal "$(grep -c 'execve(' <<<"$output")" 1
+}
+
+@test "IFMIRROR_AVOID: avoided kinds are shown as such, and the strategy falls back" {
+	export IFMIRROR_AVOID=clsact,matchall,dummy,gretap
+	checked
+	assert_line "clsact: yes (treated as missing: IFMIRROR_AVOID)"
+	kernel_has matchall && assert_line "matchall: yes (treated as missing: IFMIRROR_AVOID)"
+	kernel_has dummy && assert_line "dummy: yes (treated as missing: IFMIRROR_AVOID)"
+	kernel_has gretap && assert_line "gretap: yes (treated as missing: IFMIRROR_AVOID)"
+	if kernel_has prio; then hook="ingress+prio"; else hook="ingress (ingress only: no prio for egress)"; fi
+	assert_line "strategy: hook $hook, classifier u32, --match bpf, collector sink ifb"
+	checked --json
+	assert_output --partial '"avoided": ["clsact", "matchall", "dummy", "gretap"]'
+}
+
+@test "session warnings, each with its numbers and fix; exit 0; nothing changed" {
+	checked s0 --to d0
+	assert_line "session s0 -> d0: no warnings"
+
+	nsx ip link set d0 down
+	checked s0 --to d0
+	assert_line "session s0 -> d0: 1 warning"
+	assert_line "warning: down: d0 is down: copies are dropped until it is up"
+	nsx ip link set d0 up
+	nsx ip link set d0p down
+	checked s0 --to d0
+	assert_line "warning: carrier: d0 has no carrier: copies are dropped until it has"
+	nsx ip link set d0p up
+
+	# a loop: d0's peer already mirrors into s0 (somebody's own filter)
+	nsx tc qdisc add dev d0p clsact
+	nsx tc filter add dev d0p egress pref 3 protocol all u32 match u32 0 0 \
+		action mirred egress mirror dev s0
+	checked s0 --to d0p
+	assert_line "warning: loop: d0p already leads back into s0 (a mirror or bridge path): a loop, which ifmirror up refuses"
+	nsx tc qdisc del dev d0p clsact
+
+	# frames bigger than the destination takes
+	nsx ip link set s0 mtu 2000
+	checked s0 --to d0
+	assert_line "warning: mtu: 2014-byte frames (s0's MTU 2000) exceed d0's MTU 1500: they may be dropped; raise d0's MTU to 2000"
+	# a VLAN on the source adds its tag, where the kernel has VLANs
+	if nsx ip link add link s0 name s0.5 type vlan id 5 2>/dev/null; then
+		checked s0 --to d0
+		assert_line "warning: mtu: 2018-byte frames (s0's MTU 2000 + a VLAN tag) exceed d0's MTU 1500: they may be dropped; raise d0's MTU to 2000"
+		nsx ip link del s0.5
+	fi
+
+	# a bridge whose only port has no carrier, and whose port takes less than the source sends
+	veth d1
+	nsx ip link add br0 type bridge
+	nsx ip link set d1 master br0
+	nsx ip link set br0 up
+	nsx ip link set d1p down
+	# the bridge learns of its port's carrier through linkwatch, up to a second late
+	for ((i = 0; i < 60; i++)); do
+		[[ $(nsx cat /sys/class/net/br0/carrier) == 0 ]] && break
+		sleep 0.05
+	done
+	checked s0 --to br0 --json
+	printf '%s' "$output" | /usr/bin/python3 -c '
+import json, sys
+w = json.load(sys.stdin)["session"]["warnings"]
+assert [x["kind"] for x in w] == ["carrier", "mtu"], w
+assert w[0]["message"].startswith("br0 is a bridge without carrier (none of its ports has one): copies are dropped"), w
+assert w[1]["message"] == "2014-byte frames (s0'"'"'s MTU 2000) exceed the MTU 1500 of br0'"'"'s port d1: the bridge drops them there; raise d1'"'"'s MTU to 2000", w
+'
+	nsx ip link set s0 mtu 1500
+
+	# a tunnel: the underlay must carry the frame plus the encapsulation
+	nsx ip link add u0 type veth peer name u0p
+	nsx ip link set u0 up
+	nsx ip link set u0p up
+	nsx ip addr add 10.9.0.1/24 dev u0
+	run ifm tunnel up t0 --type vxlan --remote 10.9.0.2 --vni 5 -q
+	assert_success
+	checked s0 --to t0
+	assert_line "warning: mtu: t0: 1514-byte frames (s0's MTU 1500) + 36 bytes of vxlan/IPv4 headers = 1550 > 1500, the MTU of the underlay u0: such copies leave as IP fragments; raise u0's MTU to 1550, or cut copies to 1464 bytes (ifmirror tunnel up t0 ... --snaplen 1464)"
+	nsx ip link set u0 mtu 1550
+	checked s0 --to t0
+	assert_line "session s0 -> t0: no warnings"
+
+	# egress needs clsact, or a prio root in place of the kernel's default root
+	export IFMIRROR_AVOID=clsact
+	nsx tc qdisc add dev s0 root handle 1: htb
+	checked s0 --to d0
+	if kernel_has prio; then
+		assert_line "warning: hook: egress of s0 would be refused: clsact is treated as missing (IFMIRROR_AVOID), and its root qdisc is htb 1:, which ifmirror does not replace"
+	else
+		assert_line "warning: hook: egress of s0 cannot be mirrored: clsact is treated as missing (IFMIRROR_AVOID), and the kernel has no prio qdisc (kernel module sch_prio)"
+	fi
+	checked s0 --to d0 --direction ingress
+	assert_line "session s0 -> d0: no warnings"
+}
+
+@test "bad input for check: one line, exit 2 for usage and 1 for runtime, nothing changed" {
+	state=$(tc_state)
+	while IFS='|' read -r code re args; do
+		[[ -n $code ]] || continue
+		eval "set -- $args"
+		run ifm "$@"
+		if [[ $status != "$code" || ${#lines[@]} != 1 || ! $output =~ ^"ifmirror: "$re ]]; then
+			echo "ifmirror $args: exit $status, expected $code; output:" >&2
+			echo "$output" >&2
+			echo "expected: ifmirror: $re" >&2
+			return 1
+		fi
+		assert_equal "$(tc_state)" "$state"
+	done <<'EOF'
+2|check: checking a session needs SOURCE --to DEST|check s0
+2|check: --to needs a SOURCE before it|check --to d0
+2|check: --to needs a destination interface|check s0 --to
+2|check: --to given twice|check s0 --to d0 --to d0p
+2|check: s0: source and destination are the same interface|check s0 --to s0
+2|check: unknown option '--bogus'|check --bogus
+2|check: unexpected argument 'extra'|check s0 --to d0 extra
+2|check: --direction 'sideways': not ingress, egress or both|check s0 --to d0 --direction sideways
+2|check: 'a/b': interface name contains|check a/b --to d0
+2|check: 'averyveryverylongname': interface name longer than 15|check s0 --to averyveryverylongname
+1|nosuch0: no such device|check nosuch0 --to d0
+1|nosuch1: no such device|check s0 --to nosuch1
+EOF
+}
