@@ -36,42 +36,6 @@
 #include <netlink/msg.h>
 #include <netlink/attr.h>
 
-/* ---- tunnel.c (the same declarations are there; they belong in ifmirror.h) ---- */
-struct ifm_tunnel_info {
-	int ifindex;
-	char name[IFM_IFNAMSIZ];
-	char kind[16];
-	const char *type;
-	int family;
-	unsigned char remote[16], local[16];
-	int link;
-	int master;
-	unsigned int mtu, flags;
-	unsigned int overhead;
-	bool df;
-	uint32_t id;
-	bool has_id;
-	unsigned int dstport;
-	char alias[256];
-};
-struct ifm_headroom {
-	char underlay[IFM_IFNAMSIZ];
-	unsigned int underlay_mtu;
-	unsigned int frame;
-	unsigned int need;
-	unsigned int snaplen;
-	bool fits;
-};
-int ifm_tnl_link(struct ifm_nl *nl, const char *name, int ifindex, struct ifm_tunnel_info *ti);
-int ifm_tnl_links(struct ifm_nl *nl, struct ifm_tunnel_info **out, size_t *n);
-int ifm_tunnel_headroom(struct ifm_nl *nl, const struct ifm_tunnel_info *ti, unsigned int frame,
-			struct ifm_headroom *h);
-void ifm_headroom_text(const struct ifm_tunnel_info *ti, const struct ifm_headroom *h,
-		       const char *from, char *buf, size_t len);
-const char *ifm_tunnel_module(const char *kind);
-int ifm_tunnel_probe(struct ifm_nl *nl, const char *type, int family);
-size_t ifm_tunnel_info_size(void);
-/* ---- */
 
 enum probe {
 	P_CLSACT, P_INGRESS, P_PRIO, P_MATCHALL, P_U32, P_BPF, P_MIRRED, P_DUMMY, P_IFB, P_BRIDGE,
@@ -658,10 +622,6 @@ int cmd_check(int argc, char *argv[])
 		return IFM_EXIT_USAGE;
 	}
 
-	if (ifm_tunnel_info_size() != sizeof(struct ifm_tunnel_info)) {
-		ifm_err("check: built from mismatched sources (struct ifm_tunnel_info)");
-		return IFM_EXIT_RUNTIME;
-	}
 	r = ifm_nl_open(&nl);
 	if (r < 0) {
 		ifm_err("cannot open rtnetlink socket: %s", strerror(-r));

@@ -45,49 +45,6 @@
 #define ERSPAN_ID_MAX 1023UL
 #define KEY_MAX 4294967295UL
 
-/* ---- shared with cmd_check.c (declared there the same way; belongs in ifmirror.h) ---- */
-struct ifm_tunnel_info {
-	int ifindex;
-	char name[IFM_IFNAMSIZ];
-	char kind[16];            /* rtnl kind */
-	const char *type;         /* "vxlan", "gretap", "erspan"; NULL: no tunnel of these */
-	int family;               /* of the underlay; 0 when unknown */
-	unsigned char remote[16], local[16];
-	int link;                 /* IFLA_LINK / the tunnel's underlay device, 0 */
-	int master;               /* the bridge it is a port of, 0 */
-	unsigned int mtu, flags;
-	unsigned int overhead;    /* underlay MTU - the tunnel MTU the kernel picks */
-	bool df;                  /* outer DF set: oversize copies are dropped */
-	uint32_t id;
-	bool has_id;
-	unsigned int dstport;
-	char alias[256];
-};
-struct ifm_headroom {
-	char underlay[IFM_IFNAMSIZ];
-	unsigned int underlay_mtu;   /* the smaller of the device's and its route's MTU */
-	unsigned int frame;          /* the largest frame sent into the tunnel */
-	unsigned int need;           /* the underlay MTU that carries it whole */
-	unsigned int snaplen;        /* the longest frame the underlay carries whole */
-	bool fits;
-};
-int ifm_tnl_link(struct ifm_nl *nl, const char *name, int ifindex, struct ifm_tunnel_info *ti);
-int ifm_tnl_links(struct ifm_nl *nl, struct ifm_tunnel_info **out, size_t *n);
-int ifm_tunnel_headroom(struct ifm_nl *nl, const struct ifm_tunnel_info *ti, unsigned int frame,
-			struct ifm_headroom *h);
-void ifm_headroom_text(const struct ifm_tunnel_info *ti, const struct ifm_headroom *h,
-		       const char *from, char *buf, size_t len);
-const char *ifm_tunnel_module(const char *kind);
-int ifm_tunnel_probe(struct ifm_nl *nl, const char *type, int family);
-size_t ifm_tunnel_info_size(void);
-const char *ifm_tunnel_spec_problem(const struct ifm_tunnel_spec *t, char *buf, size_t len);
-/* ---- */
-
-size_t ifm_tunnel_info_size(void)
-{
-	return sizeof(struct ifm_tunnel_info);
-}
-
 const char *ifm_tunnel_module(const char *kind)
 {
 	if (!strcmp(kind, "vxlan"))
