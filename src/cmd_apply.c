@@ -577,16 +577,10 @@ int cmd_apply(int argc, char *argv[])
 	}
 	if (ifm_config_load(path, &c) < 0)
 		return IFM_EXIT_RUNTIME;
-	r = ifm_nl_open(&nl);
-	if (r < 0) {
-		ifm_err("cannot open rtnetlink socket: %s", strerror(-r));
+	lock = ifm_begin(&nl);
+	if (lock < 0) {
 		ifm_config_free(&c);
 		return IFM_EXIT_RUNTIME;
-	}
-	lock = ifm_lock();
-	if (lock < 0) {
-		ifm_err("cannot take the lock in /run/ifmirror: %s", strerror(-lock));
-		goto out;
 	}
 	a.nl = &nl;
 	a.c = &c;
@@ -605,10 +599,8 @@ int cmd_apply(int argc, char *argv[])
 	}
 	if (r == 0)
 		ret = IFM_EXIT_OK;
-	ifm_unlock(lock);
-out:
 	apply_free(&a);
-	ifm_nl_close(&nl);
+	ifm_end(&nl, lock);
 	ifm_config_free(&c);
 	return ret;
 }
@@ -639,15 +631,9 @@ int cmd_flush(int argc, char *argv[])
 			return IFM_EXIT_USAGE;
 		}
 	}
-	if ((r = ifm_nl_open(&nl)) < 0) {
-		ifm_err("cannot open rtnetlink socket: %s", strerror(-r));
+	lock = ifm_begin(&nl);
+	if (lock < 0)
 		return IFM_EXIT_RUNTIME;
-	}
-	lock = ifm_lock();
-	if (lock < 0) {
-		ifm_err("cannot take the lock in /run/ifmirror: %s", strerror(-lock));
-		goto out;
-	}
 	a.nl = &nl;
 	a.c = &none;
 	a.quiet = quiet;
@@ -709,10 +695,8 @@ int cmd_flush(int argc, char *argv[])
 		ifm_err("flush: %s", strerror(-r));
 	}
 unlock:
-	ifm_unlock(lock);
-out:
 	ifm_batch_free(&b);
 	apply_free(&a);
-	ifm_nl_close(&nl);
+	ifm_end(&nl, lock);
 	return ret;
 }

@@ -69,6 +69,51 @@ struct probe_res {
 	int r[NPROBE];          /* 0 present, -errno otherwise */
 };
 
+/*
+ * Loading some modules creates devices: dummy and ifb add dummy0, ifb0 and
+ * ifb1 to the host's namespace, ip_gre and ip6_gre add gre0, gretap0,
+ * erspan0, ip6tnl0, ip6gre0 to every namespace. `check` must not be what
+ * loads them: it probes such a kind only when its module is loaded or built
+ * in, and otherwise reports it as available (-EAGAIN) or missing.
+ */
+#define NOT_LOADED (-EAGAIN)
+
+static bool lists_module(const char *path, const char *mod)
+{
+	char line[1024], want[64];
+	bool found = false;
+	FILE *f = fopen(path, "re");
+
+	if (!f)
+		return false;
+	snprintf(want, sizeof(want), "/%s.ko", mod);
+	while (!found && fgets(line, sizeof(line), f)) {
+		const char *at = strstr(line, want);
+
+		found = at && (at[strlen(want)] == ':' || at[strlen(want)] == '.' ||
+			       at[strlen(want)] == '\n' || at[strlen(want)] == '\0');
+	}
+	fclose(f);
+	return found;
+}
+
+static int module_gate(const char *mod)
+{
+	char path[300];
+	struct utsname u;
+
+	snprintf(path, sizeof(path), "/sys/module/%s", mod);
+	if (access(path, F_OK) == 0 || uname(&u) < 0)
+		return 0;
+	snprintf(path, sizeof(path), "/lib/modules/%s/modules.builtin", u.release);
+	if (lists_module(path, mod))
+		return 0;
+	snprintf(path, sizeof(path), "/lib/modules/%s/modules.dep", u.release);
+	if (access(path, R_OK) < 0)
+		return 0; /* no module tree: nothing can be loaded, probing is harmless */
+	return lists_module(path, mod) ? NOT_LOADED : -EOPNOTSUPP;
+}
+
 /* ---- the child, in its own network namespace ---- */
 
 static int veth_pair(struct ifm_nl *nl, const char *a, const char *b)
@@ -206,15 +251,15 @@ static void probe_all(struct probe_res *res)
 		res->r[P_BPF] = cls_probe(&nl, dev, parent, 3, &ifm_cls_bpf, &p1,
 					  res->r[P_MIRRED] == 0);
 	}
-	res->r[P_DUMMY] = link_probe(&nl, "ifmprobe-d", "dummy");
-	res->r[P_IFB] = link_probe(&nl, "ifmprobe-i", "ifb");
+	res->r[P_DUMMY] = module_gate("dummy") ?: link_probe(&nl, "ifmprobe-d", "dummy");
+	res->r[P_IFB] = module_gate("ifb") ?: link_probe(&nl, "ifmprobe-i", "ifb");
 	res->r[P_BRIDGE] = link_probe(&nl, "ifmprobe-b", "bridge");
 	res->r[P_VXLAN] = ifm_tunnel_probe(&nl, "vxlan", AF_INET);
 	res->r[P_VXLAN6] = ifm_tunnel_probe(&nl, "vxlan", AF_INET6);
-	res->r[P_GRETAP] = ifm_tunnel_probe(&nl, "gretap", AF_INET);
-	res->r[P_GRETAP6] = ifm_tunnel_probe(&nl, "gretap", AF_INET6);
-	res->r[P_ERSPAN] = ifm_tunnel_probe(&nl, "erspan", AF_INET);
-	res->r[P_ERSPAN6] = ifm_tunnel_probe(&nl, "erspan", AF_INET6);
+	res->r[P_GRETAP] = module_gate("ip_gre") ?: ifm_tunnel_probe(&nl, "gretap", AF_INET);
+	res->r[P_GRETAP6] = module_gate("ip6_gre") ?: ifm_tunnel_probe(&nl, "gretap", AF_INET6);
+	res->r[P_ERSPAN] = module_gate("ip_gre") ?: ifm_tunnel_probe(&nl, "erspan", AF_INET);
+	res->r[P_ERSPAN6] = module_gate("ip6_gre") ?: ifm_tunnel_probe(&nl, "erspan", AF_INET6);
 out:
 	ifm_nl_close(&nl);
 }
@@ -261,9 +306,10 @@ static int probe_kernel(struct ifm_nl *parent, struct probe_res *res)
 
 /* ---- what the answers mean ---- */
 
+/* there, or loaded the moment ifmirror uses it */
 static bool present(const struct probe_res *res, int p)
 {
-	return res->r[p] == 0;
+	return res->r[p] == 0 || res->r[p] == NOT_LOADED;
 }
 
 static bool usable(const struct probe_res *res, int p)
@@ -321,6 +367,10 @@ static void feature_text(const struct probe_res *res, int p, char *buf, size_t l
 	if (r == 0)
 		snprintf(buf, len, "yes%s", ifm_avoid(probes[p].name) ?
 			 " (treated as missing: IFMIRROR_AVOID)" : "");
+	else if (r == NOT_LOADED)
+		snprintf(buf, len, "yes (module %s, not loaded yet: check does not load it, as "
+			 "loading it adds devices)%s", probes[p].module, ifm_avoid(probes[p].name) ?
+			 " (treated as missing: IFMIRROR_AVOID)" : "");
 	else if (r == -ENOENT || r == -EOPNOTSUPP)
 		snprintf(buf, len, "no (kernel module %s)", probes[p].module);
 	else if (r == -ENOSYS)
@@ -346,6 +396,10 @@ static void tunnel_text(const struct probe_res *res, int p4, int p6, char *buf, 
 	else
 		snprintf(buf, len, "no (kernel modules %s, %s)", probes[p4].module,
 			 probes[p6].module);
+	if (res->r[p4] == NOT_LOADED || res->r[p6] == NOT_LOADED)
+		snprintf(buf + strlen(buf), len - strlen(buf),
+			 " (module not loaded yet: check does not load it, as loading it adds "
+			 "devices)");
 	if ((y4 || y6) && avoided)
 		snprintf(buf + strlen(buf), len - strlen(buf),
 			 " (treated as missing: IFMIRROR_AVOID)");

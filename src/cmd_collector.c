@@ -382,20 +382,12 @@ int cmd_collector(int argc, char *argv[])
 		ifm_err("collector %s: %s: the sink cannot be the bridge itself", sub, spec.sink);
 		return IFM_EXIT_USAGE;
 	}
-	r = ifm_nl_open(&nl);
-	if (r < 0) {
-		ifm_err("cannot open rtnetlink socket: %s", strerror(-r));
+	lock = ifm_begin(&nl);
+	if (lock < 0)
 		return IFM_EXIT_RUNTIME;
-	}
-	lock = ifm_lock();
-	if (lock < 0) {
-		ifm_err("cannot take the lock in /run/ifmirror: %s", strerror(-lock));
-	} else {
-		r = up ? ifm_collector_up(&nl, &spec, quiet) : ifm_collector_down(&nl, spec.bridge, quiet);
-		if (r == 0)
-			ret = IFM_EXIT_OK;
-		ifm_unlock(lock);
-	}
-	ifm_nl_close(&nl);
+	r = up ? ifm_collector_up(&nl, &spec, quiet) : ifm_collector_down(&nl, spec.bridge, quiet);
+	if (r == 0)
+		ret = IFM_EXIT_OK;
+	ifm_end(&nl, lock);
 	return ret;
 }

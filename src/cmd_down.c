@@ -86,25 +86,17 @@ int cmd_down(int argc, char *argv[])
 	struct ifm_opts o;
 	struct ifm_nl nl;
 	char err[160];
-	int lock, r, ret = IFM_EXIT_RUNTIME;
+	int lock, ret = IFM_EXIT_RUNTIME;
 
 	if (ifm_parse_opts(IFM_ARGS_DOWN, argc, argv, &o, err, sizeof(err)) < 0) {
 		ifm_err("down: %s", err);
 		return IFM_EXIT_USAGE;
 	}
-	r = ifm_nl_open(&nl);
-	if (r < 0) {
-		ifm_err("cannot open rtnetlink socket: %s", strerror(-r));
+	lock = ifm_begin(&nl);
+	if (lock < 0)
 		return IFM_EXIT_RUNTIME;
-	}
-	lock = ifm_lock();
-	if (lock < 0) {
-		ifm_err("cannot take the lock in /run/ifmirror: %s", strerror(-lock));
-	} else {
-		if (ifm_mirror_down(&nl, o.source, o.dest, o.quiet) == 0)
-			ret = IFM_EXIT_OK;
-		ifm_unlock(lock);
-	}
-	ifm_nl_close(&nl);
+	if (ifm_mirror_down(&nl, o.source, o.dest, o.quiet) == 0)
+		ret = IFM_EXIT_OK;
+	ifm_end(&nl, lock);
 	return ret;
 }

@@ -223,7 +223,7 @@ int cmd_ifupdown_hook(int argc, char *argv[])
 	struct hook_opts o = { 0 };
 	const char *verbosity = env("VERBOSITY"), *addrfam = env("ADDRFAM");
 	struct ifm_nl nl;
-	int ph = -1, lock, r, ret;
+	int ph = -1, lock, ret;
 
 	for (int i = 0; argc == 2 && i < 4; i++)
 		if (!strcmp(argv[1], names[i]))
@@ -243,19 +243,10 @@ int cmd_ifupdown_hook(int argc, char *argv[])
 	if (!o.nto && !o.is_collector && ph != UP)
 		return IFM_EXIT_OK;
 
-	r = ifm_nl_open(&nl);
-	if (r < 0) {
-		ifm_err("cannot open rtnetlink socket: %s", strerror(-r));
+	lock = ifm_begin(&nl);
+	if (lock < 0)
 		return ph == PRE_UP && o.is_collector ? IFM_EXIT_RUNTIME : IFM_EXIT_OK;
-	}
-	lock = ifm_lock();
-	if (lock < 0) {
-		ifm_err("cannot take the lock in /run/ifmirror: %s", strerror(-lock));
-		ifm_nl_close(&nl);
-		return ph == PRE_UP && o.is_collector ? IFM_EXIT_RUNTIME : IFM_EXIT_OK;
-	}
 	ret = run_phase(&nl, (enum phase)ph, &o);
-	ifm_unlock(lock);
-	ifm_nl_close(&nl);
+	ifm_end(&nl, lock);
 	return ret;
 }

@@ -154,7 +154,7 @@ int cmd_refresh(int argc, char *argv[])
 	struct ifm_nl nl;
 	const char *ifname = NULL, *problem;
 	bool quiet = false;
-	int lock, r, ret = IFM_EXIT_RUNTIME;
+	int lock, ret = IFM_EXIT_RUNTIME;
 
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "-q") || !strcmp(argv[i], "--quiet")) {
@@ -174,19 +174,11 @@ int cmd_refresh(int argc, char *argv[])
 		ifm_err("refresh: '%.40s': %s", ifname, problem);
 		return IFM_EXIT_USAGE;
 	}
-	r = ifm_nl_open(&nl);
-	if (r < 0) {
-		ifm_err("cannot open rtnetlink socket: %s", strerror(-r));
+	lock = ifm_begin(&nl);
+	if (lock < 0)
 		return IFM_EXIT_RUNTIME;
-	}
-	lock = ifm_lock();
-	if (lock < 0) {
-		ifm_err("cannot take the lock in /run/ifmirror: %s", strerror(-lock));
-	} else {
-		if (ifm_refresh(&nl, ifname, quiet) == 0)
-			ret = IFM_EXIT_OK;
-		ifm_unlock(lock);
-	}
-	ifm_nl_close(&nl);
+	if (ifm_refresh(&nl, ifname, quiet) == 0)
+		ret = IFM_EXIT_OK;
+	ifm_end(&nl, lock);
 	return ret;
 }

@@ -187,20 +187,12 @@ int cmd_tunnel(int argc, char *argv[])
 		}
 	}
 
-	r = ifm_nl_open(&nl);
-	if (r < 0) {
-		ifm_err("cannot open rtnetlink socket: %s", strerror(-r));
+	lock = ifm_begin(&nl);
+	if (lock < 0)
 		return IFM_EXIT_RUNTIME;
-	}
-	lock = ifm_lock();
-	if (lock < 0) {
-		ifm_err("cannot take the lock in /run/ifmirror: %s", strerror(-lock));
-	} else {
-		r = up ? ifm_tunnel_up(&nl, &spec, quiet) : ifm_tunnel_down(&nl, spec.name, quiet);
-		if (r == 0)
-			ret = IFM_EXIT_OK;
-		ifm_unlock(lock);
-	}
-	ifm_nl_close(&nl);
+	r = up ? ifm_tunnel_up(&nl, &spec, quiet) : ifm_tunnel_down(&nl, spec.name, quiet);
+	if (r == 0)
+		ret = IFM_EXIT_OK;
+	ifm_end(&nl, lock);
 	return ret;
 }

@@ -363,16 +363,9 @@ int cmd_up(int argc, char *argv[])
 	}
 	spec = (struct ifm_session_spec){ .source = o.source, .dest = o.dest, .dir = o.dir,
 					  .match = o.match, .sample = o.sample };
-	r = ifm_nl_open(&nl);
-	if (r < 0) {
-		ifm_err("cannot open rtnetlink socket: %s", strerror(-r));
+	lock = ifm_begin(&nl);
+	if (lock < 0)
 		return IFM_EXIT_RUNTIME;
-	}
-	lock = ifm_lock();
-	if (lock < 0) {
-		ifm_err("cannot take the lock in /run/ifmirror: %s", strerror(-lock));
-		goto out_nl;
-	}
 	if (o.defer) {
 		const char *missing = ifm_link_get(&nl, o.source, &l) == -ENODEV ? o.source
 				    : ifm_link_get(&nl, o.dest, &l) == -ENODEV ? o.dest : NULL;
@@ -397,8 +390,6 @@ int cmd_up(int argc, char *argv[])
 	else if (r == -IFM_EBADEXPR)
 		ret = IFM_EXIT_USAGE;
 out:
-	ifm_unlock(lock);
-out_nl:
-	ifm_nl_close(&nl);
+	ifm_end(&nl, lock);
 	return ret;
 }

@@ -89,6 +89,10 @@ int ifm_port_release(struct ifm_nl *nl, const struct ifm_link *port);
 /* ---- state.c: the lock, and which qdiscs ifmirror created ---- */
 int ifm_lock(void);             /* fd or -errno */
 void ifm_unlock(int fd);
+/* What every changing command starts with: the socket and the lock, or a
+ * one-line error and -1 with nothing left open. */
+int ifm_begin(struct ifm_nl *nl);
+void ifm_end(struct ifm_nl *nl, int lock);
 int ifm_owned_set(int ifindex, const char *qdisc_kind, bool owned);
 bool ifm_owned(int ifindex, const char *qdisc_kind);
 /* deferred sessions (up --defer), completed by refresh */

@@ -288,3 +288,26 @@ bool ifm_match_recall(uint64_t hash, char *buf, size_t len)
 	fclose(f);
 	return n > 0;
 }
+
+int ifm_begin(struct ifm_nl *nl)
+{
+	int r = ifm_nl_open(nl), lock;
+
+	if (r < 0) {
+		ifm_err("cannot open rtnetlink socket: %s", strerror(-r));
+		return -1;
+	}
+	lock = ifm_lock();
+	if (lock < 0) {
+		ifm_err("cannot take the lock in %s: %s", run_dir(), strerror(-lock));
+		ifm_nl_close(nl);
+		return -1;
+	}
+	return lock;
+}
+
+void ifm_end(struct ifm_nl *nl, int lock)
+{
+	ifm_unlock(lock);
+	ifm_nl_close(nl);
+}

@@ -323,16 +323,9 @@ int nmm_cmd_dispatch(int argc, char *argv[])
 	}
 	dir = c.dir ? c.dir : IFM_DIR_BOTH;
 
-	if (ifm_nl_open(&nl) < 0) {
-		ifm_err("%s: cannot open rtnetlink", iface);
+	lock = ifm_begin(&nl);
+	if (lock < 0)
 		goto out;
-	}
-	lock = ifm_lock();
-	if (lock < 0) {
-		ifm_err("cannot take the lock in /run/ifmirror: %s", strerror(-lock));
-		ifm_nl_close(&nl);
-		goto out;
-	}
 	snprintf(newrec.iface, sizeof(newrec.iface), "%s", iface);
 	switch (act) {
 	case A_UP:
@@ -403,8 +396,7 @@ int nmm_cmd_dispatch(int argc, char *argv[])
 		}
 		break;
 	}
-	ifm_unlock(lock);
-	ifm_nl_close(&nl);
+	ifm_end(&nl, lock);
 out:
 	nmm_config_free(&c);
 	values_free(&vals);
