@@ -70,8 +70,9 @@ expect_rx() {
 	fi
 }
 
-# Everything tc and ip say about the lab, without counters: equal snapshots
-# mean the kernel state did not change.
+# Everything tc and ip say about the lab, without counters and carrier flags
+# (the kernel settles carrier asynchronously): equal snapshots mean the
+# kernel state did not change.
 # (One tc process for all of it: process starts are slow under qemu.)
 tc_state() {
 	nsx sh -c '
@@ -81,7 +82,7 @@ tc_state() {
 			echo "filter show dev $dev egress"
 			echo "filter show dev $dev root"
 		done | tc -force -batch - 2>/dev/null
-		ip -o link show | sed "s/ state [A-Z]*//"'
+		ip -o link show | sed -E "s/ state [A-Z]+//; s/(NO-CARRIER|LOWER_UP|M-DOWN),?//g; s/,>/>/"'
 }
 
 # --- kernel features, probed in a scratch namespace ---
