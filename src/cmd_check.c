@@ -337,24 +337,10 @@ static void choose(const struct probe_res *res, struct strategy *s)
 	s->can_mirror = s->hook && s->classifier && usable(res, P_MIRRED);
 }
 
-static void json_str(const char *s)
-{
-	putchar('"');
-	for (; *s; s++) {
-		if (*s == '"' || *s == '\\')
-			printf("\\%c", *s);
-		else if ((unsigned char)*s < 0x20)
-			printf("\\u%04x", *s);
-		else
-			putchar(*s);
-	}
-	putchar('"');
-}
-
 static void json_str_or_null(const char *s)
 {
 	if (s)
-		json_str(s);
+		ifm_json_str(s);
 	else
 		printf("null");
 }
@@ -575,7 +561,7 @@ static void print_json(const struct probe_res *res, const struct strategy *s,
 	bool first = true;
 
 	printf("{\n  \"kernel\": ");
-	json_str(kernel);
+	ifm_json_str(kernel);
 	printf(",\n  \"features\": {");
 	for (int p = 0; p < NPROBE; p++)
 		printf("%s\"%s\": %s", p ? ", " : "", keys[p] ? keys[p] : probes[p].name,
@@ -601,13 +587,13 @@ static void print_json(const struct probe_res *res, const struct strategy *s,
 		return;
 	}
 	printf("{\"source\": ");
-	json_str(source);
+	ifm_json_str(source);
 	printf(", \"destination\": ");
-	json_str(dest);
+	ifm_json_str(dest);
 	printf(", \"warnings\": [");
 	for (int i = 0; i < w->n; i++) {
 		printf("%s\n    {\"kind\": \"%s\", \"message\": ", i ? "," : "", w->kind[i]);
-		json_str(w->text[i]);
+		ifm_json_str(w->text[i]);
 		putchar('}');
 	}
 	printf("%s]}\n}\n", w->n ? "\n  " : "");

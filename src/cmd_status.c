@@ -29,20 +29,6 @@ static const struct ifm_link *find_link(const struct ifm_link *l, size_t n, int 
 	return NULL;
 }
 
-static void json_str(const char *s)
-{
-	putchar('"');
-	for (; *s; s++) {
-		if (*s == '"' || *s == '\\')
-			printf("\\%c", *s);
-		else if ((unsigned char)*s < 0x20)
-			printf("\\u%04x", *s);
-		else
-			putchar(*s);
-	}
-	putchar('"');
-}
-
 static const char *hook_kind(const struct ifm_dev_tc *t, enum ifm_dir dir)
 {
 	const struct ifm_hook_ops *h = ifm_hook_present(&t->q, dir);
@@ -63,10 +49,10 @@ static void print_row(const struct ifm_dev_tc *t, const struct row *r, bool json
 
 	if (json) {
 		printf("%s\n  {\"source\": ", first ? "" : ",");
-		json_str(r->source);
+		ifm_json_str(r->source);
 		printf(", \"direction\": \"%s\", \"destination\": ", ifm_dir_name(f->hook_dir));
 		if (r->dest)
-			json_str(r->dest->name);
+			ifm_json_str(r->dest->name);
 		else
 			printf("null");
 		printf(", \"destination_ifindex\": %u, \"destination_state\": \"%s\", "
@@ -76,7 +62,7 @@ static void print_row(const struct ifm_dev_tc *t, const struct row *r, bool json
 		       f->act.packets, f->act.bytes, dropped, hook_kind(t, f->hook_dir), f->kind,
 		       f->pref);
 		if (has_expr)
-			json_str(expr);
+			ifm_json_str(expr);
 		else
 			printf("null");
 		printf(", \"sample\": %u", f->sample);

@@ -358,5 +358,7 @@ void ifm_collector_status_text(struct ifm_nl *nl, const struct ifm_link *links, 
 /* One line on stderr: "ifmirror: " fmt. */
 void ifm_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 extern const char *ifm_prog;
+/* s as a JSON string, quotes included, on standard output */
+void ifm_json_str(const char *s);
 
 #endif

@@ -17,3 +17,17 @@ void ifm_err(const char *fmt, ...)
 	va_end(ap);
 	fputc('\n', stderr);
 }
+
+void ifm_json_str(const char *s)
+{
+	putchar('"');
+	for (; *s; s++) {
+		if (*s == '"' || *s == '\\')
+			printf("\\%c", *s);
+		else if ((unsigned char)*s < 0x20)
+			printf("\\u%04x", *s);
+		else
+			putchar(*s);
+	}
+	putchar('"');
+}

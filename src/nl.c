@@ -122,17 +122,55 @@ static bool changes_state(const struct nl_msg *msg)
 	       type == RTM_DELQDISC || type == RTM_NEWTFILTER || type == RTM_DELTFILTER;
 }
 
-int ifm_nl_talk(struct ifm_nl *nl, struct nl_msg *msg)
+struct dump_ctx {
+	int (*cb)(struct nlmsghdr *hdr, void *arg);
+	void *arg;
+	int ret;
+};
+
+static int valid_cb(struct nl_msg *msg, void *arg)
 {
-	bool change = changes_state(msg);
+	struct dump_ctx *d = arg;
+	int r = d->cb(nlmsg_hdr(msg), d->arg);
+
+	if (r < 0) {
+		d->ret = r;
+		return NL_STOP;
+	}
+	return NL_OK;
+}
+
+/* Sends msg (consumed), forgetting the last request's error. */
+static int send_request(struct ifm_nl *nl, struct nl_msg *msg)
+{
 	int r;
 
 	nl->err = 0;
 	nl->extack[0] = '\0';
 	r = nl_send_auto(nl->sk, msg);
 	nlmsg_free(msg);
+	return r < 0 ? nlerr_to_errno(r) : 0;
+}
+
+/* The socket's callbacks (our error handler) plus one for valid answers. */
+static struct nl_cb *answer_cb(struct ifm_nl *nl, struct dump_ctx *d)
+{
+	struct nl_cb *own = nl_socket_get_cb(nl->sk); /* takes a reference */
+	struct nl_cb *c = nl_cb_clone(own);
+
+	nl_cb_put(own);
+	if (c)
+		nl_cb_set(c, NL_CB_VALID, NL_CB_CUSTOM, valid_cb, d);
+	return c;
+}
+
+int ifm_nl_talk(struct ifm_nl *nl, struct nl_msg *msg)
+{
+	bool change = changes_state(msg);
+	int r = send_request(nl, msg);
+
 	if (r < 0)
-		return nlerr_to_errno(r);
+		return r;
 	r = nl_wait_for_ack(nl->sk);
 	if (r < 0)
 		return nl->err ? -nl->err : nlerr_to_errno(r);
@@ -269,46 +307,17 @@ void ifm_batch_free(struct ifm_batch *b)
 	memset(b, 0, sizeof(*b));
 }
 
-struct dump_ctx {
-	int (*cb)(struct nlmsghdr *hdr, void *arg);
-	void *arg;
-	int ret;
-};
-
-static int valid_cb(struct nl_msg *msg, void *arg)
-{
-	struct dump_ctx *d = arg;
-	int r = d->cb(nlmsg_hdr(msg), d->arg);
-
-	if (r < 0) {
-		d->ret = r;
-		return NL_STOP;
-	}
-	return NL_OK;
-}
-
 int ifm_nl_dump(struct ifm_nl *nl, struct nl_msg *msg,
 		int (*cb)(struct nlmsghdr *hdr, void *arg), void *arg)
 {
 	struct dump_ctx d = { .cb = cb, .arg = arg, .ret = 0 };
 	struct nl_cb *c;
-	int r;
+	int r = send_request(nl, msg);
 
-	nl->err = 0;
-	nl->extack[0] = '\0';
-	r = nl_send_auto(nl->sk, msg);
-	nlmsg_free(msg);
 	if (r < 0)
-		return nlerr_to_errno(r);
-	{
-		struct nl_cb *own = nl_socket_get_cb(nl->sk); /* takes a reference */
-
-		c = nl_cb_clone(own);
-		nl_cb_put(own);
-	}
-	if (!c)
+		return r;
+	if (!(c = answer_cb(nl, &d)))
 		return -ENOMEM;
-	nl_cb_set(c, NL_CB_VALID, NL_CB_CUSTOM, valid_cb, &d);
 	r = nl_recvmsgs(nl->sk, c);
 	nl_cb_put(c);
 	if (d.ret < 0)
@@ -329,23 +338,15 @@ int ifm_nl_get(struct ifm_nl *nl, struct nl_msg *msg,
 	       int (*cb)(struct nlmsghdr *hdr, void *arg), void *arg)
 {
 	struct dump_ctx d = { .cb = cb, .arg = arg, .ret = 0 };
-	struct nl_cb *own, *c;
+	struct nl_cb *c;
 	bool acked = false;
 	int r;
 
-	nl->err = 0;
-	nl->extack[0] = '\0';
 	nlmsg_hdr(msg)->nlmsg_flags |= NLM_F_ACK;
-	r = nl_send_auto(nl->sk, msg);
-	nlmsg_free(msg);
-	if (r < 0)
-		return nlerr_to_errno(r);
-	own = nl_socket_get_cb(nl->sk);
-	c = nl_cb_clone(own);
-	nl_cb_put(own);
-	if (!c)
+	if ((r = send_request(nl, msg)) < 0)
+		return r;
+	if (!(c = answer_cb(nl, &d)))
 		return -ENOMEM;
-	nl_cb_set(c, NL_CB_VALID, NL_CB_CUSTOM, valid_cb, &d);
 	nl_cb_set(c, NL_CB_ACK, NL_CB_CUSTOM, get_ack_cb, &acked);
 	/* the answer, then the ack (or an error instead of both) */
 	while (!acked && r >= 0 && d.ret == 0)
