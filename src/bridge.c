@@ -25,7 +25,7 @@
 #include <netlink/msg.h>
 #include <netlink/attr.h>
 
-static struct nl_msg *link_msg(int type, int flags, int ifindex)
+struct nl_msg *ifm_link_msg(int type, int flags, int ifindex)
 {
 	struct ifinfomsg ifi = { .ifi_family = AF_UNSPEC, .ifi_index = ifindex };
 	struct nl_msg *msg = nlmsg_alloc_simple(type, flags);
@@ -46,7 +46,7 @@ int ifm_link_create(struct ifm_nl *nl, const char *name, const char *kind, const
 
 	if (ifm_avoid(kind))
 		return -EOPNOTSUPP; /* see IFMIRROR_AVOID in ifmirror(8) */
-	msg = link_msg(RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, 0);
+	msg = ifm_link_msg(RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, 0);
 	if (!msg)
 		return -ENOMEM;
 	if (nla_put_string(msg, IFLA_IFNAME, name) < 0 ||
@@ -76,14 +76,14 @@ nomem:
 
 int ifm_link_delete(struct ifm_nl *nl, int ifindex)
 {
-	struct nl_msg *msg = link_msg(RTM_DELLINK, 0, ifindex);
+	struct nl_msg *msg = ifm_link_msg(RTM_DELLINK, 0, ifindex);
 
 	return msg ? ifm_nl_talk(nl, msg) : -ENOMEM;
 }
 
 int ifm_link_set_alias(struct ifm_nl *nl, int ifindex, const char *alias)
 {
-	struct nl_msg *msg = link_msg(RTM_NEWLINK, 0, ifindex);
+	struct nl_msg *msg = ifm_link_msg(RTM_NEWLINK, 0, ifindex);
 
 	if (!msg)
 		return -ENOMEM;
@@ -174,7 +174,7 @@ int ifm_port_attach(struct ifm_nl *nl, const struct ifm_link *port, int bridge)
 	int r;
 
 	if (port->master != bridge) {
-		msg = link_msg(RTM_NEWLINK, 0, port->ifindex);
+		msg = ifm_link_msg(RTM_NEWLINK, 0, port->ifindex);
 		if (!msg)
 			return -ENOMEM;
 		if (nla_put_u32(msg, IFLA_MASTER, (uint32_t)bridge) < 0) {
@@ -188,7 +188,7 @@ int ifm_port_attach(struct ifm_nl *nl, const struct ifm_link *port, int bridge)
 	if (port->master == bridge && port_options_ok(nl, port))
 		return ifm_link_quiet_up(nl, port);
 	/* the port options go to the master's driver, so only once enslaved */
-	msg = link_msg(RTM_NEWLINK, 0, port->ifindex);
+	msg = ifm_link_msg(RTM_NEWLINK, 0, port->ifindex);
 	if (!msg)
 		return -ENOMEM;
 	if (!(info = nla_nest_start(msg, IFLA_LINKINFO)) ||
@@ -210,7 +210,7 @@ int ifm_port_attach(struct ifm_nl *nl, const struct ifm_link *port, int bridge)
 
 int ifm_port_release(struct ifm_nl *nl, const struct ifm_link *port)
 {
-	struct nl_msg *msg = link_msg(RTM_NEWLINK, 0, port->ifindex);
+	struct nl_msg *msg = ifm_link_msg(RTM_NEWLINK, 0, port->ifindex);
 	int r;
 
 	if (!msg)

@@ -78,6 +78,8 @@ const char *ifm_link_state(const struct ifm_link *l);
 #define IFM_ALIAS_SINK "ifmirror-sink"
 /* kind "bridge" (no STP, no snooping) or a sink kind ("dummy", "ifb") */
 int ifm_link_create(struct ifm_nl *nl, const char *name, const char *kind, const char *alias);
+/* an RTM_*LINK request for ifindex (0: by name, or a new link) */
+struct nl_msg *ifm_link_msg(int type, int flags, int ifindex);
 int ifm_link_delete(struct ifm_nl *nl, int ifindex);
 int ifm_link_set_alias(struct ifm_nl *nl, int ifindex, const char *alias);
 /* up, no ARP, no IPv6: the host adds nothing of its own to the link */

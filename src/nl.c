@@ -164,6 +164,16 @@ static struct nl_cb *answer_cb(struct ifm_nl *nl, struct dump_ctx *d)
 	return c;
 }
 
+/* The callback's failure first, then the kernel's, then libnl's. */
+static int answer_result(const struct ifm_nl *nl, const struct dump_ctx *d, int r)
+{
+	if (d->ret < 0)
+		return d->ret;
+	if (r < 0)
+		return nl->err ? -nl->err : nlerr_to_errno(r);
+	return 0;
+}
+
 int ifm_nl_talk(struct ifm_nl *nl, struct nl_msg *msg)
 {
 	bool change = changes_state(msg);
@@ -320,11 +330,7 @@ int ifm_nl_dump(struct ifm_nl *nl, struct nl_msg *msg,
 		return -ENOMEM;
 	r = nl_recvmsgs(nl->sk, c);
 	nl_cb_put(c);
-	if (d.ret < 0)
-		return d.ret;
-	if (r < 0)
-		return nl->err ? -nl->err : nlerr_to_errno(r);
-	return 0;
+	return answer_result(nl, &d, r);
 }
 
 static int get_ack_cb(struct nl_msg *msg, void *arg)
@@ -352,11 +358,7 @@ int ifm_nl_get(struct ifm_nl *nl, struct nl_msg *msg,
 	while (!acked && r >= 0 && d.ret == 0)
 		r = nl_recvmsgs(nl->sk, c);
 	nl_cb_put(c);
-	if (d.ret < 0)
-		return d.ret;
-	if (r < 0)
-		return nl->err ? -nl->err : nlerr_to_errno(r);
-	return 0;
+	return answer_result(nl, &d, r);
 }
 
 const char *ifm_nl_reason(const struct ifm_nl *nl, int err)

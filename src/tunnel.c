@@ -173,22 +173,10 @@ static int link_cb(struct nlmsghdr *hdr, void *arg)
 	return 0;
 }
 
-static struct nl_msg *link_msg(int type, int flags, int ifindex)
-{
-	struct ifinfomsg ifi = { .ifi_family = AF_UNSPEC, .ifi_index = ifindex };
-	struct nl_msg *msg = nlmsg_alloc_simple(type, flags);
-
-	if (msg && nlmsg_append(msg, &ifi, sizeof(ifi), NLMSG_ALIGNTO) < 0) {
-		nlmsg_free(msg);
-		return NULL;
-	}
-	return msg;
-}
-
 /* A device with what its kind says about a tunnel: -ENODEV when there is none. */
 int ifm_tnl_link(struct ifm_nl *nl, const char *name, int ifindex, struct ifm_tunnel_info *ti)
 {
-	struct nl_msg *msg = link_msg(RTM_GETLINK, 0, ifindex);
+	struct nl_msg *msg = ifm_link_msg(RTM_GETLINK, 0, ifindex);
 	int r;
 
 	memset(ti, 0, sizeof(*ti));
@@ -234,7 +222,7 @@ static int infos_cb(struct nlmsghdr *hdr, void *arg)
 int ifm_tnl_links(struct ifm_nl *nl, struct ifm_tunnel_info **out, size_t *n)
 {
 	struct infos s = { 0 };
-	struct nl_msg *msg = link_msg(RTM_GETLINK, NLM_F_DUMP, 0);
+	struct nl_msg *msg = ifm_link_msg(RTM_GETLINK, NLM_F_DUMP, 0);
 	int r;
 
 	*out = NULL;
@@ -533,7 +521,7 @@ static int put_addr(struct nl_msg *msg, int attr4, int attr6, int family, const 
 static struct nl_msg *tunnel_msg(const char *name, const struct ifm_tunnel_spec *t,
 				 const struct parsed *p, int dev)
 {
-	struct nl_msg *msg = link_msg(RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, 0);
+	struct nl_msg *msg = ifm_link_msg(RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, 0);
 	struct nlattr *info, *data;
 	bool v6 = p->family == AF_INET6;
 	int r = 0;
@@ -609,7 +597,7 @@ static int tunnel_create(struct ifm_nl *nl, const char *name, const struct ifm_t
  */
 static int kind_known(struct ifm_nl *nl, const char *kind)
 {
-	struct nl_msg *msg = link_msg(RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, 0);
+	struct nl_msg *msg = ifm_link_msg(RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, 0);
 	struct nlattr *info, *data;
 	uint8_t one = 0;
 	int r;

@@ -171,18 +171,7 @@ assert w[1]["message"] == "2014-byte frames (s0'"'"'s MTU 2000) exceed the MTU 1
 
 @test "bad input for check: one line, exit 2 for usage and 1 for runtime, nothing changed" {
 	state=$(tc_state)
-	while IFS='|' read -r code re args; do
-		[[ -n $code ]] || continue
-		eval "set -- $args"
-		run ifm "$@"
-		if [[ $status != "$code" || ${#lines[@]} != 1 || ! $output =~ ^"ifmirror: "$re ]]; then
-			echo "ifmirror $args: exit $status, expected $code; output:" >&2
-			echo "$output" >&2
-			echo "expected: ifmirror: $re" >&2
-			return 1
-		fi
-		assert_equal "$(tc_state)" "$state"
-	done <<'EOF'
+	refusals "$state" <<'EOF'
 2|check: checking a session needs SOURCE --to DEST|check s0
 2|check: --to needs a SOURCE before it|check --to d0
 2|check: --to needs a destination interface|check s0 --to

@@ -212,3 +212,22 @@ frames() {
 		awk '/^[^ \t]/ { if (f) print f; f = "" ; next } { $1 = ""; f = f $0 } END { if (f) print f }' |
 		tr -d ' ' | sort
 }
+
+# refusals STATE <<TABLE: one "CODE|REGEX|ARGS" line per bad input. Each run
+# of ifmirror ARGS must exit CODE with one line "ifmirror: REGEX..." and leave
+# tc_state equal to STATE.
+refusals() {
+	local state=$1 code re args
+	while IFS='|' read -r code re args; do
+		[[ -n $code ]] || continue
+		eval "set -- $args"
+		run ifm "$@"
+		if [[ $status != "$code" || ${#lines[@]} != 1 || ! $output =~ ^"ifmirror: "$re ]]; then
+			echo "ifmirror $args: exit $status, expected $code; output:" >&2
+			echo "$output" >&2
+			echo "expected: ifmirror: $re" >&2
+			return 1
+		fi
+		assert_equal "$(tc_state)" "$state"
+	done
+}

@@ -275,18 +275,7 @@ VX6='ip6[6] = 17 and ip6[42:2] = 4789 and ip6[48:4] = 0x08000000 and ip6[52:4] =
 	run ifm tunnel up t1 --type vxlan --remote $R4 --vni 1 -q
 	assert_success
 	state=$(tc_state)
-	while IFS='|' read -r code re args; do
-		[[ -n $code ]] || continue
-		eval "set -- $args"
-		run ifm "$@"
-		if [[ $status != "$code" || ${#lines[@]} != 1 || ! $output =~ ^"ifmirror: "$re ]]; then
-			echo "ifmirror $args: exit $status, expected $code; output:" >&2
-			echo "$output" >&2
-			echo "expected: ifmirror: $re" >&2
-			return 1
-		fi
-		assert_equal "$(tc_state)" "$state"
-	done <<'EOF'
+	refusals "$state" <<'EOF'
 2|tunnel: expected 'up' or 'down', not ''|tunnel
 2|tunnel: expected 'up' or 'down', not 'sideways'|tunnel sideways t0
 2|tunnel up: needs a NAME|tunnel up --type vxlan --remote 10.9.0.2 --vni 1
