@@ -96,6 +96,7 @@ nm_lab_down() {
 # kernel_has FEATURE, asked once per file: each probe is a namespace and a
 # handful of processes, which the stock lane makes slow. nm_lab_up asks for
 # what this file needs and exports the answers to the tests.
+# check-programs: functions _kernel_has_probe
 eval "$(declare -f kernel_has | sed '1s/^kernel_has/_kernel_has_probe/')"
 kernel_has() {
 	local v=KERNEL_HAS_$1
