@@ -109,7 +109,7 @@ static int parse(int argc, char *argv[], struct copts *o)
 		return -1;
 	}
 	if (!o->sink) {
-		snprintf(o->sink_buf, sizeof(o->sink_buf), "%.10s-sink", o->bridge);
+		ifm_sink_default_name(o->bridge, o->sink_buf);
 		o->sink = o->sink_buf;
 	}
 	for (int i = 0; i < o->nports; i++) {

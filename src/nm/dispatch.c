@@ -195,25 +195,19 @@ static bool recorded(const struct nmm_record *r, const char *dest)
 static void collector_port(struct ifm_nl *nl, const char *iface)
 {
 	struct ifm_link l, br;
-	const char *sink;
-	bool is_sink = false;
+	bool is_sink;
 
 	if (ifm_link_get(nl, iface, &l) < 0 || !l.master || ifm_link_by_index(nl, l.master, &br) < 0)
 		return;
-	if (!br.is_bridge || strncmp(br.alias, IFM_ALIAS_COLLECTOR, strlen(IFM_ALIAS_COLLECTOR)))
+	if (!ifm_is_collector(&br))
 		return;
-	sink = strstr(br.alias, " sink=");
-	if (sink) {
-		size_t n = strcspn(sink + 6, " ");
-
-		is_sink = n == strlen(iface) && !strncmp(sink + 6, iface, n);
-	}
+	is_sink = ifm_collector_sink_is(&br, iface);
 	if (!is_sink && !ifm_collector_has_port(&br, iface))
 		return;
-	if (is_sink && strncmp(l.alias, IFM_ALIAS_SINK, strlen(IFM_ALIAS_SINK))) {
+	if (is_sink && !ifm_is_sink(&l)) {
 		char alias[64];
 
-		snprintf(alias, sizeof(alias), "%s of %s", IFM_ALIAS_SINK, br.name);
+		ifm_sink_mark(br.name, alias, sizeof(alias));
 		ifm_link_set_alias(nl, l.ifindex, alias);
 	}
 	if (ifm_port_attach(nl, &l, br.ifindex) < 0)
@@ -226,9 +220,8 @@ static void collector_up(struct ifm_nl *nl, const char *iface, const struct nmm_
 {
 	struct ifm_collector_spec spec = { .bridge = iface, .nports = c->nports };
 	struct ifm_link br, sink;
-	char alias[128], sname[IFM_IFNAMSIZ];
+	char alias[IFM_ALIAS_MAX], sname[IFM_IFNAMSIZ];
 	bool nm_sink = !strcmp(c->sinkkind, "profile");
-	size_t len;
 
 	if (ifm_link_get(nl, iface, &br) < 0 || !br.is_bridge) {
 		ifm_err("%s: %s names ports, but %s is not a bridge", iface, NMM_KEY_COLLECTOR, iface);
@@ -237,21 +230,23 @@ static void collector_up(struct ifm_nl *nl, const char *iface, const struct nmm_
 	if (c->sink[0])
 		snprintf(sname, sizeof(sname), "%s", c->sink);
 	else
-		snprintf(sname, sizeof(sname), "%.10s-sink", iface);
+		ifm_sink_default_name(iface, sname);
 	spec.sink = sname;
 	for (int i = 0; i < c->nports; i++)
 		spec.ports[i] = c->ports[i];
-	len = (size_t)snprintf(alias, sizeof(alias), "%s sink=%s ports=", IFM_ALIAS_COLLECTOR, sname);
-	for (int i = 0; i < c->nports && len < sizeof(alias); i++)
-		len += (size_t)snprintf(alias + len, sizeof(alias) - len, "%s%s", i ? "," : "",
-					c->ports[i]);
+	if (ifm_collector_mark_format(sname, spec.ports, c->nports, alias, sizeof(alias)) < 0) {
+		ifm_err("%s: %s: the names of its ports are too long together to be recorded in "
+			"the bridge's alias (%d bytes at most)", iface, NMM_KEY_COLLECTOR,
+			IFM_ALIAS_MAX - 1);
+		return;
+	}
 	if (strcmp(br.alias, alias) && ifm_link_set_alias(nl, br.ifindex, alias) < 0) {
 		ifm_err("%s: cannot mark the bridge as a collector", iface);
 		return;
 	}
 	if (ifm_link_get(nl, sname, &sink) == 0) {
-		if (strncmp(sink.alias, IFM_ALIAS_SINK, strlen(IFM_ALIAS_SINK))) {
-			snprintf(alias, sizeof(alias), "%s of %s", IFM_ALIAS_SINK, iface);
+		if (!ifm_is_sink(&sink)) {
+			ifm_sink_mark(iface, alias, sizeof(alias));
 			ifm_link_set_alias(nl, sink.ifindex, alias);
 		}
 	} else if (nm_sink) {
@@ -269,12 +264,8 @@ static void collector_up(struct ifm_nl *nl, const char *iface, const struct nmm_
 static void collector_down(struct ifm_nl *nl, const char *iface, const char *sname)
 {
 	struct ifm_link sink, br;
-	char want[64];
 
-	if (!sname[0] || ifm_link_get(nl, sname, &sink) < 0)
-		return;
-	snprintf(want, sizeof(want), "%s of %s", IFM_ALIAS_SINK, iface);
-	if (strcmp(sink.alias, want))
+	if (!sname[0] || ifm_link_get(nl, sname, &sink) < 0 || !ifm_is_sink_of(&sink, iface))
 		return;
 	if (ifm_link_get(nl, iface, &br) == 0 && sink.master == br.ifindex)
 		return; /* the bridge is still there: leave its sink */

@@ -31,13 +31,14 @@ static int matchall_mirred(struct ifm_nl *nl, int ifindex)
 		.tcm_parent = TC_H_MAKE(TC_H_CLSACT, TC_H_MIN_INGRESS),
 		.tcm_info = TC_H_MAKE(1U << 16, htons(ETH_P_ALL)),
 	};
-	struct ifm_cookie ck = { .magic = IFM_COOKIE_MAGIC, .version = IFM_COOKIE_VERSION,
-				 .dir = IFM_DIR_INGRESS, .dest_ifindex = (uint32_t)ifindex };
+	struct ifm_link lo = { .ifindex = ifindex, .name = "lo" };
+	struct ifm_cookie ck;
 	struct nl_msg *msg;
 	struct nlattr *opts;
 
 	if (ifm_avoid("matchall"))
 		return -ENOENT;
+	ifm_cookie_make(&ck, IFM_DIR_INGRESS, &lo);
 	msg = nlmsg_alloc_simple(RTM_NEWTFILTER, NLM_F_CREATE | NLM_F_EXCL);
 	if (!msg)
 		return -ENOMEM;

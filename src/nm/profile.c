@@ -505,8 +505,7 @@ static enum obstacle native_obstacle(struct ctx *c, char *why, size_t len)
 		snprintf(why, len, "%s does not exist now, and NetworkManager fails the activation "
 			 "while a mirror's destination is missing", c->dests[0]);
 		ob = MISSING;
-	} else if (d.is_bridge && !strncmp(d.alias, IFM_ALIAS_COLLECTOR,
-					   strlen(IFM_ALIAS_COLLECTOR))) {
+	} else if (ifm_is_collector(&d)) {
 		snprintf(why, len, "%s is an ifmirror collector bridge, which only the dispatcher "
 			 "re-points sessions into when it is re-created", c->dests[0]);
 		ob = RISK;

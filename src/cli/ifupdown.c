@@ -24,7 +24,7 @@
  * failures are reported but never fail ifup of the source (a mirror must not
  * take the primary link down) nor ifdown.
  */
-#include "ifmirror.h"
+#include "cli.h"
 
 #include <errno.h>
 #include <stdio.h>

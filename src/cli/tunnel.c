@@ -7,7 +7,7 @@
  *
  * The command line only; tunnel.c does the work (the config file calls it too).
  */
-#include "ifmirror.h"
+#include "cli.h"
 
 #include <errno.h>
 #include <stdio.h>

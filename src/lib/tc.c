@@ -170,6 +170,11 @@ void ifm_dev_tc_free(struct ifm_dev_tc *t)
 	t->nf = t->cap = 0;
 }
 
+bool ifm_filter_is_snaplen(const struct ifm_filter *f)
+{
+	return !strcmp(f->kind, "bpf") && ifm_snaplen_mark_parse(f->bpf_name) > 0;
+}
+
 bool ifm_filter_is_ours(const struct ifm_filter *f)
 {
 	return f->has_action && f->act.ours && f->act.cookie.dir == f->hook_dir;
@@ -322,58 +327,4 @@ int ifm_hooks_tidy(struct ifm_nl *nl, int ifindex, bool verbose)
 		r = tidy_one(nl, &t, &ifm_hook_prio, IFM_DIR_EGRESS, true); /* handle marks it */
 	ifm_dev_tc_free(&t);
 	return r;
-}
-
-/* Mirror targets of every filter on a device, ours or not. */
-static size_t mirror_targets(struct ifm_nl *nl, int ifindex, int *out, size_t max)
-{
-	struct ifm_dev_tc t;
-	size_t n = 0;
-
-	if (ifm_dev_tc_scan(nl, ifindex, &t) < 0)
-		return 0;
-	for (size_t i = 0; i < t.nf && n < max; i++)
-		if (t.f[i].has_action && t.f[i].act.is_mirred && t.f[i].act.ifindex > 0)
-			out[n++] = t.f[i].act.ifindex;
-	ifm_dev_tc_free(&t);
-	return n;
-}
-
-bool ifm_reaches(struct ifm_nl *nl, int from, int to)
-{
-	enum { MAXN = 256 };
-	int queue[MAXN], nq = 0;
-	struct ifm_link *links = NULL;
-	size_t nlinks = 0;
-	bool found = false;
-
-	if (from == to)
-		return true;
-	ifm_link_list(nl, &links, &nlinks);
-	queue[nq++] = from;
-	for (int head = 0; head < nq && !found; head++) {
-		int cur = queue[head], next[64];
-		size_t nn = mirror_targets(nl, cur, next, 64);
-
-		/* frames sent into a bridge leave through its ports */
-		for (size_t i = 0; i < nlinks && nn < 64; i++)
-			if (links[i].master == cur)
-				for (size_t j = 0; j < nlinks; j++)
-					if (links[j].ifindex == cur && links[j].is_bridge)
-						next[nn++] = links[i].ifindex;
-		for (size_t i = 0; i < nn && !found; i++) {
-			bool seen = false;
-
-			if (next[i] == to) {
-				found = true;
-				break;
-			}
-			for (int k = 0; k < nq; k++)
-				seen |= queue[k] == next[i];
-			if (!seen && nq < MAXN)
-				queue[nq++] = next[i];
-		}
-	}
-	free(links);
-	return found;
 }

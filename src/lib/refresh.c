@@ -148,37 +148,3 @@ out:
 	free(links);
 	return ret;
 }
-
-int cmd_refresh(int argc, char *argv[])
-{
-	struct ifm_nl nl;
-	const char *ifname = NULL, *problem;
-	bool quiet = false;
-	int lock, ret = IFM_EXIT_RUNTIME;
-
-	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "-q") || !strcmp(argv[i], "--quiet")) {
-			quiet = true;
-		} else if (argv[i][0] == '-' || ifname) {
-			ifm_err("refresh: unexpected argument '%.40s'", argv[i]);
-			return IFM_EXIT_USAGE;
-		} else {
-			ifname = argv[i];
-		}
-	}
-	if (!ifname) {
-		ifm_err("refresh: needs an interface name");
-		return IFM_EXIT_USAGE;
-	}
-	if ((problem = ifm_ifname_problem(ifname))) {
-		ifm_err("refresh: '%.40s': %s", ifname, problem);
-		return IFM_EXIT_USAGE;
-	}
-	lock = ifm_begin(&nl);
-	if (lock < 0)
-		return IFM_EXIT_RUNTIME;
-	if (ifm_refresh(&nl, ifname, quiet) == 0)
-		ret = IFM_EXIT_OK;
-	ifm_end(&nl, lock);
-	return ret;
-}

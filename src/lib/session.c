@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * ifmirror up SOURCE --to DEST [--direction D]
+ * Sessions: up, down, and the loop check.
  *
- * Makes the session (SOURCE, DEST) mirror exactly direction D: adds what is
+ * Up makes the session (SOURCE, DEST) mirror exactly direction D: adds what is
  * missing, replaces a filter whose destination was deleted (the kernel never
  * re-binds it), removes the other direction's filter when D changed. Every
  * object created is recorded, and a failure undoes them all.
@@ -13,6 +13,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <stdlib.h>
 #include <linux/if.h>
 
 struct undo {
@@ -348,48 +349,130 @@ int ifm_mirror_up_spec(struct ifm_nl *nl, const struct ifm_session_spec *spec, b
 	return 0;
 }
 
-int cmd_up(int argc, char *argv[])
+/*
+ * Down removes only filters that carry ifmirror's cookie, then the qdiscs
+ * ifmirror created once nothing else hangs on them. Nothing to remove, or
+ * SOURCE gone, is success: ifdown must never fail because of a mirror.
+ */
+int ifm_mirror_down(struct ifm_nl *nl, const char *source, const char *dest, bool quiet)
 {
-	struct ifm_session_spec spec;
-	struct ifm_opts o;
-	struct ifm_nl nl;
-	struct ifm_link l;
-	char err[160];
-	int lock, r, ret = IFM_EXIT_RUNTIME;
+	struct ifm_link src, dst = { 0 };
+	struct ifm_dev_tc t;
+	unsigned int hash = 0;
+	int r, removed = 0;
 
-	if (ifm_parse_opts(IFM_ARGS_UP, argc, argv, &o, err, sizeof(err)) < 0) {
-		ifm_err("up: %s", err);
-		return IFM_EXIT_USAGE;
+	ifm_pending_del(source, dest);
+	r = ifm_link_get(nl, source, &src);
+	if (r == -ENODEV) {
+		if (!quiet)
+			printf("%s: no such device, nothing to remove\n", source);
+		return 0;
+	} else if (r < 0) {
+		ifm_err("%s: %s", source, strerror(-r));
+		return r;
 	}
-	spec = (struct ifm_session_spec){ .source = o.source, .dest = o.dest, .dir = o.dir,
-					  .match = o.match, .sample = o.sample };
-	lock = ifm_begin(&nl);
-	if (lock < 0)
-		return IFM_EXIT_RUNTIME;
-	if (o.defer) {
-		const char *missing = ifm_link_get(&nl, o.source, &l) == -ENODEV ? o.source
-				    : ifm_link_get(&nl, o.dest, &l) == -ENODEV ? o.dest : NULL;
+	if (dest) {
+		/* a deleted destination is still matched by the name it had */
+		if (ifm_link_get(nl, dest, &dst) < 0)
+			dst.ifindex = 0;
+		hash = ifm_name_hash(dest);
+	}
 
-		if (missing) {
-			r = ifm_pending_add_spec(&spec);
-			if (r < 0) {
-				ifm_err("%s: cannot record the deferred session: %s", o.source,
-					strerror(-r));
-				goto out;
+	r = ifm_dev_tc_scan(nl, src.ifindex, &t);
+	if (r < 0) {
+		ifm_err("%s: cannot read tc state: %s", src.name, ifm_nl_reason(nl, r));
+		return r;
+	}
+	for (size_t i = 0; i < t.nf; i++) {
+		const struct ifm_filter *f = &t.f[i];
+		struct ifm_link target;
+		const char *name;
+
+		if (!ifm_filter_is_ours(f))
+			continue;
+		if (dest && !(dst.ifindex && f->act.ifindex == dst.ifindex) &&
+		    f->act.cookie.dest_hash != hash)
+			continue;
+		r = ifm_filter_del(nl, src.ifindex, f->parent, f->pref);
+		if (r < 0 && r != -ENOENT) {
+			ifm_err("%s: cannot remove %s mirror filter (pref %u): %s", src.name,
+				ifm_dir_name(f->hook_dir), f->pref, ifm_nl_reason(nl, r));
+			ifm_dev_tc_free(&t);
+			return r;
+		}
+		removed++;
+		if (quiet)
+			continue;
+		if (ifm_link_by_index(nl, f->act.ifindex, &target) == 0)
+			name = target.name;
+		else
+			name = dest ? dest : "a deleted device";
+		printf("%s: %s mirror to %s removed\n", src.name, ifm_dir_name(f->hook_dir), name);
+	}
+	ifm_dev_tc_free(&t);
+
+	r = ifm_hooks_tidy(nl, src.ifindex, !quiet);
+	if (r < 0) {
+		ifm_err("%s: mirror removed, but its qdisc could not be: %s", src.name,
+			ifm_nl_reason(nl, r));
+		return r;
+	}
+	if (!removed && !quiet)
+		printf("%s: no ifmirror session%s%s, nothing to remove\n", src.name,
+		       dest ? " to " : "", dest ? dest : "");
+	return 0;
+}
+
+/* Mirror targets of every filter on a device, ours or not. */
+static size_t mirror_targets(struct ifm_nl *nl, int ifindex, int *out, size_t max)
+{
+	struct ifm_dev_tc t;
+	size_t n = 0;
+
+	if (ifm_dev_tc_scan(nl, ifindex, &t) < 0)
+		return 0;
+	for (size_t i = 0; i < t.nf && n < max; i++)
+		if (t.f[i].has_action && t.f[i].act.is_mirred && t.f[i].act.ifindex > 0)
+			out[n++] = t.f[i].act.ifindex;
+	ifm_dev_tc_free(&t);
+	return n;
+}
+
+bool ifm_reaches(struct ifm_nl *nl, int from, int to)
+{
+	enum { MAXN = 256 };
+	int queue[MAXN], nq = 0;
+	struct ifm_link *links = NULL;
+	size_t nlinks = 0;
+	bool found = false;
+
+	if (from == to)
+		return true;
+	ifm_link_list(nl, &links, &nlinks);
+	queue[nq++] = from;
+	for (int head = 0; head < nq && !found; head++) {
+		int cur = queue[head], next[64];
+		size_t nn = mirror_targets(nl, cur, next, 64);
+
+		/* frames sent into a bridge leave through its ports */
+		for (size_t i = 0; i < nlinks && nn < 64; i++)
+			if (links[i].master == cur)
+				for (size_t j = 0; j < nlinks; j++)
+					if (links[j].ifindex == cur && links[j].is_bridge)
+						next[nn++] = links[i].ifindex;
+		for (size_t i = 0; i < nn && !found; i++) {
+			bool seen = false;
+
+			if (next[i] == to) {
+				found = true;
+				break;
 			}
-			if (!o.quiet)
-				printf("%s: %s mirror to %s deferred until %s exists\n", o.source,
-				       ifm_dir_name(o.dir), o.dest, missing);
-			ret = IFM_EXIT_OK;
-			goto out;
+			for (int k = 0; k < nq; k++)
+				seen |= queue[k] == next[i];
+			if (!seen && nq < MAXN)
+				queue[nq++] = next[i];
 		}
 	}
-	r = ifm_mirror_up_spec(&nl, &spec, o.quiet);
-	if (r == 0)
-		ret = IFM_EXIT_OK;
-	else if (r == -IFM_EBADEXPR)
-		ret = IFM_EXIT_USAGE;
-out:
-	ifm_end(&nl, lock);
-	return ret;
+	free(links);
+	return found;
 }

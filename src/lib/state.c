@@ -5,13 +5,10 @@
  * The lock: ifupdown and NetworkManager run hooks in parallel; every command
  * that changes tc state holds an exclusive flock for its whole run.
  *
- * Owned qdiscs: a clsact or ingress qdisc carries no mark of who made it, so
- * ifmirror notes the ones it created under /run (gone at reboot, like the
- * qdiscs). A marker counts only while ifmirror filters hang on that qdisc
- * (see ifm_hooks_tidy), so a stale marker for a re-used ifindex never makes
- * ifmirror delete a qdisc somebody else created.
+ * Deferred sessions and --match expressions, under the run directory
+ * (marks.c owns the markers of owned qdiscs there).
  */
-#include "ifmirror.h"
+#include "marks.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -22,13 +19,6 @@
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-static const char *run_dir(void)
-{
-	const char *d = getenv("IFMIRROR_RUN_DIR");
-
-	return d && *d ? d : "/run/ifmirror";
-}
 
 static int ensure_dir(const char *path)
 {
@@ -42,10 +32,10 @@ int ifm_lock(void)
 	char path[512];
 	int fd, r;
 
-	r = ensure_dir(run_dir());
+	r = ensure_dir(ifm_run_dir());
 	if (r < 0)
 		return r;
-	snprintf(path, sizeof(path), "%s/lock", run_dir());
+	snprintf(path, sizeof(path), "%s/lock", ifm_run_dir());
 	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return -errno;
@@ -63,57 +53,6 @@ void ifm_unlock(int fd)
 {
 	if (fd >= 0)
 		close(fd);
-}
-
-/* Network namespaces have their own ifindex space: key markers by netns. */
-static unsigned long netns_id(void)
-{
-	static unsigned long id;
-	struct stat st;
-
-	if (!id && stat("/proc/self/ns/net", &st) == 0)
-		id = (unsigned long)st.st_ino;
-	return id;
-}
-
-static void marker_path(char *buf, size_t len, int ifindex, const char *kind)
-{
-	snprintf(buf, len, "%s/owned/%lu.%d.%s", run_dir(), netns_id(), ifindex, kind);
-}
-
-int ifm_owned_set(int ifindex, const char *kind, bool owned)
-{
-	char path[512];
-	int fd, r;
-
-	static bool dirs_made;
-
-	marker_path(path, sizeof(path), ifindex, kind);
-	if (!owned)
-		return unlink(path) < 0 && errno != ENOENT ? -errno : 0;
-	r = dirs_made ? 0 : ensure_dir(run_dir());
-	if (r == 0 && !dirs_made) {
-		char dir[512];
-
-		snprintf(dir, sizeof(dir), "%s/owned", run_dir());
-		r = ensure_dir(dir);
-	}
-	if (r < 0)
-		return r;
-	dirs_made = true; /* apply notes a thousand qdiscs in one run */
-	fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
-	if (fd < 0)
-		return -errno;
-	close(fd);
-	return 0;
-}
-
-bool ifm_owned(int ifindex, const char *kind)
-{
-	char path[512];
-
-	marker_path(path, sizeof(path), ifindex, kind);
-	return access(path, F_OK) == 0;
 }
 
 bool ifm_avoid(const char *kind)
@@ -140,7 +79,7 @@ bool ifm_avoid(const char *kind)
  */
 static void pending_dir(char *buf, size_t len)
 {
-	snprintf(buf, len, "%s/pending", run_dir());
+	snprintf(buf, len, "%s/pending", ifm_run_dir());
 }
 
 int ifm_pending_add_spec(const struct ifm_session_spec *sp)
@@ -149,13 +88,13 @@ int ifm_pending_add_spec(const struct ifm_session_spec *sp)
 	FILE *f;
 	int r;
 
-	r = ensure_dir(run_dir());
+	r = ensure_dir(ifm_run_dir());
 	pending_dir(path, sizeof(path));
 	if (r == 0)
 		r = ensure_dir(path);
 	if (r < 0)
 		return r;
-	snprintf(path + strlen(path), sizeof(path) - strlen(path), "/%lu:%s:%s", netns_id(),
+	snprintf(path + strlen(path), sizeof(path) - strlen(path), "/%lu:%s:%s", ifm_netns_id(),
 		 sp->source, sp->dest);
 	f = fopen(path, "we");
 	if (!f)
@@ -181,7 +120,7 @@ int ifm_pending_each(int (*fn)(const struct ifm_session_spec *s, void *arg), voi
 	int r = 0;
 
 	pending_dir(dirpath, sizeof(dirpath));
-	snprintf(prefix, sizeof(prefix), "%lu:", netns_id());
+	snprintf(prefix, sizeof(prefix), "%lu:", ifm_netns_id());
 	d = opendir(dirpath);
 	if (!d)
 		return 0;
@@ -232,7 +171,7 @@ static int pending_del_one(const struct ifm_session_spec *sp, void *arg)
 	if (strcmp(sp->source, m->source) || (m->dest && strcmp(sp->dest, m->dest)))
 		return 0;
 	pending_dir(path, sizeof(path));
-	snprintf(path + strlen(path), sizeof(path) - strlen(path), "/%lu:%s:%s", netns_id(),
+	snprintf(path + strlen(path), sizeof(path) - strlen(path), "/%lu:%s:%s", ifm_netns_id(),
 		 sp->source, sp->dest);
 	unlink(path);
 	return 0;
@@ -258,8 +197,8 @@ int ifm_match_remember(const struct ifm_match *m)
 
 	if (!m->expr)
 		return 0;
-	r = ensure_dir(run_dir());
-	snprintf(path, sizeof(path), "%s/match", run_dir());
+	r = ensure_dir(ifm_run_dir());
+	snprintf(path, sizeof(path), "%s/match", ifm_run_dir());
 	if (r == 0)
 		r = ensure_dir(path);
 	if (r < 0)
@@ -279,7 +218,7 @@ bool ifm_match_recall(uint64_t hash, char *buf, size_t len)
 	size_t n;
 	FILE *f;
 
-	snprintf(path, sizeof(path), "%s/match/%016llx", run_dir(), (unsigned long long)hash);
+	snprintf(path, sizeof(path), "%s/match/%016llx", ifm_run_dir(), (unsigned long long)hash);
 	f = fopen(path, "re");
 	if (!f)
 		return false;
@@ -299,7 +238,7 @@ int ifm_begin(struct ifm_nl *nl)
 	}
 	lock = ifm_lock();
 	if (lock < 0) {
-		ifm_err("cannot take the lock in %s: %s", run_dir(), strerror(-lock));
+		ifm_err("cannot take the lock in %s: %s", ifm_run_dir(), strerror(-lock));
 		ifm_nl_close(nl);
 		return -1;
 	}

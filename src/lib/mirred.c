@@ -5,7 +5,7 @@
  * own filters from everybody else's, and it remembers the destination
  * after the destination is gone (the kernel then reports ifindex 0).
  */
-#include "ifmirror.h"
+#include "marks.h"
 
 #include <errno.h>
 #include <string.h>
@@ -16,16 +16,6 @@
 #include <netlink/netlink.h>
 #include <netlink/msg.h>
 #include <netlink/attr.h>
-
-void ifm_cookie_make(struct ifm_cookie *c, enum ifm_dir dir, const struct ifm_link *dest)
-{
-	memset(c, 0, sizeof(*c));
-	memcpy(c->magic, IFM_COOKIE_MAGIC, sizeof(c->magic));
-	c->version = IFM_COOKIE_VERSION;
-	c->dir = (uint8_t)dir;
-	c->dest_ifindex = (uint32_t)dest->ifindex;
-	c->dest_hash = ifm_name_hash(dest->name);
-}
 
 int ifm_mirred_put(struct nl_msg *msg, int attrtype, int target_ifindex,
 		   const struct ifm_cookie *cookie)
@@ -92,8 +82,7 @@ static void parse_one(struct nlattr *attr, struct ifm_action *a)
 		parse_stats(tb[TCA_ACT_STATS], a);
 	if (tb[TCA_ACT_COOKIE] && nla_len(tb[TCA_ACT_COOKIE]) == sizeof(a->cookie)) {
 		memcpy(&a->cookie, nla_data(tb[TCA_ACT_COOKIE]), sizeof(a->cookie));
-		a->ours = !memcmp(a->cookie.magic, IFM_COOKIE_MAGIC, sizeof(a->cookie.magic)) &&
-			  a->cookie.version == IFM_COOKIE_VERSION;
+		a->ours = ifm_cookie_is_ours(&a->cookie);
 	}
 	if (!strcmp(nla_get_string(tb[TCA_ACT_KIND]), "mirred") && tb[TCA_ACT_OPTIONS]) {
 		struct nlattr *mt[TCA_MIRRED_MAX + 1];

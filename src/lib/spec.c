@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-#include "args.h"
+#include "spec.h"
 
 #include <ctype.h>
 #include <stdlib.h>

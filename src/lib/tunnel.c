@@ -458,7 +458,7 @@ static void spec_alias(const struct ifm_tunnel_spec *t, const struct parsed *p, 
 	size_t n;
 
 	inet_ntop(p->family, p->remote, a, sizeof(a));
-	n = (size_t)snprintf(buf, len, "%s type=%s remote=%s", IFM_ALIAS_TUNNEL, t->type, a);
+	n = (size_t)snprintf(buf, len, "%s type=%s remote=%s", IFM_MARK_TUNNEL, t->type, a);
 	if (p->has_local && n < len) {
 		inet_ntop(p->family, p->local, a, sizeof(a));
 		n += (size_t)snprintf(buf + n, len - n, " local=%s", a);
@@ -471,13 +471,6 @@ static void spec_alias(const struct ifm_tunnel_spec *t, const struct parsed *p, 
 		snprintf(buf + n, len - n, " dstport=%u", p->dstport);
 }
 
-static bool alias_is_ours(const char *alias)
-{
-	size_t n = strlen(IFM_ALIAS_TUNNEL);
-
-	return !strncmp(alias, IFM_ALIAS_TUNNEL, n) && (alias[n] == ' ' || alias[n] == '\0');
-}
-
 /* The spec an alias records, for putting an old tunnel back; strings live in store. */
 static bool alias_spec(const char *name, const char *alias, struct ifm_tunnel_spec *t,
 		       char *store, size_t len)
@@ -486,9 +479,9 @@ static bool alias_spec(const char *name, const char *alias, struct ifm_tunnel_sp
 
 	memset(t, 0, sizeof(*t));
 	t->name = name;
-	if (!alias_is_ours(alias))
+	if (!ifm_tunnel_mark_is(alias))
 		return false;
-	snprintf(store, len, "%s", alias + strlen(IFM_ALIAS_TUNNEL));
+	snprintf(store, len, "%s", alias + strlen(IFM_MARK_TUNNEL));
 	for (char *w = strtok_r(store, " ", &save); w; w = strtok_r(NULL, " ", &save)) {
 		char *v = strchr(w, '=');
 
@@ -781,9 +774,9 @@ int ifm_tunnel_up(struct ifm_nl *nl, const struct ifm_tunnel_spec *t, bool quiet
 		return r;
 	}
 	had = r == 0;
-	if (had && !alias_is_ours(old.alias)) {
+	if (had && !ifm_tunnel_mark_is(old.alias)) {
 		ifm_err("%s: exists and is not an ifmirror tunnel (no '%s' alias); not touching it",
-			t->name, IFM_ALIAS_TUNNEL);
+			t->name, IFM_MARK_TUNNEL);
 		return -EEXIST;
 	}
 	if (had && !strcmp(old.alias, alias) && (!t->dev || old.link == dev.ifindex)) {
@@ -839,7 +832,7 @@ int ifm_tunnel_up(struct ifm_nl *nl, const struct ifm_tunnel_spec *t, bool quiet
 		}
 		if (!quiet && had)
 			printf("%s: tunnel re-created as %s (was:%s); sessions into it are re-pointed\n",
-			       t->name, desc, old.alias + strlen(IFM_ALIAS_TUNNEL));
+			       t->name, desc, old.alias + strlen(IFM_MARK_TUNNEL));
 		else if (!quiet)
 			printf("%s: tunnel created (%s)\n", t->name, desc);
 	}
@@ -879,9 +872,9 @@ int ifm_tunnel_down(struct ifm_nl *nl, const char *name, bool quiet)
 		ifm_err("%s: %s", name, ifm_nl_reason(nl, r));
 		return r;
 	}
-	if (!alias_is_ours(ti.alias)) {
+	if (!ifm_tunnel_mark_is(ti.alias)) {
 		ifm_err("%s: not an ifmirror tunnel (no '%s' alias); not removing it", name,
-			IFM_ALIAS_TUNNEL);
+			IFM_MARK_TUNNEL);
 		return -EPERM;
 	}
 	nsrc = quiet ? 0 : sources_into(nl, ti.ifindex, &mtu);

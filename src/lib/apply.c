@@ -1,8 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * ifmirror apply [--config FILE] [--dry-run] [-q]
- * ifmirror flush [-q]
- *
  * apply makes the kernel match the file: tunnels and collectors first, then
  * the sessions; it removes the sessions an earlier apply made (their cookie
  * says so) that the file no longer names, and touches nothing else. It runs
@@ -10,19 +7,14 @@
  * qdiscs, filter dumps only for devices that have hooks, and new sessions go
  * out as one pipelined batch. Sessions that exist but differ take the same
  * path as `ifmirror up`.
- *
- * flush removes everything ifmirror made: sessions of any origin, snaplen
- * filters, the qdiscs ifmirror created, collectors, tunnels, deferred
- * sessions.
  */
-#include "config.h"
+#include "plan.h"
+#include "view.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#define DEFAULT_CONFIG "/etc/ifmirror.conf"
 
 struct want {
 	const struct ifm_conf_session *cs;
@@ -36,61 +28,16 @@ struct want {
 	int nresults;
 };
 
-struct dev {
-	bool hooked, scanned, clsact_new, tidy;
-	bool leads_on;                 /* mirrors, sessions or ports lead out of it */
-	unsigned int clsact_result;    /* index in the batch */
-	uint16_t next_pref;
-	struct ifm_dev_tc t;
-};
 
 struct apply_ctx {
 	struct ifm_nl *nl;
 	struct ifm_config *c;
 	bool dry, quiet;
-	struct ifm_link *links;
-	size_t nlinks;
-	struct ifm_link **by_name;     /* sorted, for bsearch */
-	struct ifm_qdisc_map qmap;
-	struct dev *devs;              /* by ifindex */
-	int maxdev;
+	struct ifm_view v;
 	struct want *w;
 	int nw;
 	int added, removed, changed, failed;
 };
-
-static int cmp_name(const void *a, const void *b)
-{
-	return strcmp((*(struct ifm_link *const *)a)->name, (*(struct ifm_link *const *)b)->name);
-}
-
-static int load_links(struct apply_ctx *a)
-{
-	int r;
-
-	free(a->links);
-	free(a->by_name);
-	a->by_name = NULL;
-	r = ifm_link_list(a->nl, &a->links, &a->nlinks);
-	if (r < 0)
-		return r;
-	a->by_name = calloc(a->nlinks + 1, sizeof(*a->by_name));
-	if (!a->by_name)
-		return -ENOMEM;
-	for (size_t i = 0; i < a->nlinks; i++)
-		a->by_name[i] = &a->links[i];
-	qsort(a->by_name, a->nlinks, sizeof(*a->by_name), cmp_name);
-	return 0;
-}
-
-static const struct ifm_link *link_named(const struct apply_ctx *a, const char *name)
-{
-	struct ifm_link key, *kp = &key, **found;
-
-	snprintf(key.name, sizeof(key.name), "%s", name);
-	found = bsearch(&kp, a->by_name, a->nlinks, sizeof(*a->by_name), cmp_name);
-	return found ? *found : NULL;
-}
 
 static bool in_file_as_device(const struct ifm_config *c, const char *name)
 {
@@ -116,7 +63,7 @@ static int validate(struct apply_ctx *a)
 		return -ENOMEM;
 	for (int i = 0; i < c->nsessions; i++) {
 		const struct ifm_conf_session *cs = &c->sessions[i];
-		const struct ifm_link *dst = link_named(a, cs->to);
+		const struct ifm_link *dst = ifm_view_link(&a->v, cs->to);
 		char what[600];
 
 		if (!dst && !in_file_as_device(c, cs->to)) {
@@ -133,7 +80,7 @@ static int validate(struct apply_ctx *a)
 			ifm_match_free(&m);
 		}
 		for (int j = 0; j < cs->nsources; j++) {
-			const struct ifm_link *src = link_named(a, cs->sources[j]);
+			const struct ifm_link *src = ifm_view_link(&a->v, cs->sources[j]);
 			struct want *w = &a->w[a->nw++];
 
 			w->cs = cs;
@@ -155,67 +102,21 @@ static int validate(struct apply_ctx *a)
 	return errors ? -EINVAL : 0;
 }
 
-static struct dev *dev_of(struct apply_ctx *a, int ifindex)
-{
-	return ifindex > 0 && ifindex <= a->maxdev ? &a->devs[ifindex] : NULL;
-}
-
-/* One qdisc dump for all devices, filter dumps only where hooks hang. */
+/* The view, and the file's sessions leading on out of their sources. */
 static int scan(struct apply_ctx *a)
 {
-	int r = ifm_qdiscs_scan_all(a->nl, &a->qmap);
+	int r = ifm_view_scan(&a->v, a->nl);
 
-	if (r < 0)
-		return r;
-	a->maxdev = 0;
-	for (size_t i = 0; i < a->nlinks; i++)
-		if (a->links[i].ifindex > a->maxdev)
-			a->maxdev = a->links[i].ifindex;
-	a->devs = calloc((size_t)a->maxdev + 1, sizeof(*a->devs));
-	if (!a->devs)
-		return -ENOMEM;
-	for (size_t i = 0; i < a->nlinks; i++) {
-		int ifindex = a->links[i].ifindex;
-		const struct ifm_qdiscs *q = ifm_qdisc_map_get(&a->qmap, ifindex);
-		struct dev *d = &a->devs[ifindex];
-
-		d->next_pref = 1;
-		d->hooked = ifm_hook_present(q, IFM_DIR_INGRESS) || ifm_hook_present(q, IFM_DIR_EGRESS);
-		d->t.q = *q;
-		if (!d->hooked && !q->ingress_kind[0])
-			continue;
-		r = ifm_dev_tc_scan_known(a->nl, ifindex, q, &d->t);
-		if (r < 0)
-			return r;
-		d->scanned = true;
-		d->next_pref = ifm_pref_free(&d->t);
-		for (size_t j = 0; j < d->t.nf; j++)
-			d->leads_on |= d->t.f[j].has_action && d->t.f[j].act.is_mirred;
-	}
-	/* what else leads on: the file's sessions, bridge ports */
-	for (int i = 0; i < a->nw; i++)
-		if (a->w[i].src > 0 && a->w[i].src <= a->maxdev)
-			a->devs[a->w[i].src].leads_on = true;
-	for (size_t i = 0; i < a->nlinks; i++)
-		if (a->links[i].master > 0 && a->links[i].master <= a->maxdev)
-			a->devs[a->links[i].master].leads_on = true;
-	return 0;
-}
-
-static void scan_free(struct apply_ctx *a)
-{
-	for (int i = 0; a->devs && i <= a->maxdev; i++)
-		ifm_dev_tc_free(&a->devs[i].t);
-	free(a->devs);
-	a->devs = NULL;
-	a->maxdev = 0;
-	ifm_qdisc_map_free(&a->qmap);
+	for (int i = 0; r == 0 && i < a->nw; i++)
+		if (a->w[i].src > 0 && a->w[i].src <= a->v.maxdev)
+			a->v.devs[a->w[i].src].leads_on = true;
+	return r;
 }
 
 /* Does the kernel plus the file lead from 'from' back to 'to'? */
 static bool loops(struct apply_ctx *a, int from, int to, int depth)
 {
-	struct dev *d = dev_of(a, from);
+	struct ifm_view_dev *d = ifm_view_dev(&a->v, from);
 
 	if (from == to)
 		return true;
@@ -228,8 +129,8 @@ static bool loops(struct apply_ctx *a, int from, int to, int depth)
 	for (int i = 0; i < a->nw; i++)
 		if (a->w[i].src == from && a->w[i].dst && loops(a, a->w[i].dst, to, depth + 1))
 			return true;
-	for (size_t i = 0; i < a->nlinks; i++)
-		if (a->links[i].master == from && loops(a, a->links[i].ifindex, to, depth + 1))
+	for (size_t i = 0; i < a->v.nlinks; i++)
+		if (a->v.links[i].master == from && loops(a, a->v.links[i].ifindex, to, depth + 1))
 			return true;
 	return false;
 }
@@ -243,7 +144,7 @@ static bool same_dest(const struct ifm_filter *f, int dst, const char *dst_name)
 /* KEEP: exactly as wanted; FAST: nothing of it yet; SLOW: exists, differs. */
 static void classify(struct apply_ctx *a, struct want *w)
 {
-	struct dev *d = dev_of(a, w->src);
+	struct ifm_view_dev *d = ifm_view_dev(&a->v, w->src);
 	enum ifm_dir have = 0;
 	bool other = false;
 
@@ -270,14 +171,6 @@ static void classify(struct apply_ctx *a, struct want *w)
 		w->how = SLOW;
 }
 
-static const char *name_of(const struct apply_ctx *a, int ifindex)
-{
-	for (size_t i = 0; i < a->nlinks; i++)
-		if (a->links[i].ifindex == ifindex)
-			return a->links[i].name;
-	return "a deleted device";
-}
-
 /* The new sessions, pipelined: clsact where missing, then their filters. */
 static int add_fast(struct apply_ctx *a)
 {
@@ -293,7 +186,7 @@ static int add_fast(struct apply_ctx *a)
 again:
 	for (int i = 0; i < a->nw; i++) {
 		struct want *w = &a->w[i];
-		struct dev *d = dev_of(a, w->src);
+		struct ifm_view_dev *d = ifm_view_dev(&a->v, w->src);
 		struct ifm_link dl = { .ifindex = w->dst };
 
 		if (w->how != FAST || w->nresults)
@@ -381,9 +274,9 @@ again:
 	}
 out:
 	/* the qdiscs this batch created are ifmirror's, whatever else failed */
-	for (int i = 1; i <= a->maxdev; i++)
-		if (a->devs[i].clsact_new && a->devs[i].clsact_result < b.n &&
-		    b.results[a->devs[i].clsact_result] == 0)
+	for (int i = 1; i <= a->v.maxdev; i++)
+		if (a->v.devs[i].clsact_new && a->v.devs[i].clsact_result < b.n &&
+		    b.results[a->v.devs[i].clsact_result] == 0)
 			ifm_owned_set(i, "clsact", true);
 	if (r < 0)
 		ifm_err("%s: the batch of new sessions stopped: %s", a->c->path, strerror(-r));
@@ -409,9 +302,9 @@ static int remove_stale(struct apply_ctx *a)
 	r = ifm_batch_init(&b, a->nl);
 	if (r < 0)
 		return r;
-	touched = calloc((size_t)a->maxdev + 1, sizeof(*touched));
-	for (int i = 1; touched && i <= a->maxdev; i++) {
-		struct dev *d = &a->devs[i];
+	touched = calloc((size_t)a->v.maxdev + 1, sizeof(*touched));
+	for (int i = 1; touched && i <= a->v.maxdev; i++) {
+		struct ifm_view_dev *d = &a->v.devs[i];
 
 		for (size_t j = 0; d->scanned && j < d->t.nf; j++) {
 			const struct ifm_filter *f = &d->t.f[j];
@@ -420,8 +313,8 @@ static int remove_stale(struct apply_ctx *a)
 			    wanted(a, i, f))
 				continue;
 			if (a->dry) {
-				printf("would remove: %s %s mirror to %s (not in %s)\n", name_of(a, i),
-				       ifm_dir_name(f->hook_dir), name_of(a, f->act.ifindex), a->c->path);
+				printf("would remove: %s %s mirror to %s (not in %s)\n", ifm_view_name(&a->v, i),
+				       ifm_dir_name(f->hook_dir), ifm_view_name(&a->v, f->act.ifindex), a->c->path);
 				continue;
 			}
 			if ((r = ifm_batch_add(&b, ifm_filter_del_msg(i, f->parent, f->pref))) < 0)
@@ -430,8 +323,8 @@ static int remove_stale(struct apply_ctx *a)
 				touched[ntouched++] = i;
 			a->removed++;
 			if (!a->quiet)
-				printf("%s: %s mirror to %s removed (not in %s)\n", name_of(a, i),
-				       ifm_dir_name(f->hook_dir), name_of(a, f->act.ifindex), a->c->path);
+				printf("%s: %s mirror to %s removed (not in %s)\n", ifm_view_name(&a->v, i),
+				       ifm_dir_name(f->hook_dir), ifm_view_name(&a->v, f->act.ifindex), a->c->path);
 		}
 	}
 	if (r == 0)
@@ -451,7 +344,7 @@ static int apply(struct apply_ctx *a)
 	struct ifm_config *c = a->c;
 	int r;
 
-	if ((r = load_links(a)) < 0 || (r = validate(a)) < 0 || (r = scan(a)) < 0)
+	if ((r = ifm_view_links(&a->v, a->nl)) < 0 || (r = validate(a)) < 0 || (r = scan(a)) < 0)
 		return r;
 	for (int i = 0; i < a->nw; i++) {
 		struct want *w = &a->w[i];
@@ -470,10 +363,10 @@ static int apply(struct apply_ctx *a)
 	}
 	if (a->dry) {
 		for (int i = 0; i < c->ntunnels; i++)
-			if (!link_named(a, c->tunnels[i].name))
+			if (!ifm_view_link(&a->v, c->tunnels[i].name))
 				printf("would create: tunnel %s\n", c->tunnels[i].name);
 		for (int i = 0; i < c->ncollectors; i++)
-			if (!link_named(a, c->collectors[i].name))
+			if (!ifm_view_link(&a->v, c->collectors[i].name))
 				printf("would create: collector %s\n", c->collectors[i].name);
 	}
 	for (int i = 0; !a->dry && i < c->ntunnels; i++) {
@@ -501,11 +394,11 @@ static int apply(struct apply_ctx *a)
 	}
 	if (!a->dry && (c->ntunnels || c->ncollectors)) {
 		/* new devices, and the qdiscs and filters the steps above changed */
-		scan_free(a);
-		if ((r = load_links(a)) < 0 || (r = scan(a)) < 0)
+		ifm_view_scan_free(&a->v);
+		if ((r = ifm_view_links(&a->v, a->nl)) < 0 || (r = scan(a)) < 0)
 			return r;
 		for (int i = 0; i < a->nw; i++) {
-			const struct ifm_link *d = link_named(a, a->w[i].dst_name);
+			const struct ifm_link *d = ifm_view_link(&a->v, a->w[i].dst_name);
 
 			a->w[i].dst = d ? d->ifindex : 0;
 		}
@@ -547,156 +440,18 @@ static void apply_free(struct apply_ctx *a)
 {
 	for (int i = 0; i < a->nw; i++)
 		ifm_match_free(&a->w[i].m);
-	scan_free(a);
+	ifm_view_free(&a->v);
 	free(a->w);
-	free(a->links);
-	free(a->by_name);
 }
 
-int cmd_apply(int argc, char *argv[])
+int ifm_apply(struct ifm_nl *nl, struct ifm_config *c, bool dry, bool quiet,
+	      struct ifm_apply_result *res)
 {
-	const char *path = DEFAULT_CONFIG;
-	struct apply_ctx a = { 0 };
-	struct ifm_config c;
-	struct ifm_nl nl;
-	int lock, r, ret = IFM_EXIT_RUNTIME;
+	struct apply_ctx a = { .nl = nl, .c = c, .dry = dry, .quiet = quiet };
+	int r = apply(&a);
 
-	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--config") && i + 1 < argc) {
-			path = argv[++i];
-		} else if (!strncmp(argv[i], "--config=", 9)) {
-			path = argv[i] + 9;
-		} else if (!strcmp(argv[i], "--dry-run") || !strcmp(argv[i], "-n")) {
-			a.dry = true;
-		} else if (!strcmp(argv[i], "-q") || !strcmp(argv[i], "--quiet")) {
-			a.quiet = true;
-		} else {
-			ifm_err("apply: unexpected argument '%.40s' (see ifmirror --help)", argv[i]);
-			return IFM_EXIT_USAGE;
-		}
-	}
-	if (ifm_config_load(path, &c) < 0)
-		return IFM_EXIT_RUNTIME;
-	lock = ifm_begin(&nl);
-	if (lock < 0) {
-		ifm_config_free(&c);
-		return IFM_EXIT_RUNTIME;
-	}
-	a.nl = &nl;
-	a.c = &c;
-	r = apply(&a);
-	if (r < 0 && r != -EINVAL && r != -ELOOP)
-		ifm_err("%s: not applied completely: %s", path,
-			r == -EIO ? "some sessions failed (see above)" : strerror(-r));
-	if (r == 0 && !a.dry && !a.quiet) {
-		if (!nl.changes)
-			printf("%s: %d session%s, nothing to change\n", path, a.nw, a.nw == 1 ? "" : "s");
-		else
-			printf("%s: %d added, %d changed, %d removed\n", path, a.added, a.changed,
-			       a.removed);
-	} else if (r == 0 && a.dry && !a.quiet) {
-		printf("%s: dry run, nothing was changed\n", path);
-	}
-	if (r == 0)
-		ret = IFM_EXIT_OK;
+	*res = (struct ifm_apply_result){ .sessions = a.nw, .added = a.added,
+					  .changed = a.changed, .removed = a.removed };
 	apply_free(&a);
-	ifm_end(&nl, lock);
-	ifm_config_free(&c);
-	return ret;
-}
-
-/* ---- flush ---- */
-
-static int flush_pending(const struct ifm_session_spec *s, void *arg)
-{
-	(void)arg;
-	ifm_pending_del(s->source, s->dest);
-	return 0;
-}
-
-int cmd_flush(int argc, char *argv[])
-{
-	struct apply_ctx a = { 0 };
-	struct ifm_config none = { .path = "" };
-	struct ifm_batch b = { 0 };
-	struct ifm_nl nl;
-	bool quiet = false;
-	int lock, r, ret = IFM_EXIT_RUNTIME, sessions = 0, devices = 0;
-
-	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "-q") || !strcmp(argv[i], "--quiet")) {
-			quiet = true;
-		} else {
-			ifm_err("flush: unexpected argument '%.40s'", argv[i]);
-			return IFM_EXIT_USAGE;
-		}
-	}
-	lock = ifm_begin(&nl);
-	if (lock < 0)
-		return IFM_EXIT_RUNTIME;
-	a.nl = &nl;
-	a.c = &none;
-	a.quiet = quiet;
-	if ((r = load_links(&a)) < 0 || (r = scan(&a)) < 0 || (r = ifm_batch_init(&b, &nl)) < 0)
-		goto unlock;
-	for (int i = 1; i <= a.maxdev && r == 0; i++) {
-		struct dev *d = &a.devs[i];
-		bool any = false;
-
-		for (size_t j = 0; d->scanned && j < d->t.nf; j++) {
-			if (ifm_filter_is_ours(&d->t.f[j]))
-				sessions++;
-			any |= ifm_filter_is_ours(&d->t.f[j]) || ifm_filter_is_snaplen(&d->t.f[j]);
-		}
-		if (!any)
-			continue;
-		devices++;
-		/* a qdisc of ours with nothing else on it goes whole, filters and all */
-		if (!ifm_hooks_have_foreign(&d->t, IFM_DIR_BOTH) &&
-		    !strcmp(d->t.q.ingress_kind, "clsact") && ifm_owned(i, "clsact")) {
-			d->clsact_new = true; /* here: deleted whole */
-			d->clsact_result = b.n;
-			r = ifm_batch_add(&b, ifm_clsact_msg(false, i));
-			continue;
-		}
-		d->tidy = true;
-		for (size_t j = 0; j < d->t.nf && r == 0; j++) {
-			const struct ifm_filter *f = &d->t.f[j];
-
-			if (ifm_filter_is_ours(f) || ifm_filter_is_snaplen(f))
-				r = ifm_batch_add(&b, ifm_filter_del_msg(i, f->parent, f->pref));
-		}
-	}
-	if (r == 0)
-		r = ifm_batch_finish(&b);
-	for (int i = 1; i <= a.maxdev; i++) {
-		struct dev *d = &a.devs[i];
-
-		if (d->clsact_new && d->clsact_result < b.n && b.results[d->clsact_result] == 0)
-			ifm_owned_set(i, "clsact", false);
-		else if (r == 0 && d->tidy)
-			ifm_hooks_tidy(&nl, i, false);
-	}
-	/* collectors and tunnels, by the alias that marks them */
-	for (size_t i = 0; i < a.nlinks; i++) {
-		if (!strncmp(a.links[i].alias, IFM_ALIAS_COLLECTOR, strlen(IFM_ALIAS_COLLECTOR)) &&
-		    a.links[i].is_bridge)
-			ifm_collector_down(&nl, a.links[i].name, quiet);
-		else if (!strncmp(a.links[i].alias, IFM_ALIAS_TUNNEL, strlen(IFM_ALIAS_TUNNEL)))
-			ifm_tunnel_down(&nl, a.links[i].name, quiet);
-	}
-	ifm_pending_each(flush_pending, NULL);
-	if (r == 0) {
-		ret = IFM_EXIT_OK;
-		if (!quiet)
-			printf(sessions || nl.changes ? "flushed: %d mirror filters on %d devices\n"
-						      : "nothing to flush\n", sessions, devices);
-	} else {
-		ifm_err("flush: %s", strerror(-r));
-	}
-unlock:
-	ifm_batch_free(&b);
-	apply_free(&a);
-	ifm_end(&nl, lock);
-	return ret;
+	return r;
 }

@@ -12,7 +12,7 @@
  * a boot-time helper should not need GLib). Everything is checked before
  * anything is applied; every error names the file and the line.
  */
-#include "config.h"
+#include "cli.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>

@@ -6,7 +6,7 @@
  * the kernel keeps the action without a device and never re-binds it, so
  * mirroring has stopped until `ifmirror up` runs again.
  */
-#include "ifmirror.h"
+#include "cli.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -90,6 +90,38 @@ static void print_row(const struct ifm_dev_tc *t, const struct row *r, bool json
 	printf(" [%s %s pref %u]\n", hook_kind(t, f->hook_dir), f->kind, f->pref);
 }
 
+static void collector_lines(struct ifm_nl *nl, const struct ifm_link *links, size_t n,
+			       const char *only)
+{
+	(void)nl;
+	for (size_t i = 0; i < n; i++) {
+		struct ifm_collector_mark a;
+
+		if (!links[i].is_bridge || !ifm_collector_mark_parse(links[i].alias, &a) ||
+		    (only && strcmp(only, links[i].name)))
+			continue;
+		printf("collector %s (%s)", links[i].name, ifm_link_state(&links[i]));
+		for (size_t j = 0; j < n; j++)
+			if (!strcmp(links[j].name, a.sink))
+				printf(" sink %s %s (%s)", a.sink, links[j].kind,
+				       ifm_link_state(&links[j]));
+		for (int p = 0; p < a.nports; p++) {
+			const struct ifm_link *port = NULL;
+
+			for (size_t j = 0; j < n && !port; j++)
+				if (!strcmp(links[j].name, a.ports[p]))
+					port = &links[j];
+			if (!port)
+				printf(" port %s (missing)", a.ports[p]);
+			else if (port->master != links[i].ifindex)
+				printf(" port %s (%s, detached)", a.ports[p], ifm_link_state(port));
+			else
+				printf(" port %s (%s)", a.ports[p], ifm_link_state(port));
+		}
+		putchar('\n');
+	}
+}
+
 int cmd_status(int argc, char *argv[])
 {
 	struct ifm_opts o;
@@ -147,7 +179,7 @@ int cmd_status(int argc, char *argv[])
 	if (o.json)
 		printf("%s]\n", rows ? "\n" : "");
 	else
-		ifm_collector_status_text(&nl, links, nlinks, o.source);
+		collector_lines(&nl, links, nlinks, o.source);
 	ret = IFM_EXIT_OK;
 out:
 	free(links);

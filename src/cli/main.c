@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* ifmirror: port mirroring with tc, over netlink. One file per subcommand. */
-#include "ifmirror.h"
+#include "cli.h"
 
 #include <stdio.h>
 #include <string.h>

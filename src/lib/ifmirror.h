@@ -10,7 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "args.h"
+#include "spec.h"
 
 struct nl_sock;
 struct nl_msg;
@@ -56,6 +56,8 @@ void ifm_batch_free(struct ifm_batch *b);
 
 /* ---- link.c ---- */
 #define IFM_IFNAMSIZ 16
+#define IFM_ALIAS_MAX 256     /* IFALIASZ: the kernel takes up to 255 bytes */
+#define IFM_MAX_PORTS 16      /* ports of a collector */
 struct ifm_link {
 	int ifindex;
 	char name[IFM_IFNAMSIZ];
@@ -63,7 +65,7 @@ struct ifm_link {
 	int master;          /* ifindex of the bridge/bond it is a port of, 0 */
 	bool is_bridge;
 	char kind[16];       /* rtnl link kind: "bridge", "veth", "" ... */
-	char alias[128];     /* IFLA_IFALIAS: ifmirror marks its collectors there */
+	char alias[IFM_ALIAS_MAX];  /* IFLA_IFALIAS: ifmirror marks its devices there */
 };
 
 int ifm_link_get(struct ifm_nl *nl, const char *name, struct ifm_link *out);
@@ -74,8 +76,6 @@ int ifm_link_list(struct ifm_nl *nl, struct ifm_link **out, size_t *n);
 const char *ifm_link_state(const struct ifm_link *l);
 
 /* ---- bridge.c: the collector bridge, its sink and ports ---- */
-#define IFM_ALIAS_COLLECTOR "ifmirror-collector"
-#define IFM_ALIAS_SINK "ifmirror-sink"
 /* kind "bridge" (no STP, no snooping) or a sink kind ("dummy", "ifb") */
 int ifm_link_create(struct ifm_nl *nl, const char *name, const char *kind, const char *alias);
 /* an RTM_*LINK request for ifindex (0: by name, or a new link) */
@@ -95,8 +95,6 @@ void ifm_unlock(int fd);
  * one-line error and -1 with nothing left open. */
 int ifm_begin(struct ifm_nl *nl);
 void ifm_end(struct ifm_nl *nl, int lock);
-int ifm_owned_set(int ifindex, const char *qdisc_kind, bool owned);
-bool ifm_owned(int ifindex, const char *qdisc_kind);
 /* deferred sessions (up --defer), completed by refresh */
 struct ifm_session_spec;
 int ifm_pending_add_spec(const struct ifm_session_spec *s);
@@ -140,8 +138,6 @@ struct nl_msg *ifm_clsact_msg(bool add, int ifindex);
 const struct ifm_hook_ops *ifm_hook_present(const struct ifm_qdiscs *q, enum ifm_dir dir);
 
 /* ---- mirred.c: the mirror action and its ownership cookie ---- */
-#define IFM_COOKIE_MAGIC "ifmr"
-#define IFM_COOKIE_VERSION 1
 #define IFM_COOKIE_FROM_CONFIG 0x1   /* made by `apply`: it may remove it again */
 
 struct ifm_cookie {          /* TCA_ACT_COOKIE, 16 bytes, the kernel keeps it */
@@ -162,7 +158,6 @@ struct ifm_action {
 	uint64_t packets, bytes, drops, overlimits;
 };
 
-void ifm_cookie_make(struct ifm_cookie *c, enum ifm_dir dir, const struct ifm_link *dest);
 int ifm_mirred_put(struct nl_msg *msg, int attrtype, int target_ifindex,
 		   const struct ifm_cookie *cookie);
 /* Parses a nested action list; fills up to max, returns the count. */
@@ -260,7 +255,6 @@ int ifm_snaplen_set(struct ifm_nl *nl, const struct ifm_link *dev, unsigned int 
 #define IFM_SNAPLEN_MAX 65535
 
 /* ---- tunnel.c: remote collectors (vxlan, gretap, erspan) ---- */
-#define IFM_ALIAS_TUNNEL "ifmirror-tunnel"
 struct ifm_tunnel_spec {
 	const char *name;
 	const char *type;        /* "vxlan", "gretap" or "erspan" */
@@ -291,7 +285,7 @@ struct ifm_tunnel_info {
 	uint32_t id;
 	bool has_id;
 	unsigned int dstport;
-	char alias[256];
+	char alias[IFM_ALIAS_MAX];
 };
 struct ifm_headroom {
 	char underlay[IFM_IFNAMSIZ];
@@ -316,19 +310,7 @@ const char *ifm_tunnel_spec_problem(const struct ifm_tunnel_spec *t, char *buf, 
 /* Does a mirror path lead from 'from' to 'to' (mirred or bridge ports)? */
 bool ifm_reaches(struct ifm_nl *nl, int from, int to);
 
-/* ---- commands, and what other commands call of them (lock held) ---- */
-int cmd_up(int argc, char *argv[]);
-int cmd_down(int argc, char *argv[]);
-int cmd_status(int argc, char *argv[]);
-int cmd_collector(int argc, char *argv[]);
-int cmd_refresh(int argc, char *argv[]);
-int cmd_ifupdown_hook(int argc, char *argv[]);
-int cmd_tunnel(int argc, char *argv[]);
-int cmd_check(int argc, char *argv[]);
-int cmd_apply(int argc, char *argv[]);
-int cmd_flush(int argc, char *argv[]);
-
-/* 0 or -errno; errors are already printed */
+/* ---- operations: 0 or -errno, errors reported (lock held) ---- */
 struct ifm_session_spec {
 	const char *source, *dest;
 	enum ifm_dir dir;
@@ -343,24 +325,21 @@ int ifm_mirror_up(struct ifm_nl *nl, const char *source, const char *dest,
 int ifm_mirror_down(struct ifm_nl *nl, const char *source, const char *dest, bool quiet);
 struct ifm_collector_spec {
 	const char *bridge;
-	const char *ports[16];
+	const char *ports[IFM_MAX_PORTS];
 	int nports;
 	const char *sink;        /* NULL: derived from the bridge's name */
 	unsigned int snaplen;    /* 0: frames leave whole */
 };
 int ifm_collector_up(struct ifm_nl *nl, const struct ifm_collector_spec *spec, bool quiet);
 int ifm_collector_down(struct ifm_nl *nl, const char *bridge, bool quiet);
-/* br is an ifmirror collector whose alias names port */
-bool ifm_collector_has_port(const struct ifm_link *br, const char *port);
 int ifm_refresh(struct ifm_nl *nl, const char *ifname, bool quiet);
-/* text lines for `status` */
-void ifm_collector_status_text(struct ifm_nl *nl, const struct ifm_link *links, size_t n,
-			       const char *only);
 
 /* One line on stderr: "ifmirror: " fmt. */
 void ifm_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 extern const char *ifm_prog;
 /* s as a JSON string, quotes included, on standard output */
 void ifm_json_str(const char *s);
+
+#include "marks.h"
 
 #endif

@@ -8,8 +8,8 @@
  * (no compiler, no libbpf) and attached with cls_bpf in direct-action mode.
  * Only mirrored copies pass a collector bridge, so only they are cut.
  *
- * The filter's name, "ifmirror-snaplen:N", is both the mark of ownership
- * and where status reads N back.
+ * The filter's name, "ifmirror-snaplen:N" (marks.c), is both the mark of
+ * ownership and where status reads N back.
  */
 #include "ifmirror.h"
 
@@ -29,8 +29,6 @@
 #include <netlink/netlink.h>
 #include <netlink/msg.h>
 #include <netlink/attr.h>
-
-#define NAME_PREFIX "ifmirror-snaplen:"
 
 static struct bpf_insn insn(uint8_t code, uint8_t dst, uint8_t src, int16_t off, int32_t imm)
 {
@@ -86,7 +84,7 @@ static int attach(struct ifm_nl *nl, int ifindex, uint32_t parent, uint16_t pref
 
 	if (!msg)
 		return -ENOMEM;
-	snprintf(name, sizeof(name), NAME_PREFIX "%u", snaplen);
+	ifm_snaplen_mark(snaplen, name, sizeof(name));
 	if (nlmsg_append(msg, &tcm, sizeof(tcm), NLMSG_ALIGNTO) < 0 ||
 	    nla_put_string(msg, TCA_KIND, "bpf") < 0 ||
 	    !(opts = nla_nest_start(msg, TCA_OPTIONS)) ||
@@ -100,14 +98,9 @@ static int attach(struct ifm_nl *nl, int ifindex, uint32_t parent, uint16_t pref
 	return ifm_nl_talk(nl, msg);
 }
 
-bool ifm_filter_is_snaplen(const struct ifm_filter *f)
-{
-	return !strcmp(f->kind, "bpf") && !strncmp(f->bpf_name, NAME_PREFIX, strlen(NAME_PREFIX));
-}
-
 static unsigned int snaplen_of(const struct ifm_filter *f)
 {
-	return (unsigned int)strtoul(f->bpf_name + strlen(NAME_PREFIX), NULL, 10);
+	return ifm_snaplen_mark_parse(f->bpf_name);
 }
 
 int ifm_snaplen_get(struct ifm_nl *nl, int ifindex, unsigned int *snaplen)

@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* /etc/ifmirror.conf, parsed and checked; see ifmirror.conf(5). */
-#ifndef IFMIRROR_CONFIG_H
-#define IFMIRROR_CONFIG_H
+/*
+ * A whole mirror plan (what /etc/ifmirror.conf says), and the operations
+ * that make the kernel match it (apply) or remove all ifmirror made (flush).
+ */
+#ifndef IFMIRROR_PLAN_H
+#define IFMIRROR_PLAN_H
 
 #include "ifmirror.h"
 
@@ -47,8 +50,13 @@ struct ifm_config {
 	int cap_sessions, cap_collectors, cap_tunnels;
 };
 
-/* Prints every error as "ifmirror: FILE:LINE: ..."; -errno when any. */
-int ifm_config_load(const char *path, struct ifm_config *c);
-void ifm_config_free(struct ifm_config *c);
+struct ifm_apply_result {
+	int sessions, added, changed, removed;
+};
+/* -EINVAL: the plan does not fit this host; -ELOOP: it would loop; -EIO: some
+ * sessions failed (each error reported) */
+int ifm_apply(struct ifm_nl *nl, struct ifm_config *c, bool dry, bool quiet,
+	      struct ifm_apply_result *res);
+int ifm_flush(struct ifm_nl *nl, bool quiet, int *sessions, int *devices);
 
 #endif

@@ -11,7 +11,7 @@
  * hang from, frames too big for the destination or a tunnel's underlay.
  * It changes nothing.
  */
-#include "ifmirror.h"
+#include "cli.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -496,7 +496,7 @@ static void check_session(struct ifm_nl *nl, const struct probe_res *res,
 			const struct ifm_tunnel_info *p = &links[i];
 
 			if (p->master != dst->ifindex ||
-			    !strncmp(p->alias, IFM_ALIAS_SINK, strlen(IFM_ALIAS_SINK)))
+			    !strncmp(p->alias, IFM_MARK_SINK, strlen(IFM_MARK_SINK)))
 				continue;
 			if (p->type) {
 				int before = w->n;
