@@ -36,6 +36,7 @@ int cmd_apply(int argc, char *argv[])
 			return IFM_EXIT_USAGE;
 		}
 	}
+	ifm_quiet_set(quiet);
 	if (ifm_config_load(path, &c) < 0)
 		return IFM_EXIT_RUNTIME;
 	lock = ifm_begin(&nl);
@@ -43,7 +44,7 @@ int cmd_apply(int argc, char *argv[])
 		ifm_config_free(&c);
 		return IFM_EXIT_RUNTIME;
 	}
-	r = ifm_apply(&nl, &c, dry, quiet, &res);
+	r = ifm_apply(&nl, &c, dry, &res);
 	if (r < 0 && r != -EINVAL && r != -ELOOP)
 		ifm_err("%s: not applied completely: %s", path,
 			r == -EIO ? "some sessions failed (see above)" : strerror(-r));
@@ -78,10 +79,11 @@ int cmd_flush(int argc, char *argv[])
 			return IFM_EXIT_USAGE;
 		}
 	}
+	ifm_quiet_set(quiet);
 	lock = ifm_begin(&nl);
 	if (lock < 0)
 		return IFM_EXIT_RUNTIME;
-	r = ifm_flush(&nl, quiet, &sessions, &devices);
+	r = ifm_flush(&nl, &sessions, &devices);
 	if (r == 0 && !quiet)
 		printf(sessions || nl.changes ? "flushed: %d mirror filters on %d devices\n"
 					      : "nothing to flush\n", sessions, devices);

@@ -20,4 +20,7 @@ int cmd_flush(int argc, char *argv[]);
 int ifm_config_load(const char *path, struct ifm_config *c);
 void ifm_config_free(struct ifm_config *c);
 
+/* s as a JSON string, quotes included, on standard output */
+void ifm_json_str(const char *s);
+
 #endif

@@ -16,7 +16,7 @@ int cmd_collector(int argc, char *argv[])
 	struct ifm_collector_spec spec = { 0 };
 	struct ifm_nl nl;
 	const char *problem, *sub = argc > 1 ? argv[1] : "";
-	bool quiet = false, up = !strcmp(sub, "up");
+	bool up = !strcmp(sub, "up");
 	int lock, r, ret = IFM_EXIT_RUNTIME;
 
 	if (!up && strcmp(sub, "down")) {
@@ -57,7 +57,7 @@ int cmd_collector(int argc, char *argv[])
 			spec.snaplen = (unsigned int)n;
 			i++;
 		} else if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) {
-			quiet = true;
+			ifm_quiet_set(true);
 		} else if (a[0] == '-' || spec.bridge) {
 			ifm_err("collector %s: unexpected argument '%.40s' (see ifmirror --help)", sub, a);
 			return IFM_EXIT_USAGE;
@@ -87,7 +87,7 @@ int cmd_collector(int argc, char *argv[])
 	lock = ifm_begin(&nl);
 	if (lock < 0)
 		return IFM_EXIT_RUNTIME;
-	r = up ? ifm_collector_up(&nl, &spec, quiet) : ifm_collector_down(&nl, spec.bridge, quiet);
+	r = up ? ifm_collector_up(&nl, &spec) : ifm_collector_down(&nl, spec.bridge);
 	if (r == 0)
 		ret = IFM_EXIT_OK;
 	ifm_end(&nl, lock);

@@ -41,13 +41,13 @@ static void perr(struct parser *p, int line, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 static void perr(struct parser *p, int line, const char *fmt, ...)
 {
+	char text[600];
 	va_list ap;
 
-	fprintf(stderr, "%s: %s:%d: ", ifm_prog, p->path, line);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vsnprintf(text, sizeof(text), fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
+	ifm_err("%s:%d: %s", p->path, line, text);
 	p->errors++;
 }
 

@@ -19,10 +19,11 @@ int cmd_down(int argc, char *argv[])
 		ifm_err("down: %s", err);
 		return IFM_EXIT_USAGE;
 	}
+	ifm_quiet_set(o.quiet);
 	lock = ifm_begin(&nl);
 	if (lock < 0)
 		return IFM_EXIT_RUNTIME;
-	if (ifm_mirror_down(&nl, o.source, o.dest, o.quiet) == 0)
+	if (ifm_mirror_down(&nl, o.source, o.dest) == 0)
 		ret = IFM_EXIT_OK;
 	ifm_end(&nl, lock);
 	return ret;

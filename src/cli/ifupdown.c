@@ -44,7 +44,6 @@ struct hook_opts {
 	struct ifm_collector_spec collector;
 	char collector_buf[256];
 	bool is_collector;
-	bool quiet;
 };
 
 static const char *env(const char *name)
@@ -103,14 +102,11 @@ static int read_options(struct hook_opts *o)
 		return -EINVAL;
 	}
 	if (o->match) {
-		struct ifm_match m;
 		char what[64];
 
 		/* checked before anything is brought up, so a typo fails ifup early */
 		snprintf(what, sizeof(what), "%s: mirror-match", o->iface);
-		r = ifm_match_build(o->iface, o->match, 1, &m, true, what);
-		ifm_match_free(&m);
-		if (r < 0)
+		if (ifm_match_check(o->match, 1, what) < 0)
 			return -EINVAL;
 	}
 	if (sample) {
@@ -184,7 +180,7 @@ static int run_phase(struct ifm_nl *nl, enum phase ph, struct hook_opts *o)
 
 	switch (ph) {
 	case PRE_UP:
-		if (o->is_collector && ifm_collector_up(nl, &o->collector, o->quiet) < 0)
+		if (o->is_collector && ifm_collector_up(nl, &o->collector) < 0)
 			ret = IFM_EXIT_RUNTIME; /* the bridge cannot come up without it */
 		break;
 	case UP:
@@ -194,24 +190,24 @@ static int run_phase(struct ifm_nl *nl, enum phase ph, struct hook_opts *o)
 						       .sample = o->sample };
 
 			if (ifm_link_get(nl, o->to[i], &l) == -ENODEV) {
-				if (ifm_pending_add_spec(&sp) == 0 && !o->quiet)
-					printf("%s: %s mirror to %s deferred until %s exists\n",
+				if (ifm_pending_add_spec(&sp) == 0)
+					ifm_info("%s: %s mirror to %s deferred until %s exists",
 					       o->iface, ifm_dir_name(o->dir), o->to[i], o->to[i]);
 				continue;
 			}
 			/* a bad mirror-match is a bad option value: it fails ifup */
-			if (ifm_mirror_up_spec(nl, &sp, o->quiet) == -IFM_EBADEXPR)
+			if (ifm_mirror_up_spec(nl, &sp) == -IFM_EBADEXPR)
 				ret = IFM_EXIT_USAGE;
 		}
-		ifm_refresh(nl, o->iface, o->quiet);
+		ifm_refresh(nl, o->iface);
 		break;
 	case DOWN:
 		for (int i = 0; i < o->nto; i++)
-			ifm_mirror_down(nl, o->iface, o->to[i], o->quiet);
+			ifm_mirror_down(nl, o->iface, o->to[i]);
 		break;
 	case POST_DOWN:
 		if (o->is_collector)
-			ifm_collector_down(nl, o->iface, o->quiet);
+			ifm_collector_down(nl, o->iface);
 		break;
 	}
 	return ret;
@@ -236,7 +232,7 @@ int cmd_ifupdown_hook(int argc, char *argv[])
 	/* lo, and the --all pass (ADDRFAM=meta), are none of ours */
 	if (!o.iface || !strcmp(o.iface, "lo") || (addrfam && !strcmp(addrfam, "meta")))
 		return IFM_EXIT_OK;
-	o.quiet = !(verbosity && !strcmp(verbosity, "1"));
+	ifm_quiet_set(!(verbosity && !strcmp(verbosity, "1")));
 	if (read_options(&o) < 0)
 		return ph <= UP ? IFM_EXIT_USAGE : IFM_EXIT_OK; /* ifdown never fails */
 	/* stanzas without mirror options only finish what waits for them */

@@ -12,12 +12,11 @@ int cmd_refresh(int argc, char *argv[])
 {
 	struct ifm_nl nl;
 	const char *ifname = NULL, *problem;
-	bool quiet = false;
 	int lock, ret = IFM_EXIT_RUNTIME;
 
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "-q") || !strcmp(argv[i], "--quiet")) {
-			quiet = true;
+			ifm_quiet_set(true);
 		} else if (argv[i][0] == '-' || ifname) {
 			ifm_err("refresh: unexpected argument '%.40s'", argv[i]);
 			return IFM_EXIT_USAGE;
@@ -36,7 +35,7 @@ int cmd_refresh(int argc, char *argv[])
 	lock = ifm_begin(&nl);
 	if (lock < 0)
 		return IFM_EXIT_RUNTIME;
-	if (ifm_refresh(&nl, ifname, quiet) == 0)
+	if (ifm_refresh(&nl, ifname) == 0)
 		ret = IFM_EXIT_OK;
 	ifm_end(&nl, lock);
 	return ret;

@@ -72,7 +72,7 @@ int cmd_tunnel(int argc, char *argv[])
 	};
 	const char *sv[4] = { 0 }, *id_opt = NULL, *sub = argc > 1 ? argv[1] : "", *problem;
 	unsigned long nv[5];
-	bool has_num[5] = { 0 }, quiet = false, up = !strcmp(sub, "up"), missing;
+	bool has_num[5] = { 0 }, up = !strcmp(sub, "up"), missing;
 	struct ifm_tunnel_spec spec = { 0 };
 	struct ifm_nl nl;
 	char buf[200];
@@ -130,7 +130,7 @@ int cmd_tunnel(int argc, char *argv[])
 		if (known)
 			continue;
 		if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) {
-			quiet = true;
+			ifm_quiet_set(true);
 		} else if (a[0] == '-' || spec.name) {
 			ifm_err("tunnel %s: unexpected argument '%.40s' (see ifmirror --help)", sub, a);
 			return IFM_EXIT_USAGE;
@@ -190,7 +190,7 @@ int cmd_tunnel(int argc, char *argv[])
 	lock = ifm_begin(&nl);
 	if (lock < 0)
 		return IFM_EXIT_RUNTIME;
-	r = up ? ifm_tunnel_up(&nl, &spec, quiet) : ifm_tunnel_down(&nl, spec.name, quiet);
+	r = up ? ifm_tunnel_up(&nl, &spec) : ifm_tunnel_down(&nl, spec.name);
 	if (r == 0)
 		ret = IFM_EXIT_OK;
 	ifm_end(&nl, lock);

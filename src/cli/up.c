@@ -25,6 +25,7 @@ int cmd_up(int argc, char *argv[])
 	}
 	spec = (struct ifm_session_spec){ .source = o.source, .dest = o.dest, .dir = o.dir,
 					  .match = o.match, .sample = o.sample };
+	ifm_quiet_set(o.quiet);
 	lock = ifm_begin(&nl);
 	if (lock < 0)
 		return IFM_EXIT_RUNTIME;
@@ -39,14 +40,13 @@ int cmd_up(int argc, char *argv[])
 					strerror(-r));
 				goto out;
 			}
-			if (!o.quiet)
-				printf("%s: %s mirror to %s deferred until %s exists\n", o.source,
-				       ifm_dir_name(o.dir), o.dest, missing);
+			ifm_info("%s: %s mirror to %s deferred until %s exists", o.source,
+				 ifm_dir_name(o.dir), o.dest, missing);
 			ret = IFM_EXIT_OK;
 			goto out;
 		}
 	}
-	r = ifm_mirror_up_spec(&nl, &spec, o.quiet);
+	r = ifm_mirror_up_spec(&nl, &spec);
 	if (r == 0)
 		ret = IFM_EXIT_OK;
 	else if (r == -IFM_EBADEXPR)

@@ -32,7 +32,7 @@ struct want {
 struct apply_ctx {
 	struct ifm_nl *nl;
 	struct ifm_config *c;
-	bool dry, quiet;
+	bool dry;
 	struct ifm_view v;
 	struct want *w;
 	int nw;
@@ -72,12 +72,9 @@ static int validate(struct apply_ctx *a)
 			errors++;
 		}
 		if (cs->match || cs->sample > 1) {
-			struct ifm_match m;
-
 			snprintf(what, sizeof(what), "%s:%d: match", c->path, cs->match_line);
-			if (ifm_match_build(cs->to, cs->match, cs->sample, &m, true, what) < 0)
+			if (ifm_match_check(cs->match, cs->sample, what) < 0)
 				errors++;
-			ifm_match_free(&m);
 		}
 		for (int j = 0; j < cs->nsources; j++) {
 			const struct ifm_link *src = ifm_view_link(&a->v, cs->sources[j]);
@@ -267,10 +264,9 @@ again:
 		}
 		a->added++;
 		ifm_match_remember(&w->m);
-		if (!a->quiet)
-			printf("%s: %s mirror to %s added (clsact, %s, pref %u)\n", w->source,
-			       ifm_dir_name(w->cs->dir), w->dst_name,
-			       w->m.insns ? "bpf" : plain->kind, w->pref);
+		ifm_info("%s: %s mirror to %s added (clsact, %s, pref %u)", w->source,
+		       ifm_dir_name(w->cs->dir), w->dst_name,
+		       w->m.insns ? "bpf" : plain->kind, w->pref);
 	}
 out:
 	/* the qdiscs this batch created are ifmirror's, whatever else failed */
@@ -313,7 +309,7 @@ static int remove_stale(struct apply_ctx *a)
 			    wanted(a, i, f))
 				continue;
 			if (a->dry) {
-				printf("would remove: %s %s mirror to %s (not in %s)\n", ifm_view_name(&a->v, i),
+				ifm_out("would remove: %s %s mirror to %s (not in %s)", ifm_view_name(&a->v, i),
 				       ifm_dir_name(f->hook_dir), ifm_view_name(&a->v, f->act.ifindex), a->c->path);
 				continue;
 			}
@@ -322,15 +318,14 @@ static int remove_stale(struct apply_ctx *a)
 			if (!ntouched || touched[ntouched - 1] != i)
 				touched[ntouched++] = i;
 			a->removed++;
-			if (!a->quiet)
-				printf("%s: %s mirror to %s removed (not in %s)\n", ifm_view_name(&a->v, i),
-				       ifm_dir_name(f->hook_dir), ifm_view_name(&a->v, f->act.ifindex), a->c->path);
+			ifm_info("%s: %s mirror to %s removed (not in %s)", ifm_view_name(&a->v, i),
+			       ifm_dir_name(f->hook_dir), ifm_view_name(&a->v, f->act.ifindex), a->c->path);
 		}
 	}
 	if (r == 0)
 		r = ifm_batch_finish(&b);
 	for (int i = 0; r == 0 && i < ntouched; i++)
-		ifm_hooks_tidy(a->nl, touched[i], !a->quiet);
+		ifm_hooks_tidy(a->nl, touched[i]);
 	if (r < 0)
 		ifm_err("%s: removing sessions no longer in the file stopped: %s", a->c->path,
 			strerror(-r));
@@ -364,10 +359,10 @@ static int apply(struct apply_ctx *a)
 	if (a->dry) {
 		for (int i = 0; i < c->ntunnels; i++)
 			if (!ifm_view_link(&a->v, c->tunnels[i].name))
-				printf("would create: tunnel %s\n", c->tunnels[i].name);
+				ifm_out("would create: tunnel %s", c->tunnels[i].name);
 		for (int i = 0; i < c->ncollectors; i++)
 			if (!ifm_view_link(&a->v, c->collectors[i].name))
-				printf("would create: collector %s\n", c->collectors[i].name);
+				ifm_out("would create: collector %s", c->collectors[i].name);
 	}
 	for (int i = 0; !a->dry && i < c->ntunnels; i++) {
 		struct ifm_conf_tunnel *t = &c->tunnels[i];
@@ -378,7 +373,7 @@ static int apply(struct apply_ctx *a)
 			.snaplen = t->snaplen,
 		};
 
-		if ((r = ifm_tunnel_up(a->nl, &s, a->quiet)) < 0)
+		if ((r = ifm_tunnel_up(a->nl, &s)) < 0)
 			return r;
 	}
 	for (int i = 0; !a->dry && i < c->ncollectors; i++) {
@@ -389,7 +384,7 @@ static int apply(struct apply_ctx *a)
 
 		for (int j = 0; j < k->nports; j++)
 			s.ports[j] = k->ports[j];
-		if ((r = ifm_collector_up(a->nl, &s, a->quiet)) < 0)
+		if ((r = ifm_collector_up(a->nl, &s)) < 0)
 			return r;
 	}
 	if (!a->dry && (c->ntunnels || c->ncollectors)) {
@@ -405,13 +400,15 @@ static int apply(struct apply_ctx *a)
 	}
 	for (int i = 0; i < a->nw; i++) {
 		struct want *w = &a->w[i];
+		bool was = ifm_quiet_set(true);
 
-		if ((r = ifm_match_build(w->source, w->cs->match, w->cs->sample, &w->m, true,
-					 "match")) < 0)
+		r = ifm_match_build(w->source, w->cs->match, w->cs->sample, &w->m, "match");
+		ifm_quiet_set(was);
+		if (r < 0)
 			return r;
 		classify(a, w);
 		if (a->dry && w->how != KEEP)
-			printf("would %s: %s %s mirror to %s\n", w->how == FAST ? "add" : "change",
+			ifm_out("would %s: %s %s mirror to %s", w->how == FAST ? "add" : "change",
 			       w->source, ifm_dir_name(w->cs->dir), w->dst_name);
 	}
 	if (a->dry)
@@ -424,7 +421,7 @@ static int apply(struct apply_ctx *a)
 
 		if (w->how != SLOW)
 			continue;
-		if (ifm_mirror_up_spec(a->nl, &s, a->quiet) < 0)
+		if (ifm_mirror_up_spec(a->nl, &s) < 0)
 			a->failed++;
 		else
 			a->changed++;
@@ -444,10 +441,9 @@ static void apply_free(struct apply_ctx *a)
 	free(a->w);
 }
 
-int ifm_apply(struct ifm_nl *nl, struct ifm_config *c, bool dry, bool quiet,
-	      struct ifm_apply_result *res)
+int ifm_apply(struct ifm_nl *nl, struct ifm_config *c, bool dry, struct ifm_apply_result *res)
 {
-	struct apply_ctx a = { .nl = nl, .c = c, .dry = dry, .quiet = quiet };
+	struct apply_ctx a = { .nl = nl, .c = c, .dry = dry };
 	int r = apply(&a);
 
 	*res = (struct ifm_apply_result){ .sessions = a.nw, .added = a.added,

@@ -15,7 +15,7 @@
 #include <string.h>
 
 /* The sink: dummy where the kernel has it, else ifb (also always up). */
-static int create_sink(struct ifm_nl *nl, const char *name, const char *bridge, bool quiet,
+static int create_sink(struct ifm_nl *nl, const char *name, const char *bridge,
 		       const char **kind)
 {
 	char alias[64];
@@ -27,9 +27,9 @@ static int create_sink(struct ifm_nl *nl, const char *name, const char *bridge, 
 	if (r == -EOPNOTSUPP || r == -ENOENT) {
 		*kind = "ifb";
 		r = ifm_link_create(nl, name, "ifb", alias);
-		if (r == 0 && !quiet)
-			printf("%s: notice: the kernel has no dummy device; the sink %s is an ifb "
-			       "device instead\n", bridge, name);
+		if (r == 0)
+			ifm_info("%s: notice: the kernel has no dummy device; the sink %s is an ifb "
+			       "device instead", bridge, name);
 	}
 	return r;
 }
@@ -42,7 +42,7 @@ static bool listed(const struct ifm_collector_spec *spec, const char *name)
 	return false;
 }
 
-int ifm_collector_up(struct ifm_nl *nl, const struct ifm_collector_spec *spec, bool quiet)
+int ifm_collector_up(struct ifm_nl *nl, const struct ifm_collector_spec *spec)
 {
 	struct ifm_link br = { 0 }, sink = { 0 }, *links = NULL;
 	struct ifm_collector_mark old;
@@ -105,7 +105,7 @@ int ifm_collector_up(struct ifm_nl *nl, const struct ifm_collector_spec *spec, b
 			goto fail;
 	}
 	if (ifm_link_get(nl, sname, &sink) == -ENODEV) {
-		r = create_sink(nl, sname, spec->bridge, quiet, &sink_kind);
+		r = create_sink(nl, sname, spec->bridge, &sink_kind);
 		if (r < 0) {
 			ifm_err("%s: cannot create the sink %s: %s", spec->bridge, sname,
 				ifm_nl_reason(nl, r));
@@ -120,18 +120,17 @@ int ifm_collector_up(struct ifm_nl *nl, const struct ifm_collector_spec *spec, b
 			ifm_nl_reason(nl, r));
 		goto fail;
 	}
-	if (!quiet && created_br)
-		printf("%s: collector bridge created (sink %s, %s)\n", spec->bridge, sname,
+	if (created_br)
+		ifm_info("%s: collector bridge created (sink %s, %s)", spec->bridge, sname,
 		       sink_kind ? sink_kind : sink.kind);
 
 	for (int i = 0; i < spec->nports; i++) {
 		struct ifm_link p;
 
 		if (ifm_link_get(nl, spec->ports[i], &p) < 0) {
-			if (!quiet)
-				printf("%s: port %s is not present; it is attached when it appears "
-				       "(ifmirror refresh %s)\n", spec->bridge, spec->ports[i],
-				       spec->ports[i]);
+			ifm_info("%s: port %s is not present; it is attached when it appears "
+			       "(ifmirror refresh %s)", spec->bridge, spec->ports[i],
+			       spec->ports[i]);
 			continue;
 		}
 		if (ifm_reaches(nl, p.ifindex, br.ifindex)) {
@@ -146,8 +145,8 @@ int ifm_collector_up(struct ifm_nl *nl, const struct ifm_collector_spec *spec, b
 				ifm_nl_reason(nl, r));
 			goto fail;
 		}
-		if (!quiet && p.master != br.ifindex)
-			printf("%s: port %s attached\n", spec->bridge, p.name);
+		if (p.master != br.ifindex)
+			ifm_info("%s: port %s attached", spec->bridge, p.name);
 	}
 
 	/* ports no longer named are released, not deleted */
@@ -156,8 +155,8 @@ int ifm_collector_up(struct ifm_nl *nl, const struct ifm_collector_spec *spec, b
 			if (links[i].master != br.ifindex || links[i].ifindex == sink.ifindex ||
 			    listed(spec, links[i].name))
 				continue;
-			if (ifm_port_release(nl, &links[i]) == 0 && !quiet)
-				printf("%s: port %s released\n", spec->bridge, links[i].name);
+			if (ifm_port_release(nl, &links[i]) == 0)
+				ifm_info("%s: port %s released", spec->bridge, links[i].name);
 		}
 		free(links);
 	}
@@ -167,11 +166,11 @@ int ifm_collector_up(struct ifm_nl *nl, const struct ifm_collector_spec *spec, b
 			ifm_nl_reason(nl, r));
 		goto fail;
 	}
-	r = ifm_snaplen_set(nl, &br, spec->snaplen, quiet);
+	r = ifm_snaplen_set(nl, &br, spec->snaplen);
 	if (r < 0)
 		goto fail;
 	/* sessions waiting for this bridge, or left dangling when it went away */
-	return ifm_refresh(nl, spec->bridge, quiet);
+	return ifm_refresh(nl, spec->bridge);
 fail:
 	if (created_sink && ifm_link_get(nl, sname, &sink) == 0)
 		ifm_link_delete(nl, sink.ifindex);
@@ -187,7 +186,7 @@ fail:
 	return r < 0 ? r : -EIO;
 }
 
-int ifm_collector_down(struct ifm_nl *nl, const char *bridge, bool quiet)
+int ifm_collector_down(struct ifm_nl *nl, const char *bridge)
 {
 	struct ifm_link br, sink, *links = NULL;
 	struct ifm_collector_mark a;
@@ -196,8 +195,7 @@ int ifm_collector_down(struct ifm_nl *nl, const char *bridge, bool quiet)
 
 	r = ifm_link_get(nl, bridge, &br);
 	if (r == -ENODEV) {
-		if (!quiet)
-			printf("%s: no such device, nothing to remove\n", bridge);
+		ifm_info("%s: no such device, nothing to remove", bridge);
 		return 0;
 	}
 	if (r < 0)
@@ -216,8 +214,8 @@ int ifm_collector_down(struct ifm_nl *nl, const char *bridge, bool quiet)
 		if (r < 0)
 			ifm_err("%s: cannot release port %s: %s", bridge, links[i].name,
 				ifm_nl_reason(nl, r));
-		else if (!quiet)
-			printf("%s: port %s released\n", bridge, links[i].name);
+		else
+			ifm_info("%s: port %s released", bridge, links[i].name);
 	}
 	free(links);
 	if (a.sink[0] && ifm_link_get(nl, a.sink, &sink) == 0 &&
@@ -228,7 +226,6 @@ int ifm_collector_down(struct ifm_nl *nl, const char *bridge, bool quiet)
 		ifm_err("%s: cannot delete the bridge: %s", bridge, ifm_nl_reason(nl, r));
 		return r;
 	}
-	if (!quiet)
-		printf("%s: collector bridge removed\n", bridge);
+	ifm_info("%s: collector bridge removed", bridge);
 	return 0;
 }

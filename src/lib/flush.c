@@ -17,7 +17,7 @@ static int flush_pending(const struct ifm_session_spec *s, void *arg)
 	return 0;
 }
 
-int ifm_flush(struct ifm_nl *nl, bool quiet, int *sessions, int *devices)
+int ifm_flush(struct ifm_nl *nl, int *sessions, int *devices)
 {
 	struct ifm_view v = { 0 };
 	struct ifm_batch b = { 0 };
@@ -62,14 +62,14 @@ int ifm_flush(struct ifm_nl *nl, bool quiet, int *sessions, int *devices)
 		if (d->clsact_new && d->clsact_result < b.n && b.results[d->clsact_result] == 0)
 			ifm_owned_set(i, "clsact", false);
 		else if (r == 0 && d->tidy)
-			ifm_hooks_tidy(nl, i, false);
+			ifm_hooks_tidy(nl, i);
 	}
 	/* collectors and tunnels, by the alias that marks them */
 	for (size_t i = 0; i < v.nlinks; i++) {
 		if (ifm_is_collector(&v.links[i]))
-			ifm_collector_down(nl, v.links[i].name, quiet);
+			ifm_collector_down(nl, v.links[i].name);
 		else if (ifm_tunnel_mark_is(v.links[i].alias))
-			ifm_tunnel_down(nl, v.links[i].name, quiet);
+			ifm_tunnel_down(nl, v.links[i].name);
 	}
 	ifm_pending_each(flush_pending, NULL);
 out:

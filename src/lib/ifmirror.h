@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "report.h"
 #include "spec.h"
 
 struct nl_sock;
@@ -176,7 +177,9 @@ struct ifm_match {
 
 /* what: how errors name the option, e.g. "up: --match" */
 int ifm_match_build(const char *dev, const char *expr, unsigned int sample,
-		    struct ifm_match *m, bool quiet, const char *what);
+		    struct ifm_match *m, const char *what);
+/* Compiles and drops it: a front end's early check; reports errors only. */
+int ifm_match_check(const char *expr, unsigned int sample, const char *what);
 void ifm_match_free(struct ifm_match *m);
 uint64_t ifm_match_hash(const struct sock_filter *insns, unsigned int len);
 unsigned int ifm_match_sample_of(const struct sock_filter *insns, unsigned int len);
@@ -243,14 +246,13 @@ struct nl_msg *ifm_filter_add_msg(int ifindex, uint32_t parent, uint16_t pref,
 struct nl_msg *ifm_filter_del_msg(int ifindex, uint32_t parent, uint16_t pref);
 int ifm_filter_del(struct ifm_nl *nl, int ifindex, uint32_t parent, uint16_t pref);
 /* Removes qdiscs ifmirror created once nothing is attached to them any more. */
-int ifm_hooks_tidy(struct ifm_nl *nl, int ifindex, bool verbose);
+int ifm_hooks_tidy(struct ifm_nl *nl, int ifindex);
 
 /* ---- snaplen.c: cut frames leaving a destination (eBPF on its egress) ---- */
 bool ifm_filter_is_snaplen(const struct ifm_filter *f);
 int ifm_snaplen_get(struct ifm_nl *nl, int ifindex, unsigned int *snaplen);
 /* 0 removes it */
-int ifm_snaplen_set(struct ifm_nl *nl, const struct ifm_link *dev, unsigned int snaplen,
-		    bool quiet);
+int ifm_snaplen_set(struct ifm_nl *nl, const struct ifm_link *dev, unsigned int snaplen);
 #define IFM_SNAPLEN_MIN 14       /* the Ethernet header */
 #define IFM_SNAPLEN_MAX 65535
 
@@ -266,8 +268,8 @@ struct ifm_tunnel_spec {
 	unsigned int dstport;    /* vxlan; 0: 4789 */
 	unsigned int snaplen;    /* 0: whole frames */
 };
-int ifm_tunnel_up(struct ifm_nl *nl, const struct ifm_tunnel_spec *t, bool quiet);
-int ifm_tunnel_down(struct ifm_nl *nl, const char *name, bool quiet);
+int ifm_tunnel_up(struct ifm_nl *nl, const struct ifm_tunnel_spec *t);
+int ifm_tunnel_down(struct ifm_nl *nl, const char *name);
 
 /* what tunnel.c reads back of a link, for check's headroom warnings */
 struct ifm_tunnel_info {
@@ -318,11 +320,11 @@ struct ifm_session_spec {
 	unsigned int sample;     /* 1 in N; 0 or 1: every frame */
 	bool from_config;        /* apply's: marked so, and taken over if it was not */
 };
-int ifm_mirror_up_spec(struct ifm_nl *nl, const struct ifm_session_spec *s, bool quiet);
+int ifm_mirror_up_spec(struct ifm_nl *nl, const struct ifm_session_spec *s);
 /* a session without --match/--sample */
 int ifm_mirror_up(struct ifm_nl *nl, const char *source, const char *dest,
-		  enum ifm_dir dir, bool quiet);
-int ifm_mirror_down(struct ifm_nl *nl, const char *source, const char *dest, bool quiet);
+		  enum ifm_dir dir);
+int ifm_mirror_down(struct ifm_nl *nl, const char *source, const char *dest);
 struct ifm_collector_spec {
 	const char *bridge;
 	const char *ports[IFM_MAX_PORTS];
@@ -330,15 +332,9 @@ struct ifm_collector_spec {
 	const char *sink;        /* NULL: derived from the bridge's name */
 	unsigned int snaplen;    /* 0: frames leave whole */
 };
-int ifm_collector_up(struct ifm_nl *nl, const struct ifm_collector_spec *spec, bool quiet);
-int ifm_collector_down(struct ifm_nl *nl, const char *bridge, bool quiet);
-int ifm_refresh(struct ifm_nl *nl, const char *ifname, bool quiet);
-
-/* One line on stderr: "ifmirror: " fmt. */
-void ifm_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-extern const char *ifm_prog;
-/* s as a JSON string, quotes included, on standard output */
-void ifm_json_str(const char *s);
+int ifm_collector_up(struct ifm_nl *nl, const struct ifm_collector_spec *spec);
+int ifm_collector_down(struct ifm_nl *nl, const char *bridge);
+int ifm_refresh(struct ifm_nl *nl, const char *ifname);
 
 #include "marks.h"
 

@@ -259,7 +259,7 @@ static int assemble(const struct bpf_program *bp, unsigned int sample, struct pr
 }
 
 int ifm_match_build(const char *dev, const char *expr, unsigned int sample,
-		    struct ifm_match *m, bool quiet, const char *what)
+		    struct ifm_match *m, const char *what)
 {
 	struct bpf_program bp = { 0 };
 	struct prog p = { 0 };
@@ -292,9 +292,9 @@ int ifm_match_build(const char *dev, const char *expr, unsigned int sample,
 		free(p.f);
 		return r;
 	}
-	if (expr && !tagged_view && !quiet)
-		fprintf(stderr, "%s: notice: --match '%.60s': frames whose VLAN tag the kernel "
-			"took out are matched as if untagged\n", ifm_prog, expr);
+	if (expr && !tagged_view)
+		ifm_notice("--match '%.60s': frames whose VLAN tag the kernel took out are matched "
+			   "as if untagged", expr);
 	if (p.n > BPF_MAXINSNS) {
 		free(p.f);
 		ifm_err("%s '%.60s': compiles to %u instructions, more than %d", what, expr, p.n,
@@ -309,6 +309,17 @@ int ifm_match_build(const char *dev, const char *expr, unsigned int sample,
 		return -ENOMEM;
 	}
 	return 0;
+}
+
+int ifm_match_check(const char *expr, unsigned int sample, const char *what)
+{
+	bool was = ifm_quiet_set(true); /* errors only: the notices come when it is used */
+	struct ifm_match m;
+	int r = ifm_match_build(NULL, expr, sample, &m, what);
+
+	ifm_match_free(&m);
+	ifm_quiet_set(was);
+	return r;
 }
 
 void ifm_match_free(struct ifm_match *m)

@@ -55,8 +55,7 @@ struct ifm_apply_result {
 };
 /* -EINVAL: the plan does not fit this host; -ELOOP: it would loop; -EIO: some
  * sessions failed (each error reported) */
-int ifm_apply(struct ifm_nl *nl, struct ifm_config *c, bool dry, bool quiet,
-	      struct ifm_apply_result *res);
-int ifm_flush(struct ifm_nl *nl, bool quiet, int *sessions, int *devices);
+int ifm_apply(struct ifm_nl *nl, struct ifm_config *c, bool dry, struct ifm_apply_result *res);
+int ifm_flush(struct ifm_nl *nl, int *sessions, int *devices);
 
 #endif

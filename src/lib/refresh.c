@@ -28,7 +28,6 @@ struct dangling {
 struct pending_ctx {
 	struct ifm_nl *nl;
 	const char *ifname;
-	bool quiet;
 	int ret;
 };
 
@@ -42,17 +41,17 @@ static int pending_one(const struct ifm_session_spec *sp, void *arg)
 		return 0;
 	if (ifm_link_get(c->nl, sp->source, &l) < 0 || ifm_link_get(c->nl, sp->dest, &l) < 0)
 		return 0; /* the other end is still missing */
-	r = ifm_mirror_up_spec(c->nl, sp, c->quiet);
+	r = ifm_mirror_up_spec(c->nl, sp);
 	if (r < 0)
 		c->ret = r;
 	return 0;
 }
 
-int ifm_refresh(struct ifm_nl *nl, const char *ifname, bool quiet)
+int ifm_refresh(struct ifm_nl *nl, const char *ifname)
 {
 	struct ifm_link *links = NULL, *self = NULL;
 	struct dangling dl[64];
-	struct pending_ctx pc = { .nl = nl, .ifname = ifname, .quiet = quiet };
+	struct pending_ctx pc = { .nl = nl, .ifname = ifname };
 	unsigned int hash = ifm_name_hash(ifname);
 	size_t nlinks = 0, nd = 0;
 	int r, ret = 0;
@@ -82,8 +81,8 @@ int ifm_refresh(struct ifm_nl *nl, const char *ifname, bool quiet)
 			ifm_err("%s: cannot re-attach port %s: %s", br->name, ifname,
 				ifm_nl_reason(nl, r));
 			ret = r;
-		} else if (!quiet) {
-			printf("%s: port %s re-attached\n", br->name, ifname);
+		} else {
+			ifm_info("%s: port %s re-attached", br->name, ifname);
 		}
 	}
 
@@ -136,7 +135,7 @@ int ifm_refresh(struct ifm_nl *nl, const char *ifname, bool quiet)
 			}
 			sp.match = expr;
 		}
-		r = ifm_mirror_up_spec(nl, &sp, quiet);
+		r = ifm_mirror_up_spec(nl, &sp);
 		if (r < 0)
 			ret = r;
 	}

@@ -32,7 +32,6 @@ struct up_ctx {
 	bool from_config;
 	struct undo undo[8];
 	int nundo;
-	bool quiet;
 	/* what was done, printed only once everything succeeded */
 	char report[2048];
 	size_t reported;
@@ -44,7 +43,7 @@ static void note(struct up_ctx *c, const char *fmt, ...)
 	va_list ap;
 	int n;
 
-	if (c->quiet || c->reported >= sizeof(c->report))
+	if (ifm_quiet() || c->reported >= sizeof(c->report))
 		return;
 	va_start(ap, fmt);
 	n = vsnprintf(c->report + c->reported, sizeof(c->report) - c->reported, fmt, ap);
@@ -281,7 +280,7 @@ static int apply(struct up_ctx *c, enum ifm_dir want)
 			     : "removed (direction changed)");
 	}
 	if (nremove)
-		ifm_hooks_tidy(c->nl, c->src->ifindex, !c->quiet);
+		ifm_hooks_tidy(c->nl, c->src->ifindex);
 	return 0;
 fail:
 	undo_all(c);
@@ -289,14 +288,14 @@ fail:
 }
 
 int ifm_mirror_up(struct ifm_nl *nl, const char *source, const char *dest,
-		  enum ifm_dir dir, bool quiet)
+		  enum ifm_dir dir)
 {
 	struct ifm_session_spec s = { .source = source, .dest = dest, .dir = dir, .sample = 1 };
 
-	return ifm_mirror_up_spec(nl, &s, quiet);
+	return ifm_mirror_up_spec(nl, &s);
 }
 
-int ifm_mirror_up_spec(struct ifm_nl *nl, const struct ifm_session_spec *spec, bool quiet)
+int ifm_mirror_up_spec(struct ifm_nl *nl, const struct ifm_session_spec *spec)
 {
 	const char *source = spec->source, *dest = spec->dest;
 	enum ifm_dir dir = spec->dir;
@@ -319,13 +318,12 @@ int ifm_mirror_up_spec(struct ifm_nl *nl, const struct ifm_session_spec *spec, b
 			dst.name, src.name, dst.name, src.name);
 		return -ELOOP;
 	}
-	r = ifm_match_build(src.name, spec->match, spec->sample, &m, quiet, "up: --match");
+	r = ifm_match_build(src.name, spec->match, spec->sample, &m, "up: --match");
 	if (r < 0)
 		return r;
 	c.nl = nl;
 	c.src = &src;
 	c.dst = &dst;
-	c.quiet = quiet;
 	c.m = &m;
 	c.from_config = spec->from_config;
 	r = ifm_dev_tc_scan(nl, src.ifindex, &c.t);
@@ -342,10 +340,11 @@ int ifm_mirror_up_spec(struct ifm_nl *nl, const struct ifm_session_spec *spec, b
 	if (r < 0)
 		return r;
 	ifm_pending_del(source, dest);
-	fputs(c.report, stdout);
-	if (!quiet && strcmp(ifm_link_state(&dst), "up"))
-		fprintf(stderr, "%s: notice: %s: destination is %s; copies are dropped until it "
-			"is up with carrier\n", ifm_prog, dst.name, ifm_link_state(&dst));
+	if (c.reported)
+		ifm_info("%.*s", (int)c.reported - 1, c.report); /* its last newline is the sink's */
+	if (strcmp(ifm_link_state(&dst), "up"))
+		ifm_notice("%s: destination is %s; copies are dropped until it is up with carrier",
+			   dst.name, ifm_link_state(&dst));
 	return 0;
 }
 
@@ -354,7 +353,7 @@ int ifm_mirror_up_spec(struct ifm_nl *nl, const struct ifm_session_spec *spec, b
  * ifmirror created once nothing else hangs on them. Nothing to remove, or
  * SOURCE gone, is success: ifdown must never fail because of a mirror.
  */
-int ifm_mirror_down(struct ifm_nl *nl, const char *source, const char *dest, bool quiet)
+int ifm_mirror_down(struct ifm_nl *nl, const char *source, const char *dest)
 {
 	struct ifm_link src, dst = { 0 };
 	struct ifm_dev_tc t;
@@ -364,8 +363,7 @@ int ifm_mirror_down(struct ifm_nl *nl, const char *source, const char *dest, boo
 	ifm_pending_del(source, dest);
 	r = ifm_link_get(nl, source, &src);
 	if (r == -ENODEV) {
-		if (!quiet)
-			printf("%s: no such device, nothing to remove\n", source);
+		ifm_info("%s: no such device, nothing to remove", source);
 		return 0;
 	} else if (r < 0) {
 		ifm_err("%s: %s", source, strerror(-r));
@@ -401,24 +399,24 @@ int ifm_mirror_down(struct ifm_nl *nl, const char *source, const char *dest, boo
 			return r;
 		}
 		removed++;
-		if (quiet)
+		if (ifm_quiet())
 			continue;
 		if (ifm_link_by_index(nl, f->act.ifindex, &target) == 0)
 			name = target.name;
 		else
 			name = dest ? dest : "a deleted device";
-		printf("%s: %s mirror to %s removed\n", src.name, ifm_dir_name(f->hook_dir), name);
+		ifm_info("%s: %s mirror to %s removed", src.name, ifm_dir_name(f->hook_dir), name);
 	}
 	ifm_dev_tc_free(&t);
 
-	r = ifm_hooks_tidy(nl, src.ifindex, !quiet);
+	r = ifm_hooks_tidy(nl, src.ifindex);
 	if (r < 0) {
 		ifm_err("%s: mirror removed, but its qdisc could not be: %s", src.name,
 			ifm_nl_reason(nl, r));
 		return r;
 	}
-	if (!removed && !quiet)
-		printf("%s: no ifmirror session%s%s, nothing to remove\n", src.name,
+	if (!removed)
+		ifm_info("%s: no ifmirror session%s%s, nothing to remove", src.name,
 		       dest ? " to " : "", dest ? dest : "");
 	return 0;
 }

@@ -118,8 +118,7 @@ int ifm_snaplen_get(struct ifm_nl *nl, int ifindex, unsigned int *snaplen)
 	return 0;
 }
 
-int ifm_snaplen_set(struct ifm_nl *nl, const struct ifm_link *dev, unsigned int snaplen,
-		    bool quiet)
+int ifm_snaplen_set(struct ifm_nl *nl, const struct ifm_link *dev, unsigned int snaplen)
 {
 	struct ifm_dev_tc t;
 	const struct ifm_filter *old = NULL;
@@ -170,17 +169,16 @@ int ifm_snaplen_set(struct ifm_nl *nl, const struct ifm_link *dev, unsigned int 
 				ifm_nl_reason(nl, r));
 			goto undo;
 		}
-		if (!quiet)
-			printf("%s: frames leaving it are cut to %u bytes\n", dev->name, snaplen);
+		ifm_info("%s: frames leaving it are cut to %u bytes", dev->name, snaplen);
 	}
 	if (old) {
 		r = ifm_filter_del(nl, dev->ifindex, old->parent, old->pref);
 		if (r < 0 && r != -ENOENT)
 			goto out;
 		r = 0;
-		if (!snaplen && !quiet)
-			printf("%s: frames leaving it are no longer cut\n", dev->name);
-		ifm_hooks_tidy(nl, dev->ifindex, !quiet);
+		if (!snaplen)
+			ifm_info("%s: frames leaving it are no longer cut", dev->name);
+		ifm_hooks_tidy(nl, dev->ifindex);
 	}
 	goto out;
 undo:

@@ -308,12 +308,11 @@ static int tidy_one(struct ifm_nl *nl, const struct ifm_dev_tc *t,
 	return ifm_owned_set(t->ifindex, h->kind, false);
 }
 
-int ifm_hooks_tidy(struct ifm_nl *nl, int ifindex, bool verbose)
+int ifm_hooks_tidy(struct ifm_nl *nl, int ifindex)
 {
 	struct ifm_dev_tc t;
 	int r;
 
-	(void)verbose;
 	r = ifm_dev_tc_scan(nl, ifindex, &t);
 	if (r < 0)
 		return r;

@@ -714,8 +714,8 @@ static void warn_headroom(struct ifm_nl *nl, const struct ifm_tunnel_spec *t, bo
 	r = ifm_tunnel_headroom(nl, &ti, frame, &h);
 	if (r < 0) {
 		fflush(stdout);
-		fprintf(stderr, "%s: notice: %s: no route to %s yet: cannot tell whether the "
-			"underlay carries whole copies (see ifmirror check)\n", ifm_prog, name, t->remote);
+		ifm_notice("%s: no route to %s yet: cannot tell whether the underlay carries whole "
+			   "copies (see ifmirror check)", name, t->remote);
 		return;
 	}
 	/* the kernel's own MTU for a tunnel it bound to the underlay is the truth */
@@ -732,15 +732,14 @@ static void warn_headroom(struct ifm_nl *nl, const struct ifm_tunnel_spec *t, bo
 		snprintf(from, sizeof(from), "%s MTU %u", nsrc ? "its sources' largest" :
 			 "sources with", src_mtu);
 	ifm_headroom_text(&ti, &h, from, text, sizeof(text));
-	fflush(stdout);
-	fprintf(stderr, "%s: warning: %s: %s; raise %s's MTU to %u (%u for VLAN-tagged frames), "
-		"or cut copies with --snaplen %u\n", ifm_prog, name, text, h.underlay, h.need,
+	ifm_warn("%s: %s; raise %s's MTU to %u (%u for VLAN-tagged frames), or cut copies with "
+		 "--snaplen %u", name, text, h.underlay, h.need,
 		h.need + 4, h.snaplen);
 }
 
 /* ---- tunnel up / down ---- */
 
-int ifm_tunnel_up(struct ifm_nl *nl, const struct ifm_tunnel_spec *t, bool quiet)
+int ifm_tunnel_up(struct ifm_nl *nl, const struct ifm_tunnel_spec *t)
 {
 	struct ifm_tunnel_info old;
 	struct ifm_link dev = { 0 }, l;
@@ -780,8 +779,7 @@ int ifm_tunnel_up(struct ifm_nl *nl, const struct ifm_tunnel_spec *t, bool quiet
 		return -EEXIST;
 	}
 	if (had && !strcmp(old.alias, alias) && (!t->dev || old.link == dev.ifindex)) {
-		if (!quiet)
-			printf("%s: tunnel unchanged (%s)\n", t->name, desc);
+		ifm_info("%s: tunnel unchanged (%s)", t->name, desc);
 	} else {
 		/* a kind the kernel lacks must not cost the old tunnel */
 		if (had && strcmp(old.kind, p.kind) &&
@@ -817,7 +815,12 @@ int ifm_tunnel_up(struct ifm_nl *nl, const struct ifm_tunnel_spec *t, bool quiet
 				       ifm_link_set_alias(nl, l.ifindex, old.alias) == 0 &&
 				       ifm_link_quiet_up(nl, &l) == 0;
 				if (back)
-					ifm_refresh(nl, t->name, true);
+				{
+					bool was = ifm_quiet_set(true);
+
+					ifm_refresh(nl, t->name);
+					ifm_quiet_set(was);
+				}
 			}
 			ifm_err("%s: %s%s", t->name, problem,
 				back ? "; the tunnel stays as it was" : had ? "; the old tunnel is gone" : "");
@@ -830,11 +833,11 @@ int ifm_tunnel_up(struct ifm_nl *nl, const struct ifm_tunnel_spec *t, bool quiet
 				ifm_nl_reason(nl, r));
 			goto fail;
 		}
-		if (!quiet && had)
-			printf("%s: tunnel re-created as %s (was:%s); sessions into it are re-pointed\n",
+		if (had)
+			ifm_info("%s: tunnel re-created as %s (was:%s); sessions into it are re-pointed",
 			       t->name, desc, old.alias + strlen(IFM_MARK_TUNNEL));
-		else if (!quiet)
-			printf("%s: tunnel created (%s)\n", t->name, desc);
+		else
+			ifm_info("%s: tunnel created (%s)", t->name, desc);
 	}
 	if ((r = ifm_link_get(nl, t->name, &l)) < 0)
 		goto fail;
@@ -842,11 +845,11 @@ int ifm_tunnel_up(struct ifm_nl *nl, const struct ifm_tunnel_spec *t, bool quiet
 		ifm_err("%s: cannot bring the tunnel up: %s", t->name, ifm_nl_reason(nl, r));
 		goto fail;
 	}
-	if ((r = ifm_snaplen_set(nl, &l, t->snaplen, quiet)) < 0)
+	if ((r = ifm_snaplen_set(nl, &l, t->snaplen)) < 0)
 		goto fail;
 	/* sessions waiting for this name, or left dangling by the device it replaced */
-	r = ifm_refresh(nl, t->name, quiet);
-	if (!quiet)
+	r = ifm_refresh(nl, t->name);
+	if (!ifm_quiet()) /* -q: no warnings either, as ever */
 		warn_headroom(nl, t, created);
 	return r;
 fail:
@@ -856,7 +859,7 @@ fail:
 	return r < 0 ? r : -EIO;
 }
 
-int ifm_tunnel_down(struct ifm_nl *nl, const char *name, bool quiet)
+int ifm_tunnel_down(struct ifm_nl *nl, const char *name)
 {
 	struct ifm_tunnel_info ti;
 	unsigned int mtu;
@@ -864,8 +867,7 @@ int ifm_tunnel_down(struct ifm_nl *nl, const char *name, bool quiet)
 
 	r = ifm_tnl_link(nl, name, 0, &ti);
 	if (r == -ENODEV) {
-		if (!quiet)
-			printf("%s: no such device, nothing to remove\n", name);
+		ifm_info("%s: no such device, nothing to remove", name);
 		return 0;
 	}
 	if (r < 0) {
@@ -877,17 +879,17 @@ int ifm_tunnel_down(struct ifm_nl *nl, const char *name, bool quiet)
 			IFM_MARK_TUNNEL);
 		return -EPERM;
 	}
-	nsrc = quiet ? 0 : sources_into(nl, ti.ifindex, &mtu);
+	nsrc = ifm_quiet() ? 0 : sources_into(nl, ti.ifindex, &mtu);
 	r = ifm_link_delete(nl, ti.ifindex);
 	if (r < 0) {
 		ifm_err("%s: cannot delete the tunnel: %s", name, ifm_nl_reason(nl, r));
 		return r;
 	}
 	ifm_owned_set(ti.ifindex, "clsact", false);
-	if (!quiet && nsrc)
-		printf("%s: tunnel removed; %d source%s mirrored into it (status shows them as "
-		       "gone until %s is back)\n", name, nsrc, nsrc == 1 ? "" : "s", name);
-	else if (!quiet)
-		printf("%s: tunnel removed\n", name);
+	if (nsrc)
+		ifm_info("%s: tunnel removed; %d source%s mirrored into it (status shows them as "
+		       "gone until %s is back)", name, nsrc, nsrc == 1 ? "" : "s", name);
+	else
+		ifm_info("%s: tunnel removed", name);
 	return 0;
 }

@@ -79,7 +79,7 @@ static int parse(int argc, char *argv[], struct copts *o)
 		} else if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) {
 			o->quiet = true;
 		} else if (a[0] == '-' && a[1]) {
-			ifm_err("collector: unknown option '%.40s' (see %s --help)", a, ifm_prog);
+			ifm_err("collector: unknown option '%.40s' (see %s --help)", a, ifm_report_prog());
 			return -1;
 		} else if (o->bridge) {
 			ifm_err("collector: unexpected argument '%.40s'", a);

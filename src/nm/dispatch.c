@@ -254,10 +254,10 @@ static void collector_up(struct ifm_nl *nl, const char *iface, const struct nmm_
 		ifm_link_quiet_up(nl, &br);
 		for (int i = 0; i < c->nports; i++)
 			collector_port(nl, c->ports[i]);
-		ifm_refresh(nl, iface, false);
+		ifm_refresh(nl, iface);
 		return;
 	}
-	if (ifm_collector_up(nl, &spec, false) == 0 && !nm_sink)
+	if (ifm_collector_up(nl, &spec) == 0 && !nm_sink)
 		snprintf(rec->bridge_sink, sizeof(rec->bridge_sink), "%s", sname);
 }
 
@@ -330,7 +330,7 @@ int nmm_cmd_dispatch(int argc, char *argv[])
 			for (int j = 0; j < c.nto; j++)
 				keep |= !strcmp(c.to[j], rec.dest[i]);
 			if (!keep || strcmp(rec.iface, iface)) {
-				ifm_mirror_down(&nl, rec.iface, rec.dest[i], false);
+				ifm_mirror_down(&nl, rec.iface, rec.dest[i]);
 				ifm_pending_del(rec.iface, rec.dest[i]);
 			}
 		}
@@ -346,14 +346,14 @@ int nmm_cmd_dispatch(int argc, char *argv[])
 					       ifm_dir_name(dir), c.to[i], c.to[i]);
 				continue;
 			}
-			ifm_mirror_up_spec(&nl, &sp, false);
+			ifm_mirror_up_spec(&nl, &sp);
 		}
 		if (c.nports)
 			collector_up(&nl, iface, &c, &newrec);
 		else if (have_rec && rec.bridge_sink[0])
 			snprintf(newrec.bridge_sink, sizeof(newrec.bridge_sink), "%s", rec.bridge_sink);
 		if (act == A_UP) {
-			ifm_refresh(&nl, iface, false);
+			ifm_refresh(&nl, iface);
 			collector_port(&nl, iface);
 		}
 		if (uuid)
@@ -363,17 +363,21 @@ int nmm_cmd_dispatch(int argc, char *argv[])
 	case A_DOWN:
 		if (have_rec && !strcmp(rec.iface, iface)) {
 			for (int i = 0; i < rec.ndest; i++) {
-				ifm_mirror_down(&nl, iface, rec.dest[i], false);
+				ifm_mirror_down(&nl, iface, rec.dest[i]);
 				ifm_pending_del(iface, rec.dest[i]);
 			}
 		}
 		/* without a record (its up ran before the dispatcher script was there) */
 		for (int i = 0; c.mode != NMM_MODE_NATIVE && i < c.nto; i++) {
+			bool was;
+
 			if (have_rec && recorded(&rec, c.to[i]))
 				continue;
 			if ((problem = ifm_ifname_problem(c.to[i])))
 				continue;
-			ifm_mirror_down(&nl, iface, c.to[i], true);
+			was = ifm_quiet_set(true);
+			ifm_mirror_down(&nl, iface, c.to[i]);
+			ifm_quiet_set(was);
 			ifm_pending_del(iface, c.to[i]);
 		}
 		if (act == A_DOWN) {

@@ -39,7 +39,7 @@ static void usage(FILE *f)
 		"\n"
 		"Exit status: 0 success, 1 runtime error, 2 usage error.\n"
 		"See ifmirror-nm(8).\n",
-		ifm_prog);
+		ifm_report_prog());
 }
 
 int main(int argc, char *argv[])
@@ -53,9 +53,9 @@ int main(int argc, char *argv[])
 		{ "dispatch", nmm_cmd_dispatch },
 	};
 
-	ifm_prog = "ifmirror-nm";
+	ifm_report_set(&(struct ifm_report){ .prog = "ifmirror-nm" });
 	if (argc < 2) {
-		ifm_err("no command given (see %s --help)", ifm_prog);
+		ifm_err("no command given (see %s --help)", ifm_report_prog());
 		return IFM_EXIT_USAGE;
 	}
 	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "help")) {
@@ -77,6 +77,6 @@ int main(int argc, char *argv[])
 		}
 		return commands[i].fn(argc - 1, argv + 1);
 	}
-	ifm_err("unknown command '%.40s' (see %s --help)", argv[1], ifm_prog);
+	ifm_err("unknown command '%.40s' (see %s --help)", argv[1], ifm_report_prog());
 	return IFM_EXIT_USAGE;
 }

@@ -53,7 +53,7 @@ struct opts {
 
 static void usage_hint(void)
 {
-	ifm_err("see %s --help", ifm_prog);
+	ifm_err("see %s --help", ifm_report_prog());
 }
 
 static int parse(int argc, char *argv[], struct opts *o)
@@ -119,12 +119,9 @@ static int parse(int argc, char *argv[], struct opts *o)
 				return -1;
 			}
 		} else if (!strcmp(opt, "--match")) {
-			struct ifm_match m;
-
 			/* checked here, so a typo never reaches the profile */
-			if (ifm_match_build(NULL, v, 1, &m, true, "profile: --match") < 0)
+			if (ifm_match_check(v, 1, "profile: --match") < 0)
 				return -1;
-			ifm_match_free(&m);
 			o->match = v;
 		} else if (!strcmp(opt, "--sample")) {
 			char *end;
@@ -732,8 +729,7 @@ int nmm_cmd_profile(int argc, char *argv[])
 					goto out;
 				}
 				if (ob != OK_NATIVE) {
-					fprintf(stderr, "%s: warning: %s: native mode: %s\n", ifm_prog,
-						c.name, why);
+					ifm_warn("%s: native mode: %s", c.name, why);
 					snprintf(why, sizeof(why), "as asked, despite the warning");
 				} else {
 					snprintf(why, sizeof(why), "as asked");
