@@ -628,9 +628,8 @@ int cmd_check(int argc, char *argv[])
 		} else if (!strcmp(a, "--direction") || !strncmp(a, "--direction=", 12)) {
 			const char *v = a[11] == '=' ? a + 12 : i + 1 < argc ? argv[++i] : NULL;
 
-			if (!(dir = ifm_dir_parse(v))) {
-				ifm_err("check: --direction '%.20s': not ingress, egress or both",
-					v ? v : "");
+			if ((problem = ifm_spec_dir(v, &dir))) {
+				ifm_err("check: --direction '%.20s': %s", v ? v : "", problem);
 				return IFM_EXIT_USAGE;
 			}
 		} else if (!strcmp(a, "--json")) {

@@ -5,6 +5,34 @@
 
 #include "plan.h"
 
+/* What `up`, `down` and `status` take after the subcommand. */
+struct ifm_opts {
+	const char *source;
+	const char *dest;        /* --to */
+	enum ifm_dir dir;        /* --direction, default both */
+	bool json;               /* --json */
+	bool quiet;              /* -q, --quiet */
+	bool defer;              /* --defer: remember it while a device is missing */
+	const char *match;       /* --match EXPR (tcpdump syntax) */
+	unsigned int sample;     /* --sample N: one frame in N; 1: all */
+};
+
+enum ifm_cmd_kind { IFM_ARGS_UP, IFM_ARGS_DOWN, IFM_ARGS_STATUS };
+
+/*
+ * Parses argv (argv[0] is the subcommand). On a usage error returns -1 and
+ * writes a one-line reason (without the "ifmirror: " prefix) into err.
+ */
+int ifm_parse_opts(enum ifm_cmd_kind kind, int argc, char *argv[],
+		   struct ifm_opts *o, char *err, size_t errlen);
+
+
+/* "--opt value" or "--opt=value": the value; NULL when argv[*i] is another
+ * option, or when the value is missing (then *missing, if given, is set) */
+const char *cli_opt_value(int argc, char *argv[], int *i, const char *opt, bool *missing);
+/* arg is opt, or "opt=..." */
+bool cli_is_opt(const char *arg, const char *opt);
+
 int cmd_up(int argc, char *argv[]);
 int cmd_down(int argc, char *argv[]);
 int cmd_status(int argc, char *argv[]);

@@ -37,25 +37,19 @@ int cmd_collector(int argc, char *argv[])
 			}
 			if (!strcmp(a, "--sink")) {
 				spec.sink = argv[++i];
-			} else if (spec.nports == 16) {
-				ifm_err("collector %s: at most 16 ports", sub);
+			} else if (spec.nports == IFM_MAX_PORTS) {
+				ifm_err("collector %s: at most %d ports", sub, IFM_MAX_PORTS);
 				return IFM_EXIT_USAGE;
 			} else {
 				spec.ports[spec.nports++] = argv[++i];
 			}
 		} else if (up && !strcmp(a, "--snaplen")) {
-			char *end;
-			unsigned long n = i + 1 < argc ? strtoul(argv[i + 1], &end, 10) : 0;
+			const char *v = i + 1 < argc ? argv[++i] : "";
 
-			if (i + 1 >= argc || !*argv[i + 1] || *end || n < IFM_SNAPLEN_MIN ||
-			    n > IFM_SNAPLEN_MAX) {
-				ifm_err("collector %s: --snaplen '%.20s': not a number of bytes from %d "
-					"(the Ethernet header) to %d", sub, i + 1 < argc ? argv[i + 1] : "",
-					IFM_SNAPLEN_MIN, IFM_SNAPLEN_MAX);
+			if ((problem = ifm_spec_snaplen(v, &spec.snaplen))) {
+				ifm_err("collector %s: --snaplen '%.20s': %s", sub, v, problem);
 				return IFM_EXIT_USAGE;
 			}
-			spec.snaplen = (unsigned int)n;
-			i++;
 		} else if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) {
 			ifm_quiet_set(true);
 		} else if (a[0] == '-' || spec.bridge) {

@@ -71,44 +71,23 @@ static void *grow(void *arr, int n, int *cap, size_t size)
 	return realloc(arr, (size_t)*cap * size);
 }
 
-static bool number(const char *v, unsigned long min, unsigned long max, unsigned long *out)
+/* A list of interface names, space or comma separated, into out[] (strdup'ed). */
+static int names(struct parser *p, const char *key, const char *v, char **out, int max)
 {
-	char *end;
-	unsigned long n;
+	struct ifm_names n;
+	char why[160];
+	int r = ifm_spec_names(v, max, false, NULL, NULL, &n);
 
-	if (!isdigit((unsigned char)*v))
-		return false;
-	errno = 0;
-	n = strtoul(v, &end, 10);
-	if (errno || *end || n < min || n > max)
-		return false;
-	*out = n;
-	return true;
-}
-
-/* A list of interface names, space or comma separated, into out[]. */
-static int names(struct parser *p, const char *key, char *v, char **out, int max)
-{
-	int n = 0;
-	char *save = NULL;
-
-	for (char *w = strtok_r(v, " ,\t", &save); w; w = strtok_r(NULL, " ,\t", &save)) {
-		const char *problem = ifm_ifname_problem(w);
-
-		if (problem || n == max) {
-			if (problem)
-				perr(p, p->line, "%s '%.40s': %s", key, w, problem);
-			else
-				perr(p, p->line, "%s: more than %d interfaces", key, max);
-			while (n > 0)
-				free(out[--n]);
-			return -1;
-		}
-		out[n++] = strdup(w);
+	if (r < 0) {
+		perr(p, p->line, "%s", ifm_names_problem(&n, key, why, sizeof(why)));
+		ifm_names_free(&n);
+		return -1;
 	}
-	if (!n)
-		perr(p, p->line, "%s: no interface named", key);
-	return n ? n : -1;
+	for (int i = 0; i < n.n; i++)
+		out[i] = strdup(n.v[i]);
+	r = n.n;
+	ifm_names_free(&n);
+	return r;
 }
 
 static bool one_name(struct parser *p, const char *key, const char *v, char *out)
@@ -125,18 +104,14 @@ static bool one_name(struct parser *p, const char *key, const char *v, char *out
 
 static int address_family(const char *v)
 {
-	unsigned char buf[16];
+	int family;
 
-	if (inet_pton(AF_INET, v, buf) == 1)
-		return AF_INET;
-	if (inet_pton(AF_INET6, v, buf) == 1)
-		return AF_INET6;
-	return 0;
+	return ifm_spec_addr(v, &family, NULL) ? 0 : family;
 }
 
 static void session_key(struct parser *p, struct ifm_conf_session *s, const char *k, char *v)
 {
-	unsigned long n;
+	const char *problem;
 
 	if (!strcmp(k, "source")) {
 		int words = 1;
@@ -154,17 +129,16 @@ static void session_key(struct parser *p, struct ifm_conf_session *s, const char
 		if (one_name(p, "to", v, s->to))
 			s->to_line = p->line;
 	} else if (!strcmp(k, "direction")) {
-		s->dir = ifm_dir_parse(v);
-		if (!s->dir)
-			perr(p, p->line, "direction '%.20s': not ingress, egress or both", v);
+		if ((problem = ifm_spec_dir(v, &s->dir)))
+			perr(p, p->line, "direction '%.20s': %s", v, problem);
 	} else if (!strcmp(k, "match")) {
+		if ((problem = ifm_spec_match(v)))
+			perr(p, p->line, "match: %s", problem);
 		s->match = strdup(v);
 		s->match_line = p->line;
 	} else if (!strcmp(k, "sample")) {
-		if (number(v, 1, 0x7fffffff, &n))
-			s->sample = (unsigned int)n;
-		else
-			perr(p, p->line, "sample '%.20s': not a whole number from 1 to 2147483647", v);
+		if ((problem = ifm_spec_sample(v, &s->sample)))
+			perr(p, p->line, "sample '%.20s': %s", v, problem);
 	} else {
 		perr(p, p->line, "unknown key '%.30s' in [session %s] (source, to, direction, "
 		     "match, sample)", k, s->name);
@@ -173,20 +147,17 @@ static void session_key(struct parser *p, struct ifm_conf_session *s, const char
 
 static void collector_key(struct parser *p, struct ifm_conf_collector *c, const char *k, char *v)
 {
-	unsigned long n;
+	const char *problem;
 
 	if (!strcmp(k, "ports")) {
-		c->nports = names(p, "ports", v, c->ports, 16);
+		c->nports = names(p, "ports", v, c->ports, IFM_MAX_PORTS);
 		if (c->nports < 0)
 			c->nports = 0;
 	} else if (!strcmp(k, "sink")) {
 		one_name(p, "sink", v, c->sink);
 	} else if (!strcmp(k, "snaplen")) {
-		if (number(v, IFM_SNAPLEN_MIN, IFM_SNAPLEN_MAX, &n))
-			c->snaplen = (unsigned int)n;
-		else
-			perr(p, p->line, "snaplen '%.20s': not a number of bytes from %d (the Ethernet "
-			     "header) to %d", v, IFM_SNAPLEN_MIN, IFM_SNAPLEN_MAX);
+		if ((problem = ifm_spec_snaplen(v, &c->snaplen)))
+			perr(p, p->line, "snaplen '%.20s': %s", v, problem);
 	} else {
 		perr(p, p->line, "unknown key '%.30s' in [collector %s] (ports, sink, snaplen)", k,
 		     c->name);
@@ -195,6 +166,7 @@ static void collector_key(struct parser *p, struct ifm_conf_collector *c, const 
 
 static void tunnel_key(struct parser *p, struct ifm_conf_tunnel *t, const char *k, char *v)
 {
+	const char *problem;
 	unsigned long n;
 
 	if (!strcmp(k, "type")) {
@@ -217,7 +189,7 @@ static void tunnel_key(struct parser *p, struct ifm_conf_tunnel *t, const char *
 		if (t->id_key[0]) {
 			perr(p, p->line, "%s: the tunnel has '%s' already (one of vni, key, session-id)",
 			     k, t->id_key);
-		} else if (!number(v, 0, max, &n)) {
+		} else if (!ifm_spec_number(v, 0, max, &n)) {
 			perr(p, p->line, "%s '%.20s': not a number from 0 to %lu", k, v, max);
 		} else {
 			t->id = n;
@@ -225,16 +197,11 @@ static void tunnel_key(struct parser *p, struct ifm_conf_tunnel *t, const char *
 			t->id_line = p->line;
 		}
 	} else if (!strcmp(k, "dstport")) {
-		if (number(v, 1, 65535, &n))
-			t->dstport = (unsigned int)n;
-		else
-			perr(p, p->line, "dstport '%.20s': not a port from 1 to 65535", v);
+		if ((problem = ifm_spec_port(v, &t->dstport)))
+			perr(p, p->line, "dstport '%.20s': %s", v, problem);
 	} else if (!strcmp(k, "snaplen")) {
-		if (number(v, IFM_SNAPLEN_MIN, IFM_SNAPLEN_MAX, &n))
-			t->snaplen = (unsigned int)n;
-		else
-			perr(p, p->line, "snaplen '%.20s': not a number of bytes from %d (the Ethernet "
-			     "header) to %d", v, IFM_SNAPLEN_MIN, IFM_SNAPLEN_MAX);
+		if ((problem = ifm_spec_snaplen(v, &t->snaplen)))
+			perr(p, p->line, "snaplen '%.20s': %s", v, problem);
 	} else {
 		perr(p, p->line, "unknown key '%.30s' in [tunnel %s] (type, remote, local, dev, vni, "
 		     "key, session-id, dstport, snaplen)", k, t->name);

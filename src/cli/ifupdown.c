@@ -35,14 +35,12 @@ enum phase { PRE_UP, UP, DOWN, POST_DOWN };
 
 struct hook_opts {
 	const char *iface;
-	char to_buf[256];
-	const char *to[16];
-	int nto;
+	struct ifm_names to;
 	enum ifm_dir dir;
 	const char *match;
 	unsigned int sample;
 	struct ifm_collector_spec collector;
-	char collector_buf[256];
+	struct ifm_names ports;
 	bool is_collector;
 };
 
@@ -53,46 +51,33 @@ static const char *env(const char *name)
 	return v && *v ? v : NULL;
 }
 
-/* Splits a list option ("eth1 eth2" or "eth1,eth2") and checks each name. */
-static int split_names(const char *iface, const char *option, const char *value, char *buf,
-		       size_t buflen, const char **out, int max, int *n)
+/* "IFACE: OPTION 'VALUE': why", -EINVAL */
+static int refuse(const struct hook_opts *o, const char *option, const char *v, const char *why)
 {
-	char *save = NULL;
+	ifm_err("%s: %s '%.20s': %s", o->iface, option, v, why);
+	return -EINVAL;
+}
 
-	snprintf(buf, buflen, "%s", value);
-	*n = 0;
-	for (char *w = strtok_r(buf, " ,\t", &save); w; w = strtok_r(NULL, " ,\t", &save)) {
-		const char *problem = ifm_ifname_problem(w);
+/* A list option ("eth1 eth2" or "eth1,eth2"), each name checked. */
+static int names(const struct hook_opts *o, const char *option, const char *value,
+		 struct ifm_names *out)
+{
+	char why[160];
 
-		if (problem) {
-			ifm_err("%s: %s '%.40s': %s", iface, option, w, problem);
-			return -EINVAL;
-		}
-		if (!strcmp(w, iface)) {
-			ifm_err("%s: %s '%s': that is the interface itself", iface, option, w);
-			return -EINVAL;
-		}
-		if (*n == max) {
-			ifm_err("%s: %s: more than %d interfaces", iface, option, max);
-			return -EINVAL;
-		}
-		out[(*n)++] = w;
-	}
-	if (*n == 0) {
-		ifm_err("%s: %s: no interface named", iface, option);
+	if (ifm_spec_names(value, IFM_MAX_PORTS, false, o->iface, "the interface itself", out) < 0) {
+		ifm_err("%s: %s", o->iface, ifm_names_problem(out, option, why, sizeof(why)));
 		return -EINVAL;
 	}
 	return 0;
 }
 
+/* IF_MIRROR_*: the stanza's options, as ifupdown passes them to hooks */
 static int read_options(struct hook_opts *o)
 {
 	const char *to = env("IF_MIRROR_TO"), *dir = env("IF_MIRROR_DIRECTION");
 	const char *ports = env("IF_MIRROR_COLLECTOR"), *sink = env("IF_MIRROR_SINK");
 	const char *sample = env("IF_MIRROR_SAMPLE"), *snaplen = env("IF_MIRROR_SNAPLEN");
 	const char *problem;
-	char *end;
-	int r;
 
 	o->dir = IFM_DIR_BOTH;
 	o->sample = 1;
@@ -104,55 +89,35 @@ static int read_options(struct hook_opts *o)
 	if (o->match) {
 		char what[64];
 
+		if ((problem = ifm_spec_match(o->match))) {
+			ifm_err("%s: mirror-match: %s", o->iface, problem);
+			return -EINVAL;
+		}
 		/* checked before anything is brought up, so a typo fails ifup early */
 		snprintf(what, sizeof(what), "%s: mirror-match", o->iface);
 		if (ifm_match_check(o->match, 1, what) < 0)
 			return -EINVAL;
 	}
-	if (sample) {
-		unsigned long n = strtoul(sample, &end, 10);
-
-		if (*sample < '1' || *sample > '9' || *end || n > 0x7fffffff) {
-			ifm_err("%s: mirror-sample '%.20s': not a whole number from 1 to 2147483647",
-				o->iface, sample);
-			return -EINVAL;
-		}
-		o->sample = (unsigned int)n;
-	}
+	if (sample && (problem = ifm_spec_sample(sample, &o->sample)))
+		return refuse(o, "mirror-sample", sample, problem);
 	if (snaplen) {
-		unsigned long n = strtoul(snaplen, &end, 10);
-
 		if (!ports) {
 			ifm_err("%s: mirror-snaplen '%.20s' without mirror-collector", o->iface, snaplen);
 			return -EINVAL;
 		}
-		if (*snaplen < '0' || *snaplen > '9' || *end || n < IFM_SNAPLEN_MIN ||
-		    n > IFM_SNAPLEN_MAX) {
-			ifm_err("%s: mirror-snaplen '%.20s': not a number of bytes from %d (the "
-				"Ethernet header) to %d", o->iface, snaplen, IFM_SNAPLEN_MIN,
-				IFM_SNAPLEN_MAX);
-			return -EINVAL;
-		}
-		o->collector.snaplen = (unsigned int)n;
+		if ((problem = ifm_spec_snaplen(snaplen, &o->collector.snaplen)))
+			return refuse(o, "mirror-snaplen", snaplen, problem);
 	}
 	if (dir) {
 		if (!to) {
 			ifm_err("%s: mirror-direction '%.20s' without mirror-to", o->iface, dir);
 			return -EINVAL;
 		}
-		o->dir = ifm_dir_parse(dir);
-		if (!o->dir) {
-			ifm_err("%s: mirror-direction '%.20s': not ingress, egress or both",
-				o->iface, dir);
-			return -EINVAL;
-		}
+		if ((problem = ifm_spec_dir(dir, &o->dir)))
+			return refuse(o, "mirror-direction", dir, problem);
 	}
-	if (to) {
-		r = split_names(o->iface, "mirror-to", to, o->to_buf, sizeof(o->to_buf), o->to, 16,
-				&o->nto);
-		if (r < 0)
-			return r;
-	}
+	if (to && names(o, "mirror-to", to, &o->to) < 0)
+		return -EINVAL;
 	if (sink && !ports) {
 		ifm_err("%s: mirror-sink '%.20s' without mirror-collector", o->iface, sink);
 		return -EINVAL;
@@ -160,10 +125,10 @@ static int read_options(struct hook_opts *o)
 	if (ports) {
 		o->is_collector = true;
 		o->collector.bridge = o->iface;
-		r = split_names(o->iface, "mirror-collector", ports, o->collector_buf,
-				sizeof(o->collector_buf), o->collector.ports, 16, &o->collector.nports);
-		if (r < 0)
-			return r;
+		if (names(o, "mirror-collector", ports, &o->ports) < 0)
+			return -EINVAL;
+		for (int i = 0; i < o->ports.n; i++)
+			o->collector.ports[o->collector.nports++] = o->ports.v[i];
 		if (sink && (problem = ifm_ifname_problem(sink))) {
 			ifm_err("%s: mirror-sink '%.40s': %s", o->iface, sink, problem);
 			return -EINVAL;
@@ -184,15 +149,15 @@ static int run_phase(struct ifm_nl *nl, enum phase ph, struct hook_opts *o)
 			ret = IFM_EXIT_RUNTIME; /* the bridge cannot come up without it */
 		break;
 	case UP:
-		for (int i = 0; i < o->nto; i++) {
-			struct ifm_session_spec sp = { .source = o->iface, .dest = o->to[i],
+		for (int i = 0; i < o->to.n; i++) {
+			struct ifm_session_spec sp = { .source = o->iface, .dest = o->to.v[i],
 						       .dir = o->dir, .match = o->match,
 						       .sample = o->sample };
 
-			if (ifm_link_get(nl, o->to[i], &l) == -ENODEV) {
+			if (ifm_link_get(nl, o->to.v[i], &l) == -ENODEV) {
 				if (ifm_pending_add_spec(&sp) == 0)
 					ifm_info("%s: %s mirror to %s deferred until %s exists",
-					       o->iface, ifm_dir_name(o->dir), o->to[i], o->to[i]);
+					       o->iface, ifm_dir_name(o->dir), o->to.v[i], o->to.v[i]);
 				continue;
 			}
 			/* a bad mirror-match is a bad option value: it fails ifup */
@@ -202,8 +167,8 @@ static int run_phase(struct ifm_nl *nl, enum phase ph, struct hook_opts *o)
 		ifm_refresh(nl, o->iface);
 		break;
 	case DOWN:
-		for (int i = 0; i < o->nto; i++)
-			ifm_mirror_down(nl, o->iface, o->to[i]);
+		for (int i = 0; i < o->to.n; i++)
+			ifm_mirror_down(nl, o->iface, o->to.v[i]);
 		break;
 	case POST_DOWN:
 		if (o->is_collector)
@@ -233,16 +198,21 @@ int cmd_ifupdown_hook(int argc, char *argv[])
 	if (!o.iface || !strcmp(o.iface, "lo") || (addrfam && !strcmp(addrfam, "meta")))
 		return IFM_EXIT_OK;
 	ifm_quiet_set(!(verbosity && !strcmp(verbosity, "1")));
-	if (read_options(&o) < 0)
+	if (read_options(&o) < 0) {
+		ifm_names_free(&o.to);
+		ifm_names_free(&o.ports);
 		return ph <= UP ? IFM_EXIT_USAGE : IFM_EXIT_OK; /* ifdown never fails */
+	}
 	/* stanzas without mirror options only finish what waits for them */
-	if (!o.nto && !o.is_collector && ph != UP)
-		return IFM_EXIT_OK;
-
-	lock = ifm_begin(&nl);
-	if (lock < 0)
-		return ph == PRE_UP && o.is_collector ? IFM_EXIT_RUNTIME : IFM_EXIT_OK;
-	ret = run_phase(&nl, (enum phase)ph, &o);
-	ifm_end(&nl, lock);
+	if (!o.to.n && !o.is_collector && ph != UP) {
+		ret = IFM_EXIT_OK;
+	} else if ((lock = ifm_begin(&nl)) < 0) {
+		ret = ph == PRE_UP && o.is_collector ? IFM_EXIT_RUNTIME : IFM_EXIT_OK;
+	} else {
+		ret = run_phase(&nl, (enum phase)ph, &o);
+		ifm_end(&nl, lock);
+	}
+	ifm_names_free(&o.to);
+	ifm_names_free(&o.ports);
 	return ret;
 }

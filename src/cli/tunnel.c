@@ -14,42 +14,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* tunnel.c (belongs in ifmirror.h) */
-const char *ifm_tunnel_spec_problem(const struct ifm_tunnel_spec *t, char *buf, size_t len);
-
-/* "--opt value" or "--opt=value": the value, NULL when the option is not opt */
-static const char *opt_value(int argc, char *argv[], int *i, const char *opt, bool *missing)
-{
-	size_t n = strlen(opt);
-
-	*missing = false;
-	if (!strncmp(argv[*i], opt, n) && argv[*i][n] == '=')
-		return argv[*i] + n + 1;
-	if (strcmp(argv[*i], opt))
-		return NULL;
-	if (*i + 1 >= argc) {
-		*missing = true;
-		return NULL;
-	}
-	return argv[++*i];
-}
-
-/* a whole decimal number in [lo, hi] */
-static bool number(const char *s, unsigned long lo, unsigned long hi, unsigned long *out)
-{
-	char *end;
-	unsigned long long v;
-
-	if (!s || *s < '0' || *s > '9')
-		return false;
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno || *end || v < lo || v > hi)
-		return false;
-	*out = (unsigned long)v;
-	return true;
-}
-
 int cmd_tunnel(int argc, char *argv[])
 {
 	static const struct {
@@ -87,7 +51,7 @@ int cmd_tunnel(int argc, char *argv[])
 		bool known = false;
 
 		for (size_t k = 0; up && !known && k < sizeof(strs) / sizeof(strs[0]); k++) {
-			v = opt_value(argc, argv, &i, strs[k].opt, &missing);
+			v = cli_opt_value(argc, argv, &i, strs[k].opt, &missing);
 			if (!v && !missing)
 				continue;
 			known = true;
@@ -102,11 +66,11 @@ int cmd_tunnel(int argc, char *argv[])
 			sv[k] = v;
 		}
 		for (size_t k = 0; up && !known && k < sizeof(nums) / sizeof(nums[0]); k++) {
-			v = opt_value(argc, argv, &i, nums[k].opt, &missing);
+			v = cli_opt_value(argc, argv, &i, nums[k].opt, &missing);
 			if (!v && !missing)
 				continue;
 			known = true;
-			if (!number(v, nums[k].lo, nums[k].hi, &nv[k])) {
+			if (!ifm_spec_number(v, nums[k].lo, nums[k].hi, &nv[k])) {
 				ifm_err("tunnel up: %s '%.20s': not a whole number from %lu to %lu",
 					nums[k].opt, v ? v : "", nums[k].lo, nums[k].hi);
 				return IFM_EXIT_USAGE;

@@ -253,8 +253,6 @@ bool ifm_filter_is_snaplen(const struct ifm_filter *f);
 int ifm_snaplen_get(struct ifm_nl *nl, int ifindex, unsigned int *snaplen);
 /* 0 removes it */
 int ifm_snaplen_set(struct ifm_nl *nl, const struct ifm_link *dev, unsigned int snaplen);
-#define IFM_SNAPLEN_MIN 14       /* the Ethernet header */
-#define IFM_SNAPLEN_MAX 65535
 
 /* ---- tunnel.c: remote collectors (vxlan, gretap, erspan) ---- */
 struct ifm_tunnel_spec {

@@ -24,7 +24,7 @@ struct ifm_conf_session {
 struct ifm_conf_collector {
 	char name[IFM_IFNAMSIZ];
 	int line;
-	char *ports[16];
+	char *ports[IFM_MAX_PORTS];
 	int nports;
 	char sink[IFM_IFNAMSIZ];
 	unsigned int snaplen;

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "spec.h"
 
+#include <arpa/inet.h>
 #include <ctype.h>
+#include <errno.h>
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
@@ -54,115 +56,6 @@ const char *ifm_dir_name(enum ifm_dir dir)
 	return "?";
 }
 
-static int usage_err(char *err, size_t errlen, const char *fmt, const char *arg)
-{
-	snprintf(err, errlen, fmt, arg);
-	return -1;
-}
-
-/* Accepts "--opt value" and "--opt=value"; returns the value or NULL. */
-static const char *opt_value(int argc, char *argv[], int *i, const char *opt)
-{
-	size_t n = strlen(opt);
-
-	if (!strncmp(argv[*i], opt, n) && argv[*i][n] == '=')
-		return argv[*i] + n + 1;
-	if (!strcmp(argv[*i], opt)) {
-		if (*i + 1 >= argc)
-			return NULL;
-		return argv[++*i];
-	}
-	return NULL;
-}
-
-static bool is_opt(const char *arg, const char *opt)
-{
-	size_t n = strlen(opt);
-
-	return !strncmp(arg, opt, n) && (arg[n] == '\0' || arg[n] == '=');
-}
-
-int ifm_parse_opts(enum ifm_cmd_kind kind, int argc, char *argv[],
-		   struct ifm_opts *o, char *err, size_t errlen)
-{
-	const char *problem;
-
-	memset(o, 0, sizeof(*o));
-	o->dir = IFM_DIR_BOTH;
-	o->sample = 1;
-
-	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i];
-		const char *v;
-
-		if (is_opt(a, "--to") && kind != IFM_ARGS_STATUS) {
-			v = opt_value(argc, argv, &i, "--to");
-			if (!v)
-				return usage_err(err, errlen, "%s needs a destination interface", "--to");
-			if (o->dest)
-				return usage_err(err, errlen, "%s given twice", "--to");
-			o->dest = v;
-		} else if (is_opt(a, "--direction") && kind == IFM_ARGS_UP) {
-			v = opt_value(argc, argv, &i, "--direction");
-			if (!v)
-				return usage_err(err, errlen, "%s needs ingress, egress or both", "--direction");
-			o->dir = ifm_dir_parse(v);
-			if (!o->dir)
-				return usage_err(err, errlen,
-						 "--direction '%s': not ingress, egress or both", v);
-		} else if (!strcmp(a, "--json") && kind == IFM_ARGS_STATUS) {
-			o->json = true;
-		} else if (is_opt(a, "--match") && kind == IFM_ARGS_UP) {
-			v = opt_value(argc, argv, &i, "--match");
-			if (!v || !*v)
-				return usage_err(err, errlen, "%s needs a tcpdump expression", "--match");
-			o->match = v;
-		} else if (is_opt(a, "--sample") && kind == IFM_ARGS_UP) {
-			char *end;
-			unsigned long n;
-
-			v = opt_value(argc, argv, &i, "--sample");
-			if (!v)
-				return usage_err(err, errlen, "%s needs a number N (one frame in N)",
-						 "--sample");
-			n = strtoul(v, &end, 10);
-			if (*v < '1' || *v > '9' || *end || n > 0x7fffffff)
-				return usage_err(err, errlen,
-						 "--sample '%s': not a whole number from 1 to 2147483647", v);
-			o->sample = (unsigned int)n;
-		} else if (!strcmp(a, "--defer") && kind == IFM_ARGS_UP) {
-			o->defer = true;
-		} else if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) {
-			o->quiet = true;
-		} else if (a[0] == '-' && a[1] != '\0') {
-			return usage_err(err, errlen, "unknown option '%s' (see ifmirror --help)", a);
-		} else if (!o->source) {
-			o->source = a;
-		} else {
-			return usage_err(err, errlen, "unexpected argument '%s'", a);
-		}
-	}
-
-	if (!o->source && kind != IFM_ARGS_STATUS)
-		return usage_err(err, errlen, "%s needs a SOURCE interface", argv[0]);
-	if (!o->dest && kind == IFM_ARGS_UP)
-		return usage_err(err, errlen, "%s needs --to DEST", argv[0]);
-	if (o->source && (problem = ifm_ifname_problem(o->source))) {
-		snprintf(err, errlen, "'%.40s': %s", o->source, problem);
-		return -1;
-	}
-	if (o->dest && (problem = ifm_ifname_problem(o->dest))) {
-		snprintf(err, errlen, "'%.40s': %s", o->dest, problem);
-		return -1;
-	}
-	if (o->source && o->dest && !strcmp(o->source, o->dest)) {
-		snprintf(err, errlen, "%s: source and destination are the same interface",
-			 o->source);
-		return -1;
-	}
-	return 0;
-}
-
 unsigned int ifm_name_hash(const char *name)
 {
 	unsigned int h = 2166136261u;
@@ -172,4 +65,131 @@ unsigned int ifm_name_hash(const char *name)
 		h *= 16777619u;
 	}
 	return h;
+}
+
+bool ifm_spec_number(const char *v, unsigned long lo, unsigned long hi, unsigned long *out)
+{
+	unsigned long long n;
+	char *end;
+
+	if (!v || *v < '0' || *v > '9')
+		return false;
+	errno = 0;
+	n = strtoull(v, &end, 10);
+	if (errno || *end || n < lo || n > hi)
+		return false;
+	*out = (unsigned long)n;
+	return true;
+}
+
+const char *ifm_spec_sample(const char *v, unsigned int *out)
+{
+	unsigned long n;
+
+	if (!ifm_spec_number(v, 1, IFM_SAMPLE_MAX, &n))
+		return "not a whole number from 1 to 2147483647";
+	*out = (unsigned int)n;
+	return NULL;
+}
+
+const char *ifm_spec_snaplen(const char *v, unsigned int *out)
+{
+	unsigned long n;
+
+	if (!ifm_spec_number(v, IFM_SNAPLEN_MIN, IFM_SNAPLEN_MAX, &n))
+		return "not a number of bytes from 14 (the Ethernet header) to 65535";
+	*out = (unsigned int)n;
+	return NULL;
+}
+
+const char *ifm_spec_port(const char *v, unsigned int *out)
+{
+	unsigned long n;
+
+	if (!ifm_spec_number(v, 1, 65535, &n))
+		return "not a port from 1 to 65535";
+	*out = (unsigned int)n;
+	return NULL;
+}
+
+const char *ifm_spec_dir(const char *v, enum ifm_dir *out)
+{
+	*out = ifm_dir_parse(v);
+	return *out ? NULL : "not ingress, egress or both";
+}
+
+const char *ifm_spec_match(const char *v)
+{
+	if (!v || !*v)
+		return "needs a tcpdump expression";
+	if (strlen(v) > IFM_MATCH_MAX)
+		return "longer than 1023 bytes";
+	return NULL;
+}
+
+const char *ifm_spec_addr(const char *v, int *family, unsigned char *bytes)
+{
+	unsigned char buf[16] = { 0 };
+
+	*family = inet_pton(AF_INET, v, buf) == 1 ? AF_INET
+		: inet_pton(AF_INET6, v, buf) == 1 ? AF_INET6 : 0;
+	if (bytes)
+		memcpy(bytes, buf, sizeof(buf));
+	return *family ? NULL : "not an IPv4 or IPv6 address";
+}
+
+int ifm_spec_names(const char *value, int max, bool drop_repeats, const char *self,
+		   const char *self_what, struct ifm_names *out)
+{
+	char *save = NULL;
+
+	memset(out, 0, sizeof(*out));
+	out->buf = strdup(value ? value : "");
+	out->v = calloc(strlen(out->buf) / 2 + 1, sizeof(*out->v));
+	if (!out->buf || !out->v)
+		return -ENOMEM;
+	for (char *w = strtok_r(out->buf, " ,\t", &save); w; w = strtok_r(NULL, " ,\t", &save)) {
+		const char *problem = ifm_ifname_problem(w);
+		bool dup = false;
+
+		if (problem || (self && !strcmp(w, self))) {
+			snprintf(out->word, sizeof(out->word), "%.40s", w);
+			if (problem)
+				snprintf(out->why, sizeof(out->why), "%s", problem);
+			else
+				snprintf(out->why, sizeof(out->why), "that is %s", self_what);
+			return -EINVAL;
+		}
+		for (int i = 0; i < out->n; i++)
+			dup |= !strcmp(out->v[i], w);
+		if (dup && drop_repeats)
+			continue;
+		if (out->n == max) {
+			snprintf(out->why, sizeof(out->why), "more than %d interfaces", max);
+			return -EINVAL;
+		}
+		out->v[out->n++] = w;
+	}
+	if (!out->n) {
+		snprintf(out->why, sizeof(out->why), "no interface named");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+const char *ifm_names_problem(const struct ifm_names *n, const char *field, char *buf,
+			      size_t len)
+{
+	if (n->word[0])
+		snprintf(buf, len, "%s '%s': %s", field, n->word, n->why);
+	else
+		snprintf(buf, len, "%s: %s", field, n->why);
+	return buf;
+}
+
+void ifm_names_free(struct ifm_names *n)
+{
+	free(n->buf);
+	free(n->v);
+	memset(n, 0, sizeof(*n));
 }

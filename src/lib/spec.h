@@ -1,10 +1,13 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * The pure parts of the command line: names, directions, option parsing.
- * Nothing here touches the kernel, so tests/unit links it alone.
+ * Every field of a spec, judged once for every front end (argv, the config
+ * file, ifupdown's IF_MIRROR_*, NetworkManager's user data). A judge takes
+ * the text as given and returns NULL, or the reason it is refused; the front
+ * end names the field and the value around it ("FIELD 'VALUE': reason").
+ * Nothing is ever cut short: a value too long is refused.
  */
-#ifndef IFMIRROR_ARGS_H
-#define IFMIRROR_ARGS_H
+#ifndef IFMIRROR_SPEC_H
+#define IFMIRROR_SPEC_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -32,26 +35,45 @@ const char *ifm_ifname_problem(const char *name);
 enum ifm_dir ifm_dir_parse(const char *s);
 const char *ifm_dir_name(enum ifm_dir dir);
 
-/* What `up`, `down` and `status` take after the subcommand. */
-struct ifm_opts {
-	const char *source;
-	const char *dest;        /* --to */
-	enum ifm_dir dir;        /* --direction, default both */
-	bool json;               /* --json */
-	bool quiet;              /* -q, --quiet */
-	bool defer;              /* --defer: remember it while a device is missing */
-	const char *match;       /* --match EXPR (tcpdump syntax) */
-	unsigned int sample;     /* --sample N: one frame in N; 1: all */
-};
+#define IFM_SAMPLE_MAX 2147483647UL
+#define IFM_SNAPLEN_MIN 14       /* the Ethernet header */
+#define IFM_SNAPLEN_MAX 65535
+#define IFM_MATCH_MAX 1023       /* bytes of a --match expression (it is recorded) */
 
-enum ifm_cmd_kind { IFM_ARGS_UP, IFM_ARGS_DOWN, IFM_ARGS_STATUS };
+/* A whole decimal number in [lo, hi]: digits only, no sign, no overflow. */
+bool ifm_spec_number(const char *v, unsigned long lo, unsigned long hi, unsigned long *out);
+/* --sample N: one frame in N */
+const char *ifm_spec_sample(const char *v, unsigned int *out);
+/* --snaplen BYTES */
+const char *ifm_spec_snaplen(const char *v, unsigned int *out);
+/* --dstport N (a UDP port) */
+const char *ifm_spec_port(const char *v, unsigned int *out);
+/* --direction */
+const char *ifm_spec_dir(const char *v, enum ifm_dir *out);
+/* --match EXPR: text only; libpcap judges the expression (ifm_match_check) */
+const char *ifm_spec_match(const char *v);
+/* an IPv4 or IPv6 address: its family (AF_INET, AF_INET6) and bytes (16) */
+const char *ifm_spec_addr(const char *v, int *family, unsigned char *bytes);
 
 /*
- * Parses argv (argv[0] is the subcommand). On a usage error returns -1 and
- * writes a one-line reason (without the "ifmirror: " prefix) into err.
+ * A list of interface names, separated by spaces, tabs or commas: each
+ * judged, at most max, none equal to self (may be NULL; self_what says what
+ * it is), repeats dropped when asked. On a refusal (-EINVAL), why says it and
+ * word is the name refused ("" when none). ifm_names_free() always.
  */
-int ifm_parse_opts(enum ifm_cmd_kind kind, int argc, char *argv[],
-		   struct ifm_opts *o, char *err, size_t errlen);
+struct ifm_names {
+	char *buf;
+	char **v;
+	int n;
+	char word[48];
+	char why[64];
+};
+int ifm_spec_names(const char *value, int max, bool drop_repeats, const char *self,
+		   const char *self_what, struct ifm_names *out);
+void ifm_names_free(struct ifm_names *n);
+/* "FIELD 'WORD': why" or "FIELD: why" */
+const char *ifm_names_problem(const struct ifm_names *n, const char *field, char *buf,
+			      size_t len);
 
 /* 32-bit FNV-1a of a device name: what the action cookie remembers. */
 unsigned int ifm_name_hash(const char *name);

@@ -58,6 +58,7 @@ static void usage_hint(void)
 
 static int parse(int argc, char *argv[], struct opts *o)
 {
+	const char *problem;
 	int nout = 0;
 
 	memset(o, 0, sizeof(*o));
@@ -113,26 +114,24 @@ static int parse(int argc, char *argv[], struct opts *o)
 				}
 			}
 		} else if (!strcmp(opt, "--direction")) {
-			o->dir = ifm_dir_parse(v);
-			if (!o->dir) {
-				ifm_err("profile: --direction '%.20s': not ingress, egress or both", v);
+			if ((problem = ifm_spec_dir(v, &o->dir))) {
+				ifm_err("profile: --direction '%.20s': %s", v, problem);
 				return -1;
 			}
 		} else if (!strcmp(opt, "--match")) {
 			/* checked here, so a typo never reaches the profile */
+			if ((problem = ifm_spec_match(v))) {
+				ifm_err("profile: --match: %s", problem);
+				return -1;
+			}
 			if (ifm_match_check(v, 1, "profile: --match") < 0)
 				return -1;
 			o->match = v;
 		} else if (!strcmp(opt, "--sample")) {
-			char *end;
-			unsigned long n = strtoul(v, &end, 10);
-
-			if (*v < '1' || *v > '9' || *end || n > 0x7fffffff) {
-				ifm_err("profile: --sample '%.20s': not a whole number from 1 to "
-					"2147483647", v);
+			if ((problem = ifm_spec_sample(v, &o->sample))) {
+				ifm_err("profile: --sample '%.20s': %s", v, problem);
 				return -1;
 			}
-			o->sample = (unsigned int)n;
 		} else if (!strcmp(opt, "--mode")) {
 			if (!strcmp(v, "native"))
 				o->mode = NMM_MODE_NATIVE;
