@@ -164,14 +164,37 @@ static void collector_key(struct parser *p, struct ifm_conf_collector *c, const 
 	}
 }
 
+/* the type whose id key k is ("vni", "key", ...), or NULL */
+static const struct ifm_tunnel_ops *id_key_type(const char *k)
+{
+	for (int i = 0; ifm_tunnel_types[i]; i++)
+		if (!strcmp(ifm_tunnel_types[i]->id_key, k))
+			return ifm_tunnel_types[i];
+	return NULL;
+}
+
+/* "vni, key, session-id" */
+static const char *id_keys(char *buf, size_t len)
+{
+	size_t n = 0;
+
+	buf[0] = '\0';
+	for (int i = 0; ifm_tunnel_types[i] && n < len; i++)
+		n += (size_t)snprintf(buf + n, len - n, "%s%s", i ? ", " : "",
+				      ifm_tunnel_types[i]->id_key);
+	return buf;
+}
+
 static void tunnel_key(struct parser *p, struct ifm_conf_tunnel *t, const char *k, char *v)
 {
+	const struct ifm_tunnel_ops *ops;
 	const char *problem;
+	char keys[128];
 	unsigned long n;
 
 	if (!strcmp(k, "type")) {
-		if (strcmp(v, "vxlan") && strcmp(v, "gretap") && strcmp(v, "erspan"))
-			perr(p, p->line, "type '%.20s': not vxlan, gretap or erspan", v);
+		if (!ifm_tunnel_type(v))
+			perr(p, p->line, "type '%.20s': not %s", v, ifm_tunnel_type_list());
 		else
 			snprintf(t->type, sizeof(t->type), "%s", v);
 	} else if (!strcmp(k, "remote") || !strcmp(k, "local")) {
@@ -183,14 +206,12 @@ static void tunnel_key(struct parser *p, struct ifm_conf_tunnel *t, const char *
 			snprintf(dst, sizeof(t->remote), "%s", v);
 	} else if (!strcmp(k, "dev")) {
 		one_name(p, "dev", v, t->dev);
-	} else if (!strcmp(k, "vni") || !strcmp(k, "key") || !strcmp(k, "session-id")) {
-		unsigned long max = !strcmp(k, "vni") ? 0xffffff : !strcmp(k, "key") ? 0xffffffff : 1023;
-
+	} else if ((ops = id_key_type(k))) {
 		if (t->id_key[0]) {
-			perr(p, p->line, "%s: the tunnel has '%s' already (one of vni, key, session-id)",
-			     k, t->id_key);
-		} else if (!ifm_spec_number(v, 0, max, &n)) {
-			perr(p, p->line, "%s '%.20s': not a number from 0 to %lu", k, v, max);
+			perr(p, p->line, "%s: the tunnel has '%s' already (one of %s)", k, t->id_key,
+			     id_keys(keys, sizeof(keys)));
+		} else if (!ifm_spec_number(v, 0, ops->id_max, &n)) {
+			perr(p, p->line, "%s '%.20s': not a number from 0 to %lu", k, v, ops->id_max);
 		} else {
 			t->id = n;
 			snprintf(t->id_key, sizeof(t->id_key), "%s", k);
@@ -203,8 +224,8 @@ static void tunnel_key(struct parser *p, struct ifm_conf_tunnel *t, const char *
 		if ((problem = ifm_spec_snaplen(v, &t->snaplen)))
 			perr(p, p->line, "snaplen '%.20s': %s", v, problem);
 	} else {
-		perr(p, p->line, "unknown key '%.30s' in [tunnel %s] (type, remote, local, dev, vni, "
-		     "key, session-id, dstport, snaplen)", k, t->name);
+		perr(p, p->line, "unknown key '%.30s' in [tunnel %s] (type, remote, local, dev, %s, "
+		     "dstport, snaplen)", k, t->name, id_keys(keys, sizeof(keys)));
 	}
 }
 
@@ -398,17 +419,17 @@ static void check_whole(struct parser *p)
 			     c->collectors[i].name);
 	for (int i = 0; i < c->ntunnels; i++) {
 		struct ifm_conf_tunnel *t = &c->tunnels[i];
-		const char *want = !strcmp(t->type, "vxlan") ? "vni"
-				 : !strcmp(t->type, "gretap") ? "key" : "session-id";
+		const struct ifm_tunnel_ops *ops = ifm_tunnel_type(t->type);
 
 		if (!t->type[0] || !t->remote[0]) {
 			perr(p, t->line, "[tunnel %s] needs 'type' and 'remote'", t->name);
 			continue;
 		}
-		if (t->id_key[0] && strcmp(t->id_key, want))
-			perr(p, t->id_line, "%s: a %s tunnel takes '%s'", t->id_key, t->type, want);
-		if (t->dstport && strcmp(t->type, "vxlan"))
-			perr(p, t->line, "[tunnel %s]: dstport is for vxlan tunnels only", t->name);
+		if (t->id_key[0] && strcmp(t->id_key, ops->id_key))
+			perr(p, t->id_line, "%s: a %s tunnel takes '%s'", t->id_key, t->type, ops->id_key);
+		if (t->dstport && !ops->dstport_default)
+			perr(p, t->line, "[tunnel %s]: dstport is for %s tunnels only", t->name,
+			     ifm_tunnel_udp_types());
 		if (t->local[0] && address_family(t->local) != address_family(t->remote))
 			perr(p, t->line, "[tunnel %s]: local and remote are not of one address family",
 			     t->name);

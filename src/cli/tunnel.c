@@ -1,105 +1,197 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * ifmirror tunnel up NAME --type vxlan|gretap|erspan --remote ADDR
- *         [--local ADDR] [--dev IFACE] [--vni N | --key N | --session-id N]
- *         [--dstport N] [--snaplen BYTES] [-q]
+ * ifmirror tunnel up NAME --type TYPE --remote ADDR [--local ADDR] [--dev IFACE]
+ *         [--ID N] [--dstport N] [--snaplen BYTES] [-q]
  * ifmirror tunnel down NAME [-q]
  *
- * The command line only; tunnel.c does the work (the config file calls it too).
+ * The command line only; the tunnel types' table (lib/tunnel.c) says which
+ * types there are and which id option each takes (--vni, --key, ...).
  */
 #include "cli.h"
 
-#include <errno.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
-int cmd_tunnel(int argc, char *argv[])
+#define MAXTYPES 8
+#define MAXNUM (MAXTYPES + 2)
+
+struct num {
+	char opt[24];
+	const struct ifm_tunnel_ops *type;   /* the id option of a type; NULL: any */
+	unsigned long lo, hi;
+	bool given;
+	unsigned long v;
+};
+
+/* the id options of every type, then --dstport and --snaplen */
+static int numeric_options(struct num *nums)
+{
+	int n = 0;
+
+	for (int i = 0; ifm_tunnel_types[i] && n < MAXTYPES; i++, n++) {
+		snprintf(nums[n].opt, sizeof(nums[n].opt), "--%s", ifm_tunnel_types[i]->id_key);
+		nums[n].type = ifm_tunnel_types[i];
+		nums[n].hi = ifm_tunnel_types[i]->id_max;
+	}
+	nums[n++] = (struct num){ .opt = "--dstport", .lo = 1, .hi = 65535 };
+	nums[n++] = (struct num){ .opt = "--snaplen", .lo = IFM_SNAPLEN_MIN, .hi = IFM_SNAPLEN_MAX };
+	return n;
+}
+
+/* "--vni for vxlan, --key for gretap, --session-id for erspan" */
+static const char *id_options(char *buf, size_t len)
+{
+	size_t n = 0;
+
+	buf[0] = '\0';
+	for (int i = 0; ifm_tunnel_types[i] && n < len; i++)
+		n += (size_t)snprintf(buf + n, len - n, "%s--%s for %s", i ? ", " : "",
+				      ifm_tunnel_types[i]->id_key, ifm_tunnel_types[i]->type);
+	return buf;
+}
+
+static int up_options(int argc, char *argv[], struct ifm_tunnel_spec *spec)
 {
 	static const struct {
 		const char *opt, *what;
 	} strs[] = {
-		{ "--type", "vxlan, gretap or erspan" },
+		{ "--type", NULL },
 		{ "--remote", "an IPv4 or IPv6 address" },
 		{ "--local", "an IPv4 or IPv6 address" },
 		{ "--dev", "an interface name" },
 	};
-	static const struct {
-		const char *opt, *type;
-		unsigned long lo, hi;
-	} nums[] = {
-		{ "--vni", "vxlan", 0, 16777215UL },
-		{ "--key", "gretap", 0, 4294967295UL },
-		{ "--session-id", "erspan", 0, 1023 },
-		{ "--dstport", "vxlan", 1, 65535 },
-		{ "--snaplen", NULL, IFM_SNAPLEN_MIN, IFM_SNAPLEN_MAX },
-	};
-	const char *sv[4] = { 0 }, *id_opt = NULL, *sub = argc > 1 ? argv[1] : "", *problem;
-	unsigned long nv[5];
-	bool has_num[5] = { 0 }, up = !strcmp(sub, "up"), missing;
-	struct ifm_tunnel_spec spec = { 0 };
-	struct ifm_nl nl;
+	const char *sv[4] = { 0 }, *id_opt = NULL, *problem;
+	const struct ifm_tunnel_ops *ops;
+	struct num nums[MAXNUM];
+	int nnum = numeric_options(nums);
 	char buf[200];
-	int lock, r, ret = IFM_EXIT_RUNTIME;
+	bool missing;
 
-	if (!up && strcmp(sub, "down")) {
-		ifm_err("tunnel: expected 'up' or 'down', not '%.20s'", sub);
-		return IFM_EXIT_USAGE;
-	}
 	for (int i = 2; i < argc; i++) {
 		const char *a = argv[i], *v = NULL;
 		bool known = false;
 
-		for (size_t k = 0; up && !known && k < sizeof(strs) / sizeof(strs[0]); k++) {
+		for (size_t k = 0; !known && k < sizeof(strs) / sizeof(strs[0]); k++) {
 			v = cli_opt_value(argc, argv, &i, strs[k].opt, &missing);
 			if (!v && !missing)
 				continue;
 			known = true;
 			if (!v || !*v) {
-				ifm_err("tunnel up: %s needs %s", strs[k].opt, strs[k].what);
-				return IFM_EXIT_USAGE;
+				ifm_err("tunnel up: %s needs %s", strs[k].opt,
+					strs[k].what ? strs[k].what : ifm_tunnel_type_list());
+				return -1;
 			}
 			if (sv[k]) {
 				ifm_err("tunnel up: %s given twice", strs[k].opt);
-				return IFM_EXIT_USAGE;
+				return -1;
 			}
 			sv[k] = v;
 		}
-		for (size_t k = 0; up && !known && k < sizeof(nums) / sizeof(nums[0]); k++) {
+		for (int k = 0; !known && k < nnum; k++) {
 			v = cli_opt_value(argc, argv, &i, nums[k].opt, &missing);
 			if (!v && !missing)
 				continue;
 			known = true;
-			if (!ifm_spec_number(v, nums[k].lo, nums[k].hi, &nv[k])) {
+			if (!ifm_spec_number(v, nums[k].lo, nums[k].hi, &nums[k].v)) {
 				ifm_err("tunnel up: %s '%.20s': not a whole number from %lu to %lu",
 					nums[k].opt, v ? v : "", nums[k].lo, nums[k].hi);
-				return IFM_EXIT_USAGE;
+				return -1;
 			}
-			if (has_num[k]) {
+			if (nums[k].given) {
 				ifm_err("tunnel up: %s given twice", nums[k].opt);
-				return IFM_EXIT_USAGE;
+				return -1;
 			}
-			has_num[k] = true;
-			if (k < 3) {
+			nums[k].given = true;
+			if (nums[k].type) {
 				if (id_opt) {
-					ifm_err("tunnel up: %s and %s: give one (--vni for vxlan, --key "
-						"for gretap, --session-id for erspan)", id_opt, nums[k].opt);
-					return IFM_EXIT_USAGE;
+					ifm_err("tunnel up: %s and %s: give one (%s)", id_opt, nums[k].opt,
+						id_options(buf, sizeof(buf)));
+					return -1;
 				}
 				id_opt = nums[k].opt;
-				spec.id = nv[k];
-				spec.has_id = true;
+				spec->id = nums[k].v;
+				spec->has_id = true;
 			}
 		}
 		if (known)
 			continue;
 		if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) {
 			ifm_quiet_set(true);
-		} else if (a[0] == '-' || spec.name) {
-			ifm_err("tunnel %s: unexpected argument '%.40s' (see ifmirror --help)", sub, a);
+		} else if (a[0] == '-' || spec->name) {
+			ifm_err("tunnel up: unexpected argument '%.40s' (see ifmirror --help)", a);
+			return -1;
+		} else {
+			spec->name = a;
+		}
+	}
+	spec->type = sv[0];
+	spec->remote = sv[1];
+	spec->local = sv[2];
+	spec->dev = sv[3];
+	if (!spec->name || ifm_ifname_problem(spec->name))
+		return 0; /* said by the caller, first */
+	if (!spec->type) {
+		ifm_err("tunnel up: needs --type %s", ifm_tunnel_type_list());
+		return -1;
+	}
+	if (!(ops = ifm_tunnel_type(spec->type))) {
+		ifm_err("tunnel up: --type '%.20s': not %s", spec->type, ifm_tunnel_type_list());
+		return -1;
+	}
+	if (!spec->remote) {
+		ifm_err("tunnel up: needs --remote ADDRESS (the collector's)");
+		return -1;
+	}
+	for (int k = 0; k < nnum; k++) {
+		if (nums[k].given && nums[k].type && nums[k].type != ops) {
+			ifm_err("tunnel up: %s is for %s, not %s", nums[k].opt, nums[k].type->type,
+				spec->type);
+			return -1;
+		}
+		if (nums[k].given && !strcmp(nums[k].opt, "--dstport")) {
+			if (!ops->dstport_default) {
+				ifm_err("tunnel up: --dstport is for %s, not %s", ifm_tunnel_udp_types(),
+					spec->type);
+				return -1;
+			}
+			spec->dstport = (unsigned int)nums[k].v;
+		}
+		if (nums[k].given && !strcmp(nums[k].opt, "--snaplen"))
+			spec->snaplen = (unsigned int)nums[k].v;
+	}
+	if (ops->id_required && !spec->has_id) {
+		ifm_err("tunnel up: %s needs --%s N (0 to %lu)", ops->type, ops->id_key, ops->id_max);
+		return -1;
+	}
+	if ((problem = ifm_tunnel_spec_problem(spec, buf, sizeof(buf)))) {
+		ifm_err("tunnel up: %s: %s", spec->name, problem);
+		return -1;
+	}
+	return 0;
+}
+
+int cmd_tunnel(int argc, char *argv[])
+{
+	const char *sub = argc > 1 ? argv[1] : "", *problem;
+	struct ifm_tunnel_spec spec = { 0 };
+	bool up = !strcmp(sub, "up");
+	struct ifm_nl nl;
+	int lock, r;
+
+	if (!up && strcmp(sub, "down")) {
+		ifm_err("tunnel: expected 'up' or 'down', not '%.20s'", sub);
+		return IFM_EXIT_USAGE;
+	}
+	if (up && up_options(argc, argv, &spec) < 0)
+		return IFM_EXIT_USAGE;
+	for (int i = 2; !up && i < argc; i++) {
+		if (!strcmp(argv[i], "-q") || !strcmp(argv[i], "--quiet")) {
+			ifm_quiet_set(true);
+		} else if (argv[i][0] == '-' || spec.name) {
+			ifm_err("tunnel down: unexpected argument '%.40s' (see ifmirror --help)", argv[i]);
 			return IFM_EXIT_USAGE;
 		} else {
-			spec.name = a;
+			spec.name = argv[i];
 		}
 	}
 	if (!spec.name) {
@@ -110,53 +202,10 @@ int cmd_tunnel(int argc, char *argv[])
 		ifm_err("tunnel %s: '%.40s': %s", sub, spec.name, problem);
 		return IFM_EXIT_USAGE;
 	}
-	if (up) {
-		spec.type = sv[0];
-		spec.remote = sv[1];
-		spec.local = sv[2];
-		spec.dev = sv[3];
-		if (!spec.type) {
-			ifm_err("tunnel up: needs --type vxlan, gretap or erspan");
-			return IFM_EXIT_USAGE;
-		}
-		if (strcmp(spec.type, "vxlan") && strcmp(spec.type, "gretap") &&
-		    strcmp(spec.type, "erspan")) {
-			ifm_err("tunnel up: --type '%.20s': not vxlan, gretap or erspan", spec.type);
-			return IFM_EXIT_USAGE;
-		}
-		if (!spec.remote) {
-			ifm_err("tunnel up: needs --remote ADDRESS (the collector's)");
-			return IFM_EXIT_USAGE;
-		}
-		for (size_t k = 0; k < 4; k++) {
-			if (has_num[k] && strcmp(nums[k].type, spec.type)) {
-				ifm_err("tunnel up: %s is for %s, not %s", nums[k].opt, nums[k].type,
-					spec.type);
-				return IFM_EXIT_USAGE;
-			}
-		}
-		if (!strcmp(spec.type, "vxlan") && !spec.has_id) {
-			ifm_err("tunnel up: vxlan needs --vni N (0 to 16777215)");
-			return IFM_EXIT_USAGE;
-		}
-		if (!strcmp(spec.type, "erspan") && !spec.has_id) {
-			ifm_err("tunnel up: erspan needs --session-id N (0 to 1023)");
-			return IFM_EXIT_USAGE;
-		}
-		spec.dstport = has_num[3] ? (unsigned int)nv[3] : 0;
-		spec.snaplen = has_num[4] ? (unsigned int)nv[4] : 0;
-		if ((problem = ifm_tunnel_spec_problem(&spec, buf, sizeof(buf)))) {
-			ifm_err("tunnel up: %s: %s", spec.name, problem);
-			return IFM_EXIT_USAGE;
-		}
-	}
-
 	lock = ifm_begin(&nl);
 	if (lock < 0)
 		return IFM_EXIT_RUNTIME;
 	r = up ? ifm_tunnel_up(&nl, &spec) : ifm_tunnel_down(&nl, spec.name);
-	if (r == 0)
-		ret = IFM_EXIT_OK;
 	ifm_end(&nl, lock);
-	return ret;
+	return r == 0 ? IFM_EXIT_OK : IFM_EXIT_RUNTIME;
 }

@@ -254,59 +254,6 @@ int ifm_snaplen_get(struct ifm_nl *nl, int ifindex, unsigned int *snaplen);
 /* 0 removes it */
 int ifm_snaplen_set(struct ifm_nl *nl, const struct ifm_link *dev, unsigned int snaplen);
 
-/* ---- tunnel.c: remote collectors (vxlan, gretap, erspan) ---- */
-struct ifm_tunnel_spec {
-	const char *name;
-	const char *type;        /* "vxlan", "gretap" or "erspan" */
-	const char *remote;      /* IPv4 or IPv6 address, as text */
-	const char *local;       /* NULL: chosen by the kernel */
-	const char *dev;         /* underlay device, NULL: by route */
-	unsigned long id;        /* vni (vxlan), key (gretap), session id (erspan) */
-	bool has_id;
-	unsigned int dstport;    /* vxlan; 0: 4789 */
-	unsigned int snaplen;    /* 0: whole frames */
-};
-int ifm_tunnel_up(struct ifm_nl *nl, const struct ifm_tunnel_spec *t);
-int ifm_tunnel_down(struct ifm_nl *nl, const char *name);
-
-/* what tunnel.c reads back of a link, for check's headroom warnings */
-struct ifm_tunnel_info {
-	int ifindex;
-	char name[IFM_IFNAMSIZ];
-	char kind[16];            /* rtnl kind */
-	const char *type;         /* "vxlan", "gretap", "erspan"; NULL: no tunnel of these */
-	int family;               /* of the underlay; 0 when unknown */
-	unsigned char remote[16], local[16];
-	int link;                 /* IFLA_LINK / the tunnel's underlay device, 0 */
-	int master;               /* the bridge it is a port of, 0 */
-	unsigned int mtu, flags;
-	unsigned int overhead;    /* underlay MTU - the tunnel MTU the kernel picks */
-	bool df;                  /* outer DF set: oversize copies are dropped */
-	uint32_t id;
-	bool has_id;
-	unsigned int dstport;
-	char alias[IFM_ALIAS_MAX];
-};
-struct ifm_headroom {
-	char underlay[IFM_IFNAMSIZ];
-	unsigned int underlay_mtu;   /* the smaller of the device's and its route's MTU */
-	unsigned int frame;          /* the largest frame sent into the tunnel */
-	unsigned int need;           /* the underlay MTU that carries it whole */
-	unsigned int snaplen;        /* the longest frame the underlay carries whole */
-	bool fits;
-};
-int ifm_tnl_link(struct ifm_nl *nl, const char *name, int ifindex, struct ifm_tunnel_info *ti);
-int ifm_tnl_links(struct ifm_nl *nl, struct ifm_tunnel_info **out, size_t *n);
-int ifm_tunnel_headroom(struct ifm_nl *nl, const struct ifm_tunnel_info *ti, unsigned int frame,
-			struct ifm_headroom *h);
-void ifm_headroom_text(const struct ifm_tunnel_info *ti, const struct ifm_headroom *h,
-		       const char *from, char *buf, size_t len);
-const char *ifm_tunnel_module(const char *kind);
-int ifm_tunnel_probe(struct ifm_nl *nl, const char *type, int family);
-const char *ifm_tunnel_spec_problem(const struct ifm_tunnel_spec *t, char *buf, size_t len);
-/* ---- */
-
-
 /* Does a mirror path lead from 'from' to 'to' (mirred or bridge ports)? */
 bool ifm_reaches(struct ifm_nl *nl, int from, int to);
 
@@ -335,5 +282,6 @@ int ifm_collector_down(struct ifm_nl *nl, const char *bridge);
 int ifm_refresh(struct ifm_nl *nl, const char *ifname);
 
 #include "marks.h"
+#include "tunnel.h"
 
 #endif

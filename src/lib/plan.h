@@ -33,10 +33,10 @@ struct ifm_conf_collector {
 struct ifm_conf_tunnel {
 	char name[IFM_IFNAMSIZ];
 	int line, id_line;
-	char type[8];
+	char type[16];
 	char remote[64], local[64];
 	char dev[IFM_IFNAMSIZ];
-	char id_key[12];         /* "vni", "key", "session-id" or "" */
+	char id_key[16];         /* the type's id key ("vni", "key", ...) or "" */
 	unsigned long id;
 	unsigned int dstport, snaplen;
 };
