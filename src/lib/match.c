@@ -128,9 +128,12 @@ static int expand(struct prog *p, struct sock_filter in)
 		return emit(p, in);
 	}
 	if (in.code == (BPF_LDX | BPF_MSH | BPF_B)) {
-		if (in.k >= 16)
+		/* judged by the in-band offset: 12-15 are the tag, not what follows it */
+		if (in.k >= 16) {
 			in.k -= 4;
-		if (in.k < 12 || in.k >= 16)
+			return emit(p, in);
+		}
+		if (in.k < 12)
 			return emit(p, in);
 		/* X = 4 * (tag byte & 0xf), keeping A in the spare scratch word */
 		emit(p, STMT(BPF_ST, SCRATCH));
