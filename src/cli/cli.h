@@ -5,6 +5,8 @@
 
 #include "plan.h"
 
+#include <stdio.h>
+
 /* What `up`, `down` and `status` take after the subcommand. */
 struct ifm_opts {
 	const char *source;
@@ -46,7 +48,24 @@ int cmd_flush(int argc, char *argv[]);
 
 /* /etc/ifmirror.conf: every error reported as "FILE:LINE: ..."; -errno when any */
 int ifm_config_load(const char *path, struct ifm_config *c);
+/* the same from an open file, without the check of its owner and mode */
+int ifm_config_parse(FILE *f, const char *path, struct ifm_config *c);
 void ifm_config_free(struct ifm_config *c);
+
+/* ifupdown: a stanza's mirror options (IF_MIRROR_*) for the interface IFACE */
+struct ifm_ifupdown_opts {
+	const char *iface;
+	struct ifm_names to;
+	enum ifm_dir dir;
+	const char *match;
+	unsigned int sample;
+	struct ifm_collector_spec collector;
+	struct ifm_names ports;
+	bool is_collector;
+};
+/* reads IF_MIRROR_* from the environment; -EINVAL with the reason reported */
+int ifm_ifupdown_read(struct ifm_ifupdown_opts *o);
+void ifm_ifupdown_free(struct ifm_ifupdown_opts *o);
 
 /* s as a JSON string, quotes included, on standard output */
 void ifm_json_str(const char *s);

@@ -436,17 +436,47 @@ static void check_whole(struct parser *p)
 	}
 }
 
-int ifm_config_load(const char *path, struct ifm_config *c)
+int ifm_config_parse(FILE *f, const char *path, struct ifm_config *c)
 {
 	struct parser p = { .c = c, .path = path };
 	char *line = NULL;
 	size_t cap = 0;
-	struct stat st;
-	FILE *f;
-	int fd;
 
 	memset(c, 0, sizeof(*c));
 	snprintf(c->path, sizeof(c->path), "%s", path);
+	if (strlen(path) >= sizeof(c->path)) {
+		ifm_err("%.40s...: path longer than %zu bytes", path, sizeof(c->path) - 1);
+		return -ENAMETOOLONG;
+	}
+	while (getline(&line, &cap, f) >= 0) {
+		char *s;
+
+		p.line++;
+		s = trim(line);
+		if (!*s || *s == '#' || *s == ';')
+			continue;
+		if (*s == '[')
+			section(&p, s);
+		else
+			key_value(&p, s);
+	}
+	free(line);
+	if (!p.errors)
+		check_whole(&p);
+	if (p.errors) {
+		ifm_config_free(c);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int ifm_config_load(const char *path, struct ifm_config *c)
+{
+	struct stat st;
+	FILE *f;
+	int fd, r;
+
+	memset(c, 0, sizeof(*c));
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
 		int e = errno;
@@ -471,27 +501,9 @@ int ifm_config_load(const char *path, struct ifm_config *c)
 		close(fd);
 		return -ENOMEM;
 	}
-	while (getline(&line, &cap, f) >= 0) {
-		char *s;
-
-		p.line++;
-		s = trim(line);
-		if (!*s || *s == '#' || *s == ';')
-			continue;
-		if (*s == '[')
-			section(&p, s);
-		else
-			key_value(&p, s);
-	}
-	free(line);
+	r = ifm_config_parse(f, path, c);
 	fclose(f);
-	if (!p.errors)
-		check_whole(&p);
-	if (p.errors) {
-		ifm_config_free(c);
-		return -EINVAL;
-	}
-	return 0;
+	return r;
 }
 
 void ifm_config_free(struct ifm_config *c)

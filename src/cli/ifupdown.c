@@ -33,16 +33,6 @@
 
 enum phase { PRE_UP, UP, DOWN, POST_DOWN };
 
-struct hook_opts {
-	const char *iface;
-	struct ifm_names to;
-	enum ifm_dir dir;
-	const char *match;
-	unsigned int sample;
-	struct ifm_collector_spec collector;
-	struct ifm_names ports;
-	bool is_collector;
-};
 
 static const char *env(const char *name)
 {
@@ -52,14 +42,14 @@ static const char *env(const char *name)
 }
 
 /* "IFACE: OPTION 'VALUE': why", -EINVAL */
-static int refuse(const struct hook_opts *o, const char *option, const char *v, const char *why)
+static int refuse(const struct ifm_ifupdown_opts *o, const char *option, const char *v, const char *why)
 {
 	ifm_err("%s: %s '%.20s': %s", o->iface, option, v, why);
 	return -EINVAL;
 }
 
 /* A list option ("eth1 eth2" or "eth1,eth2"), each name checked. */
-static int names(const struct hook_opts *o, const char *option, const char *value,
+static int names(const struct ifm_ifupdown_opts *o, const char *option, const char *value,
 		 struct ifm_names *out)
 {
 	char why[160];
@@ -71,8 +61,7 @@ static int names(const struct hook_opts *o, const char *option, const char *valu
 	return 0;
 }
 
-/* IF_MIRROR_*: the stanza's options, as ifupdown passes them to hooks */
-static int read_options(struct hook_opts *o)
+int ifm_ifupdown_read(struct ifm_ifupdown_opts *o)
 {
 	const char *to = env("IF_MIRROR_TO"), *dir = env("IF_MIRROR_DIRECTION");
 	const char *ports = env("IF_MIRROR_COLLECTOR"), *sink = env("IF_MIRROR_SINK");
@@ -138,7 +127,13 @@ static int read_options(struct hook_opts *o)
 	return 0;
 }
 
-static int run_phase(struct ifm_nl *nl, enum phase ph, struct hook_opts *o)
+void ifm_ifupdown_free(struct ifm_ifupdown_opts *o)
+{
+	ifm_names_free(&o->to);
+	ifm_names_free(&o->ports);
+}
+
+static int run_phase(struct ifm_nl *nl, enum phase ph, struct ifm_ifupdown_opts *o)
 {
 	struct ifm_link l;
 	int ret = IFM_EXIT_OK;
@@ -181,7 +176,7 @@ static int run_phase(struct ifm_nl *nl, enum phase ph, struct hook_opts *o)
 int cmd_ifupdown_hook(int argc, char *argv[])
 {
 	static const char *const names[] = { "pre-up", "up", "down", "post-down" };
-	struct hook_opts o = { 0 };
+	struct ifm_ifupdown_opts o = { 0 };
 	const char *verbosity = env("VERBOSITY"), *addrfam = env("ADDRFAM");
 	struct ifm_nl nl;
 	int ph = -1, lock, ret;
@@ -198,9 +193,8 @@ int cmd_ifupdown_hook(int argc, char *argv[])
 	if (!o.iface || !strcmp(o.iface, "lo") || (addrfam && !strcmp(addrfam, "meta")))
 		return IFM_EXIT_OK;
 	ifm_quiet_set(!(verbosity && !strcmp(verbosity, "1")));
-	if (read_options(&o) < 0) {
-		ifm_names_free(&o.to);
-		ifm_names_free(&o.ports);
+	if (ifm_ifupdown_read(&o) < 0) {
+		ifm_ifupdown_free(&o);
 		return ph <= UP ? IFM_EXIT_USAGE : IFM_EXIT_OK; /* ifdown never fails */
 	}
 	/* stanzas without mirror options only finish what waits for them */
@@ -212,7 +206,6 @@ int cmd_ifupdown_hook(int argc, char *argv[])
 		ret = run_phase(&nl, (enum phase)ph, &o);
 		ifm_end(&nl, lock);
 	}
-	ifm_names_free(&o.to);
-	ifm_names_free(&o.ports);
+	ifm_ifupdown_free(&o);
 	return ret;
 }
