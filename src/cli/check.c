@@ -219,11 +219,8 @@ int cmd_check(int argc, char *argv[])
 		return IFM_EXIT_USAGE;
 	}
 
-	r = ifm_nl_open(&nl);
-	if (r < 0) {
-		ifm_err("cannot open rtnetlink socket: %s", strerror(-r));
+	if (ifm_begin_read(&nl) < 0)
 		return IFM_EXIT_RUNTIME;
-	}
 	if (source) {
 		if ((r = ifm_tnl_link(&nl, source, 0, &src)) < 0 ||
 		    (r = ifm_tnl_link(&nl, dest, 0, &dst)) < 0) {

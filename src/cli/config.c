@@ -173,18 +173,6 @@ static const struct ifm_tunnel_ops *id_key_type(const char *k)
 	return NULL;
 }
 
-/* "vni, key, session-id" */
-static const char *id_keys(char *buf, size_t len)
-{
-	size_t n = 0;
-
-	buf[0] = '\0';
-	for (int i = 0; ifm_tunnel_types[i] && n < len; i++)
-		n += (size_t)snprintf(buf + n, len - n, "%s%s", i ? ", " : "",
-				      ifm_tunnel_types[i]->id_key);
-	return buf;
-}
-
 static void tunnel_key(struct parser *p, struct ifm_conf_tunnel *t, const char *k, char *v)
 {
 	const struct ifm_tunnel_ops *ops;
@@ -209,7 +197,7 @@ static void tunnel_key(struct parser *p, struct ifm_conf_tunnel *t, const char *
 	} else if ((ops = id_key_type(k))) {
 		if (t->id_key[0]) {
 			perr(p, p->line, "%s: the tunnel has '%s' already (one of %s)", k, t->id_key,
-			     id_keys(keys, sizeof(keys)));
+			     ifm_tunnel_id_list(keys, sizeof(keys), "%s"));
 		} else if (!ifm_spec_number(v, 0, ops->id_max, &n)) {
 			perr(p, p->line, "%s '%.20s': not a number from 0 to %lu", k, v, ops->id_max);
 		} else {
@@ -225,7 +213,7 @@ static void tunnel_key(struct parser *p, struct ifm_conf_tunnel *t, const char *
 			perr(p, p->line, "snaplen '%.20s': %s", v, problem);
 	} else {
 		perr(p, p->line, "unknown key '%.30s' in [tunnel %s] (type, remote, local, dev, %s, "
-		     "dstport, snaplen)", k, t->name, id_keys(keys, sizeof(keys)));
+		     "dstport, snaplen)", k, t->name, ifm_tunnel_id_list(keys, sizeof(keys), "%s"));
 	}
 }
 

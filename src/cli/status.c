@@ -135,11 +135,8 @@ int cmd_status(int argc, char *argv[])
 		ifm_err("status: %s", err);
 		return IFM_EXIT_USAGE;
 	}
-	r = ifm_nl_open(&nl);
-	if (r < 0) {
-		ifm_err("cannot open rtnetlink socket: %s", strerror(-r));
+	if (ifm_begin_read(&nl) < 0)
 		return IFM_EXIT_RUNTIME;
-	}
 	r = ifm_link_list(&nl, &links, &nlinks);
 	if (r < 0) {
 		ifm_err("cannot list devices: %s", strerror(-r));

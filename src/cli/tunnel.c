@@ -38,18 +38,6 @@ static int numeric_options(struct num *nums)
 	return n;
 }
 
-/* "--vni for vxlan, --key for gretap, --session-id for erspan" */
-static const char *id_options(char *buf, size_t len)
-{
-	size_t n = 0;
-
-	buf[0] = '\0';
-	for (int i = 0; ifm_tunnel_types[i] && n < len; i++)
-		n += (size_t)snprintf(buf + n, len - n, "%s--%s for %s", i ? ", " : "",
-				      ifm_tunnel_types[i]->id_key, ifm_tunnel_types[i]->type);
-	return buf;
-}
-
 static int up_options(int argc, char *argv[], struct ifm_tunnel_spec *spec)
 {
 	static const struct {
@@ -105,7 +93,7 @@ static int up_options(int argc, char *argv[], struct ifm_tunnel_spec *spec)
 			if (nums[k].type) {
 				if (id_opt) {
 					ifm_err("tunnel up: %s and %s: give one (%s)", id_opt, nums[k].opt,
-						id_options(buf, sizeof(buf)));
+						ifm_tunnel_id_list(buf, sizeof(buf), "--%s for %s"));
 					return -1;
 				}
 				id_opt = nums[k].opt;

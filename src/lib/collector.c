@@ -34,14 +34,6 @@ static int create_sink(struct ifm_nl *nl, const char *name, const char *bridge,
 	return r;
 }
 
-static bool listed(const struct ifm_collector_spec *spec, const char *name)
-{
-	for (int i = 0; i < spec->nports; i++)
-		if (!strcmp(spec->ports[i], name))
-			return true;
-	return false;
-}
-
 int ifm_collector_up(struct ifm_nl *nl, const struct ifm_collector_spec *spec)
 {
 	struct ifm_link br = { 0 }, sink = { 0 }, *links = NULL;
@@ -153,7 +145,7 @@ int ifm_collector_up(struct ifm_nl *nl, const struct ifm_collector_spec *spec)
 	if (ifm_link_list(nl, &links, &nlinks) == 0) {
 		for (size_t i = 0; i < nlinks; i++) {
 			if (links[i].master != br.ifindex || links[i].ifindex == sink.ifindex ||
-			    listed(spec, links[i].name))
+			    ifm_name_listed(spec->ports, spec->nports, links[i].name))
 				continue;
 			if (ifm_port_release(nl, &links[i]) == 0)
 				ifm_info("%s: port %s released", spec->bridge, links[i].name);

@@ -60,13 +60,6 @@ static int route_get(struct ifm_nl *nl, int family, const unsigned char *dst, in
 	return ifm_nl_get(nl, msg, route_cb, a);
 }
 
-static bool addr_zero(const unsigned char *a)
-{
-	static const unsigned char zero[16];
-
-	return !memcmp(a, zero, sizeof(zero));
-}
-
 void ifm_headroom_compute(const struct ifm_tunnel_info *ti, unsigned int underlay_mtu,
 			  unsigned int frame, struct ifm_headroom *h)
 {
@@ -93,7 +86,7 @@ int ifm_tunnel_headroom(struct ifm_nl *nl, const struct ifm_tunnel_info *ti, uns
 	int r, dev = ti->link;
 
 	memset(h, 0, sizeof(*h));
-	if (!ti->type || !ti->family || addr_zero(ti->remote))
+	if (!ti->type || !ti->family || ifm_addr_is_zero(ti->remote))
 		return -EDESTADDRREQ;
 	r = route_get(nl, ti->family, ti->remote, dev, &a);
 	if (r == 0 && a.oif)

@@ -95,6 +95,8 @@ void ifm_unlock(int fd);
 /* What every changing command starts with: the socket and the lock, or a
  * one-line error and -1 with nothing left open. */
 int ifm_begin(struct ifm_nl *nl);
+/* the socket alone, for commands that only read: 0 or -errno, reported */
+int ifm_begin_read(struct ifm_nl *nl);
 void ifm_end(struct ifm_nl *nl, int lock);
 /* deferred sessions (up --defer), completed by refresh */
 struct ifm_session_spec;

@@ -193,3 +193,18 @@ void ifm_names_free(struct ifm_names *n)
 	free(n->v);
 	memset(n, 0, sizeof(*n));
 }
+
+bool ifm_name_listed(const char *const *names, int n, const char *name)
+{
+	for (int i = 0; i < n; i++)
+		if (!strcmp(names[i], name))
+			return true;
+	return false;
+}
+
+bool ifm_addr_is_zero(const unsigned char *a)
+{
+	static const unsigned char zero[16];
+
+	return !memcmp(a, zero, sizeof(zero));
+}

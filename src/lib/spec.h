@@ -75,6 +75,11 @@ void ifm_names_free(struct ifm_names *n);
 const char *ifm_names_problem(const struct ifm_names *n, const char *field, char *buf,
 			      size_t len);
 
+/* name is one of names[0..n) */
+bool ifm_name_listed(const char *const *names, int n, const char *name);
+/* 16 bytes of zeros (an unset or unusable address) */
+bool ifm_addr_is_zero(const unsigned char *a);
+
 /* 32-bit FNV-1a of a device name: what the action cookie remembers. */
 unsigned int ifm_name_hash(const char *name);
 

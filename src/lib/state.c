@@ -228,6 +228,15 @@ bool ifm_match_recall(uint64_t hash, char *buf, size_t len)
 	return n > 0;
 }
 
+int ifm_begin_read(struct ifm_nl *nl)
+{
+	int r = ifm_nl_open(nl);
+
+	if (r < 0)
+		ifm_err("cannot open rtnetlink socket: %s", strerror(-r));
+	return r;
+}
+
 int ifm_begin(struct ifm_nl *nl)
 {
 	int r = ifm_nl_open(nl), lock;

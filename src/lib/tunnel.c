@@ -67,6 +67,20 @@ const char *ifm_tunnel_type_list(void)
 	return buf;
 }
 
+const char *ifm_tunnel_id_list(char *buf, size_t len, const char *fmt)
+{
+	size_t n = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; ifm_tunnel_types[i] && n < len; i++) {
+		n += (size_t)snprintf(buf + n, len - n, "%s", i ? ", " : "");
+		if (n < len)
+			n += (size_t)snprintf(buf + n, len - n, fmt, ifm_tunnel_types[i]->id_key,
+					      ifm_tunnel_types[i]->type);
+	}
+	return buf;
+}
+
 const char *ifm_tunnel_udp_types(void)
 {
 	static char buf[128];
@@ -194,13 +208,6 @@ int ifm_tnl_links(struct ifm_nl *nl, struct ifm_tunnel_info **out, size_t *n)
 
 /* ---- the spec ---- */
 
-static bool addr_zero(const unsigned char *a)
-{
-	static const unsigned char zero[16];
-
-	return !memcmp(a, zero, sizeof(zero));
-}
-
 const char *ifm_tunnel_spec_problem(const struct ifm_tunnel_spec *t, char *buf, size_t len)
 {
 	const struct ifm_tunnel_ops *ops = ifm_tunnel_type(t->type);
@@ -217,7 +224,7 @@ const char *ifm_tunnel_spec_problem(const struct ifm_tunnel_spec *t, char *buf, 
 		snprintf(buf, len, "remote '%.64s': not an IPv4 or IPv6 address", t->remote);
 		return buf;
 	}
-	if (addr_zero(a)) {
+	if (ifm_addr_is_zero(a)) {
 		snprintf(buf, len, "remote '%.64s': not a usable address", t->remote);
 		return buf;
 	}

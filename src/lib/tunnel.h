@@ -98,6 +98,9 @@ extern const struct ifm_tunnel_ops *const ifm_tunnel_types[];
 const struct ifm_tunnel_ops *ifm_tunnel_type(const char *type);
 /* "vxlan, gretap or erspan" */
 const char *ifm_tunnel_type_list(void);
+/* each type's id key through fmt (given key, then type), joined by ", " */
+const char *ifm_tunnel_id_list(char *buf, size_t len, const char *fmt)
+	__attribute__((format(printf, 3, 0)));
 /* the types that take a UDP port: "vxlan" */
 const char *ifm_tunnel_udp_types(void);
 

@@ -22,15 +22,13 @@
 
 const char *nmm_mode_name(enum nmm_mode m)
 {
-	switch (m) {
-	case NMM_MODE_NATIVE:
-		return "native";
-	case NMM_MODE_DISPATCHER:
-		return "dispatcher";
-	case NMM_MODE_AUTO:
-		return "auto";
-	}
-	return "?";
+	static const char *const names[] = {
+		[NMM_MODE_AUTO] = "auto",
+		[NMM_MODE_DISPATCHER] = "dispatcher",
+		[NMM_MODE_NATIVE] = "native",
+	};
+
+	return (unsigned int)m < sizeof(names) / sizeof(names[0]) ? names[m] : "?";
 }
 
 int nmm_split_names(const char *what, const char *key, const char *value, char **buf,
