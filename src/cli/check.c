@@ -36,11 +36,11 @@ static void feature_text(const struct ifm_probe *res, int p, char *buf, size_t l
 	int r = res->r[p];
 
 	if (r == 0)
-		snprintf(buf, len, "yes%s", ifm_avoid(ifm_probe_name(p)) ?
+		snprintf(buf, len, "yes%s", ifm_probe_avoided(p) ?
 			 " (treated as missing: IFMIRROR_AVOID)" : "");
 	else if (r == IFM_PROBE_NOT_LOADED)
 		snprintf(buf, len, "yes (module %s, not loaded yet: check does not load it, as "
-			 "loading it adds devices)%s", ifm_probe_module(p), ifm_avoid(ifm_probe_name(p)) ?
+			 "loading it adds devices)%s", ifm_probe_module(p), ifm_probe_avoided(p) ?
 			 " (treated as missing: IFMIRROR_AVOID)" : "");
 	else if (r == -ENOENT || r == -EOPNOTSUPP)
 		snprintf(buf, len, "no (kernel module %s)", ifm_probe_module(p));
@@ -53,8 +53,7 @@ static void feature_text(const struct ifm_probe *res, int p, char *buf, size_t l
 /* one line for a tunnel type over both underlay families */
 static void tunnel_text(const struct ifm_probe *res, int p4, int p6, char *buf, size_t len)
 {
-	const char *type = ifm_probe_name(p4);
-	bool avoided = ifm_avoid(type) || ifm_avoid(ifm_probe_name(p4)) || ifm_avoid(ifm_probe_name(p6));
+	bool avoided = ifm_probe_avoided(p4) || ifm_probe_avoided(p6);
 	bool y4 = ifm_probe_present(res, p4), y6 = ifm_probe_present(res, p6);
 
 	if (y4 && y6)
@@ -126,7 +125,7 @@ static void print_json(const struct ifm_probe *res, const struct ifm_strategy *s
 	}
 	printf("},\n  \"avoided\": [");
 	for (int p = 0; p < IFM_P_TUNNELS + 2 * res->ntunnels; p++) {
-		if ((p >= IFM_P_TUNNELS && (p - IFM_P_TUNNELS) % 2) || !ifm_avoid(ifm_probe_name(p)))
+		if ((p >= IFM_P_TUNNELS && (p - IFM_P_TUNNELS) % 2) || !ifm_probe_avoided(p))
 			continue;
 		printf("%s\"%s\"", first ? "" : ", ", ifm_probe_name(p));
 		first = false;

@@ -173,7 +173,7 @@ static int add_fast(struct apply_ctx *a)
 {
 	static const enum ifm_dir dirs[] = { IFM_DIR_INGRESS, IFM_DIR_EGRESS };
 	/* matchall where the kernel has it: the first request finds out */
-	const struct ifm_cls_ops *plain = ifm_avoid("matchall") ? &ifm_cls_u32 : &ifm_cls_matchall;
+	const struct ifm_cls_ops *plain = &ifm_cls_matchall;
 	struct ifm_batch b;
 	int r, pending_probe = 1;
 

@@ -76,7 +76,7 @@ int ifm_link_list(struct ifm_nl *nl, struct ifm_link **out, size_t *n);
 /* "up", "down" (administratively) or "no-carrier". */
 const char *ifm_link_state(const struct ifm_link *l);
 
-/* ---- bridge.c: the collector bridge, its sink and ports ---- */
+/* ---- link.c: requests (the collector bridge, its sink and ports) ---- */
 /* kind "bridge" (no STP, no snooping) or a sink kind ("dummy", "ifb") */
 int ifm_link_create(struct ifm_nl *nl, const char *name, const char *kind, const char *alias);
 /* an RTM_*LINK request for ifindex (0: by name, or a new link) */
@@ -104,7 +104,8 @@ int ifm_pending_add_spec(const struct ifm_session_spec *s);
 int ifm_pending_add(const char *source, const char *dest, enum ifm_dir dir);
 void ifm_pending_del(const char *source, const char *dest);  /* dest NULL: all */
 int ifm_pending_each(int (*fn)(const struct ifm_session_spec *s, void *arg), void *arg);
-/* IFMIRROR_AVOID=clsact,matchall,...: kinds treated as absent (tests). */
+/* nl.c: IFMIRROR_AVOID=clsact,matchall,...: kinds treated as absent (tests);
+ * requests that would create one fail in nl.c as the kernel would fail them. */
 bool ifm_avoid(const char *kind);
 
 /* ---- hook.c: where filters hang (clsact, ingress, prio) ---- */

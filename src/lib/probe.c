@@ -347,9 +347,14 @@ bool ifm_probe_present(const struct ifm_probe *res, int p)
 	return res->r[p] == 0 || res->r[p] == IFM_PROBE_NOT_LOADED;
 }
 
+bool ifm_probe_avoided(int p)
+{
+	return ifm_avoid(ifm_probe_name(p));
+}
+
 bool ifm_probe_usable(const struct ifm_probe *res, int p)
 {
-	return ifm_probe_present(res, p) && !ifm_avoid(ifm_probe_name(p));
+	return ifm_probe_present(res, p) && !ifm_probe_avoided(p);
 }
 
 void ifm_probe_strategy(const struct ifm_probe *res, struct ifm_strategy *s)

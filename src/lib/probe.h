@@ -41,7 +41,9 @@ const char *ifm_probe_name(int p);
 const char *ifm_probe_module(int p);
 /* there, or loaded the moment ifmirror uses it */
 bool ifm_probe_present(const struct ifm_probe *res, int p);
-/* present and not treated as missing (IFMIRROR_AVOID) */
+/* treated as missing (IFMIRROR_AVOID) */
+bool ifm_probe_avoided(int p);
+/* present and not treated as missing */
 bool ifm_probe_usable(const struct ifm_probe *res, int p);
 
 struct ifm_strategy {

@@ -55,22 +55,6 @@ void ifm_unlock(int fd)
 		close(fd);
 }
 
-bool ifm_avoid(const char *kind)
-{
-	const char *list = getenv("IFMIRROR_AVOID");
-	size_t n = strlen(kind);
-
-	for (const char *p = list; p && *p;) {
-		const char *end = strchr(p, ',');
-		size_t len = end ? (size_t)(end - p) : strlen(p);
-
-		if (len == n && !strncmp(p, kind, n))
-			return true;
-		p = end ? end + 1 : NULL;
-	}
-	return false;
-}
-
 /*
  * Deferred sessions: `up --defer` while SOURCE or DEST does not exist yet
  * (ifupdown brings stanzas up in any order). `refresh` completes them when

@@ -259,8 +259,6 @@ int ifm_filter_add(struct ifm_nl *nl, int ifindex, uint32_t parent, uint16_t pre
 {
 	struct nl_msg *msg;
 
-	if (ifm_avoid(cls->kind))
-		return -ENOENT; /* see IFMIRROR_AVOID in ifmirror(8) */
 	msg = ifm_filter_add_msg(ifindex, parent, pref, cls, m, target_ifindex, cookie);
 	return msg ? ifm_nl_talk(nl, msg) : -ENOMEM;
 }

@@ -366,8 +366,6 @@ int ifm_tunnel_create(struct ifm_nl *nl, const char *name, const struct ifm_tunn
 {
 	struct nl_msg *msg;
 
-	if (ifm_avoid(t->type) || ifm_avoid(a->kind))
-		return -EOPNOTSUPP; /* see IFMIRROR_AVOID in ifmirror(8) */
 	msg = tunnel_msg(name, t, a, dev);
 	return msg ? ifm_nl_talk(nl, msg) : -ENOMEM;
 }

@@ -161,7 +161,7 @@ int ifm_tunnel_up(struct ifm_nl *nl, const struct ifm_tunnel_spec *t)
 	} else {
 		/* a kind the kernel lacks must not cost the old tunnel */
 		if (had && strcmp(old.kind, p.kind) &&
-		    (ifm_avoid(t->type) || ifm_avoid(p.kind) || ifm_tunnel_kind_known(nl, p.kind) < 0)) {
+		    ifm_tunnel_kind_known(nl, p.kind) < 0) {
 			missing_kind(t->type, p.kind, problem, sizeof(problem));
 			ifm_err("%s: %s; the tunnel stays as it was", t->name, problem);
 			return -EOPNOTSUPP;
