@@ -164,21 +164,27 @@ static void collector_key(struct parser *p, struct ifm_conf_collector *c, const 
 	}
 }
 
-/* the type whose id key k is ("vni", "key", ...), or NULL */
-static const struct ifm_tunnel_ops *id_key_type(const char *k)
+/* is k a type's id key ("vni", "key", ...)? *max: the widest range of those types */
+static bool id_key(const char *k, unsigned long *max)
 {
-	for (int i = 0; ifm_tunnel_types[i]; i++)
-		if (!strcmp(ifm_tunnel_types[i]->id_key, k))
-			return ifm_tunnel_types[i];
-	return NULL;
+	bool found = false;
+
+	*max = 0;
+	for (int i = 0; ifm_tunnel_types[i]; i++) {
+		if (strcmp(ifm_tunnel_types[i]->id_key, k))
+			continue;
+		found = true;
+		if (ifm_tunnel_types[i]->id_max > *max)
+			*max = ifm_tunnel_types[i]->id_max;
+	}
+	return found;
 }
 
 static void tunnel_key(struct parser *p, struct ifm_conf_tunnel *t, const char *k, char *v)
 {
-	const struct ifm_tunnel_ops *ops;
 	const char *problem;
 	char keys[128];
-	unsigned long n;
+	unsigned long n, max;
 
 	if (!strcmp(k, "type")) {
 		if (!ifm_tunnel_type(v))
@@ -194,12 +200,12 @@ static void tunnel_key(struct parser *p, struct ifm_conf_tunnel *t, const char *
 			snprintf(dst, sizeof(t->remote), "%s", v);
 	} else if (!strcmp(k, "dev")) {
 		one_name(p, "dev", v, t->dev);
-	} else if ((ops = id_key_type(k))) {
+	} else if (id_key(k, &max)) {
 		if (t->id_key[0]) {
 			perr(p, p->line, "%s: the tunnel has '%s' already (one of %s)", k, t->id_key,
 			     ifm_tunnel_id_list(keys, sizeof(keys), "%s"));
-		} else if (!ifm_spec_number(v, 0, ops->id_max, &n)) {
-			perr(p, p->line, "%s '%.20s': not a number from 0 to %lu", k, v, ops->id_max);
+		} else if (!ifm_spec_number(v, 0, max, &n)) {
+			perr(p, p->line, "%s '%.20s': not a number from 0 to %lu", k, v, max);
 		} else {
 			t->id = n;
 			snprintf(t->id_key, sizeof(t->id_key), "%s", k);

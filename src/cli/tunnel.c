@@ -17,25 +17,46 @@
 
 struct num {
 	char opt[24];
-	const struct ifm_tunnel_ops *type;   /* the id option of a type; NULL: any */
+	const char *id_key;      /* the id option of the types with this key; NULL: any */
 	unsigned long lo, hi;
 	bool given;
 	unsigned long v;
 };
 
-/* the id options of every type, then --dstport and --snaplen */
+/* the id options of the types (one per key, the widest range), then --dstport, --snaplen */
 static int numeric_options(struct num *nums)
 {
 	int n = 0;
 
-	for (int i = 0; ifm_tunnel_types[i] && n < MAXTYPES; i++, n++) {
-		snprintf(nums[n].opt, sizeof(nums[n].opt), "--%s", ifm_tunnel_types[i]->id_key);
-		nums[n].type = ifm_tunnel_types[i];
-		nums[n].hi = ifm_tunnel_types[i]->id_max;
+	for (int i = 0; ifm_tunnel_types[i] && n < MAXTYPES; i++) {
+		const struct ifm_tunnel_ops *t = ifm_tunnel_types[i];
+		int k = 0;
+
+		while (k < n && strcmp(nums[k].id_key, t->id_key))
+			k++;
+		if (k == n) {
+			nums[n] = (struct num){ .id_key = t->id_key };
+			snprintf(nums[n++].opt, sizeof(nums[k].opt), "--%s", t->id_key);
+		}
+		if (t->id_max > nums[k].hi)
+			nums[k].hi = t->id_max;
 	}
 	nums[n++] = (struct num){ .opt = "--dstport", .lo = 1, .hi = 65535 };
 	nums[n++] = (struct num){ .opt = "--snaplen", .lo = IFM_SNAPLEN_MIN, .hi = IFM_SNAPLEN_MAX };
 	return n;
+}
+
+/* "gretap": the types whose id option is --KEY */
+static const char *types_with_key(const char *key, char *buf, size_t len)
+{
+	size_t n = 0;
+
+	buf[0] = '\0';
+	for (int i = 0; ifm_tunnel_types[i] && n < len; i++)
+		if (!strcmp(ifm_tunnel_types[i]->id_key, key))
+			n += (size_t)snprintf(buf + n, len - n, "%s%s", n ? " or " : "",
+					      ifm_tunnel_types[i]->type);
+	return buf;
 }
 
 static int up_options(int argc, char *argv[], struct ifm_tunnel_spec *spec)
@@ -90,7 +111,7 @@ static int up_options(int argc, char *argv[], struct ifm_tunnel_spec *spec)
 				return -1;
 			}
 			nums[k].given = true;
-			if (nums[k].type) {
+			if (nums[k].id_key) {
 				if (id_opt) {
 					ifm_err("tunnel up: %s and %s: give one (%s)", id_opt, nums[k].opt,
 						ifm_tunnel_id_list(buf, sizeof(buf), "--%s for %s"));
@@ -131,9 +152,9 @@ static int up_options(int argc, char *argv[], struct ifm_tunnel_spec *spec)
 		return -1;
 	}
 	for (int k = 0; k < nnum; k++) {
-		if (nums[k].given && nums[k].type && nums[k].type != ops) {
-			ifm_err("tunnel up: %s is for %s, not %s", nums[k].opt, nums[k].type->type,
-				spec->type);
+		if (nums[k].given && nums[k].id_key && strcmp(nums[k].id_key, ops->id_key)) {
+			ifm_err("tunnel up: %s is for %s, not %s", nums[k].opt,
+				types_with_key(nums[k].id_key, buf, sizeof(buf)), spec->type);
 			return -1;
 		}
 		if (nums[k].given && !strcmp(nums[k].opt, "--dstport")) {
