@@ -92,8 +92,8 @@ int ifm_port_release(struct ifm_nl *nl, const struct ifm_link *port);
 /* ---- state.c: the lock, and which qdiscs ifmirror created ---- */
 int ifm_lock(void);             /* fd or -errno */
 void ifm_unlock(int fd);
-/* What every changing command starts with: the socket and the lock, or a
- * one-line error and -1 with nothing left open. */
+/* What every changing command starts with: the socket and the lock (its
+ * fd), or -errno, reported, with nothing left open. */
 int ifm_begin(struct ifm_nl *nl);
 /* the socket alone, for commands that only read: 0 or -errno, reported */
 int ifm_begin_read(struct ifm_nl *nl);

@@ -223,17 +223,14 @@ int ifm_begin_read(struct ifm_nl *nl)
 
 int ifm_begin(struct ifm_nl *nl)
 {
-	int r = ifm_nl_open(nl), lock;
+	int r = ifm_begin_read(nl), lock;
 
-	if (r < 0) {
-		ifm_err("cannot open rtnetlink socket: %s", strerror(-r));
-		return -1;
-	}
+	if (r < 0)
+		return r;
 	lock = ifm_lock();
 	if (lock < 0) {
 		ifm_err("cannot take the lock in %s: %s", ifm_run_dir(), strerror(-lock));
 		ifm_nl_close(nl);
-		return -1;
 	}
 	return lock;
 }
