@@ -12,7 +12,7 @@
  * a boot-time helper should not need GLib). Everything is checked before
  * anything is applied; every error names the file and the line.
  */
-#include "cli.h"
+#include "config.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -25,21 +25,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-struct parser {
-	struct ifm_config *c;
-	const char *path;
-	int line;
-	int errors;
-	enum { NONE, SESSION, COLLECTOR, TUNNEL } kind;
-	void *section;
-	char seen[16][24];       /* keys of the current section */
-	int nseen;
-	bool broken;             /* in a section whose header was reported */
-};
 
-static void perr(struct parser *p, int line, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static void perr(struct parser *p, int line, const char *fmt, ...)
+void ifm_conf_error(struct ifm_conf_parser *p, int line, const char *fmt, ...)
 {
 	char text[600];
 	va_list ap;
@@ -71,158 +58,6 @@ static void *grow(void *arr, int n, int *cap, size_t size)
 	return realloc(arr, (size_t)*cap * size);
 }
 
-/* A list of interface names, space or comma separated, into out[] (strdup'ed). */
-static int names(struct parser *p, const char *key, const char *v, char **out, int max)
-{
-	struct ifm_names n;
-	char why[160];
-	int r = ifm_spec_names(v, max, false, NULL, NULL, &n);
-
-	if (r < 0) {
-		perr(p, p->line, "%s", ifm_names_problem(&n, key, why, sizeof(why)));
-		ifm_names_free(&n);
-		return -1;
-	}
-	for (int i = 0; i < n.n; i++)
-		out[i] = strdup(n.v[i]);
-	r = n.n;
-	ifm_names_free(&n);
-	return r;
-}
-
-static bool one_name(struct parser *p, const char *key, const char *v, char *out)
-{
-	const char *problem = ifm_ifname_problem(v);
-
-	if (problem) {
-		perr(p, p->line, "%s '%.40s': %s", key, v, problem);
-		return false;
-	}
-	snprintf(out, IFM_IFNAMSIZ, "%s", v);
-	return true;
-}
-
-static int address_family(const char *v)
-{
-	int family;
-
-	return ifm_spec_addr(v, &family, NULL) ? 0 : family;
-}
-
-static void session_key(struct parser *p, struct ifm_conf_session *s, const char *k, char *v)
-{
-	const char *problem;
-
-	if (!strcmp(k, "source")) {
-		int words = 1;
-
-		for (const char *q = v; *q; q++)
-			words += *q == ' ' || *q == ',' || *q == '\t';
-		if (words > IFM_CONF_MAX_SOURCES)
-			words = IFM_CONF_MAX_SOURCES;
-		s->sources = calloc((size_t)words, sizeof(*s->sources));
-		s->nsources = s->sources ? names(p, "source", v, s->sources, words) : -1;
-		if (s->nsources < 0)
-			s->nsources = 0;
-		s->source_line = p->line;
-	} else if (!strcmp(k, "to")) {
-		if (one_name(p, "to", v, s->to))
-			s->to_line = p->line;
-	} else if (!strcmp(k, "direction")) {
-		if ((problem = ifm_spec_dir(v, &s->dir)))
-			perr(p, p->line, "direction '%.20s': %s", v, problem);
-	} else if (!strcmp(k, "match")) {
-		if ((problem = ifm_spec_match(v)))
-			perr(p, p->line, "match: %s", problem);
-		s->match = strdup(v);
-		s->match_line = p->line;
-	} else if (!strcmp(k, "sample")) {
-		if ((problem = ifm_spec_sample(v, &s->sample)))
-			perr(p, p->line, "sample '%.20s': %s", v, problem);
-	} else {
-		perr(p, p->line, "unknown key '%.30s' in [session %s] (source, to, direction, "
-		     "match, sample)", k, s->name);
-	}
-}
-
-static void collector_key(struct parser *p, struct ifm_conf_collector *c, const char *k, char *v)
-{
-	const char *problem;
-
-	if (!strcmp(k, "ports")) {
-		c->nports = names(p, "ports", v, c->ports, IFM_MAX_PORTS);
-		if (c->nports < 0)
-			c->nports = 0;
-	} else if (!strcmp(k, "sink")) {
-		one_name(p, "sink", v, c->sink);
-	} else if (!strcmp(k, "snaplen")) {
-		if ((problem = ifm_spec_snaplen(v, &c->snaplen)))
-			perr(p, p->line, "snaplen '%.20s': %s", v, problem);
-	} else {
-		perr(p, p->line, "unknown key '%.30s' in [collector %s] (ports, sink, snaplen)", k,
-		     c->name);
-	}
-}
-
-/* is k a type's id key ("vni", "key", ...)? *max: the widest range of those types */
-static bool id_key(const char *k, unsigned long *max)
-{
-	bool found = false;
-
-	*max = 0;
-	for (int i = 0; ifm_tunnel_types[i]; i++) {
-		if (strcmp(ifm_tunnel_types[i]->id_key, k))
-			continue;
-		found = true;
-		if (ifm_tunnel_types[i]->id_max > *max)
-			*max = ifm_tunnel_types[i]->id_max;
-	}
-	return found;
-}
-
-static void tunnel_key(struct parser *p, struct ifm_conf_tunnel *t, const char *k, char *v)
-{
-	const char *problem;
-	char keys[128];
-	unsigned long n, max;
-
-	if (!strcmp(k, "type")) {
-		if (!ifm_tunnel_type(v))
-			perr(p, p->line, "type '%.20s': not %s", v, ifm_tunnel_type_list());
-		else
-			snprintf(t->type, sizeof(t->type), "%s", v);
-	} else if (!strcmp(k, "remote") || !strcmp(k, "local")) {
-		char *dst = !strcmp(k, "remote") ? t->remote : t->local;
-
-		if (!address_family(v))
-			perr(p, p->line, "%s '%.60s': not an IPv4 or IPv6 address", k, v);
-		else
-			snprintf(dst, sizeof(t->remote), "%s", v);
-	} else if (!strcmp(k, "dev")) {
-		one_name(p, "dev", v, t->dev);
-	} else if (id_key(k, &max)) {
-		if (t->id_key[0]) {
-			perr(p, p->line, "%s: the tunnel has '%s' already (one of %s)", k, t->id_key,
-			     ifm_tunnel_id_list(keys, sizeof(keys), "%s"));
-		} else if (!ifm_spec_number(v, 0, max, &n)) {
-			perr(p, p->line, "%s '%.20s': not a number from 0 to %lu", k, v, max);
-		} else {
-			t->id = n;
-			snprintf(t->id_key, sizeof(t->id_key), "%s", k);
-			t->id_line = p->line;
-		}
-	} else if (!strcmp(k, "dstport")) {
-		if ((problem = ifm_spec_port(v, &t->dstport)))
-			perr(p, p->line, "dstport '%.20s': %s", v, problem);
-	} else if (!strcmp(k, "snaplen")) {
-		if ((problem = ifm_spec_snaplen(v, &t->snaplen)))
-			perr(p, p->line, "snaplen '%.20s': %s", v, problem);
-	} else {
-		perr(p, p->line, "unknown key '%.30s' in [tunnel %s] (type, remote, local, dev, %s, "
-		     "dstport, snaplen)", k, t->name, ifm_tunnel_id_list(keys, sizeof(keys), "%s"));
-	}
-}
-
 /* The line of an earlier section of that name (sessions apart from devices). */
 static int section_line_of(struct ifm_config *c, const char *name, bool session)
 {
@@ -238,7 +73,7 @@ static int section_line_of(struct ifm_config *c, const char *name, bool session)
 	return 0;
 }
 
-static void section(struct parser *p, char *s)
+static void section(struct ifm_conf_parser *p, char *s)
 {
 	struct ifm_config *c = p->c;
 	char *close = strchr(s, ']'), *type, *name, *save = NULL;
@@ -249,32 +84,32 @@ static void section(struct parser *p, char *s)
 	p->nseen = 0;
 	p->broken = true; /* until the header is good */
 	if (!close || trim(close + 1)[0]) {
-		perr(p, p->line, "a section header is '[TYPE NAME]' alone on its line");
+		ifm_conf_error(p, p->line, "a section header is '[TYPE NAME]' alone on its line");
 		return;
 	}
 	*close = '\0';
 	type = strtok_r(s + 1, " \t", &save);
 	name = type ? strtok_r(NULL, " \t", &save) : NULL;
 	if (!type || !name || strtok_r(NULL, " \t", &save)) {
-		perr(p, p->line, "a section header is '[TYPE NAME]', e.g. [session web]");
+		ifm_conf_error(p, p->line, "a section header is '[TYPE NAME]', e.g. [session web]");
 		return;
 	}
 	if (strcmp(type, "session") && strcmp(type, "collector") && strcmp(type, "tunnel")) {
-		perr(p, p->line, "unknown section type '%.20s' (session, collector or tunnel)", type);
+		ifm_conf_error(p, p->line, "unknown section type '%.20s' (session, collector or tunnel)", type);
 		return;
 	}
 	if (strcmp(type, "session") && ifm_ifname_problem(name)) {
-		perr(p, p->line, "[%s %.40s]: the name is the interface's: %s", type, name,
-		     ifm_ifname_problem(name));
+		ifm_conf_error(p, p->line, "[%s %.40s]: the name is the interface's: %s", type, name,
+				ifm_ifname_problem(name));
 		return;
 	}
 	if (strlen(name) >= 64) {
-		perr(p, p->line, "[%s %.40s...]: name longer than 63 characters", type, name);
+		ifm_conf_error(p, p->line, "[%s %.40s...]: name longer than 63 characters", type, name);
 		return;
 	}
 	first = section_line_of(c, name, !strcmp(type, "session"));
 	if (first) {
-		perr(p, p->line, "duplicate section name '%s' (first at line %d)", name, first);
+		ifm_conf_error(p, p->line, "duplicate section name '%s' (first at line %d)", name, first);
 		return;
 	}
 	p->broken = false;
@@ -313,12 +148,12 @@ static void section(struct parser *p, char *s)
 	}
 }
 
-static void key_value(struct parser *p, char *s)
+static void key_value(struct ifm_conf_parser *p, char *s)
 {
 	char *eq = strchr(s, '='), *k, *v;
 
 	if (!eq) {
-		perr(p, p->line, "expected 'key = value' or '[TYPE NAME]'");
+		ifm_conf_error(p, p->line, "expected 'key = value' or '[TYPE NAME]'");
 		return;
 	}
 	*eq = '\0';
@@ -326,31 +161,31 @@ static void key_value(struct parser *p, char *s)
 	v = trim(eq + 1);
 	if (p->kind == NONE) {
 		if (!p->broken)
-			perr(p, p->line, "'%.30s' outside of any section", k);
+			ifm_conf_error(p, p->line, "'%.30s' outside of any section", k);
 		return; /* inside a broken section: its header was reported */
 	}
 	if (!*k) {
-		perr(p, p->line, "a key is missing before '='");
+		ifm_conf_error(p, p->line, "a key is missing before '='");
 		return;
 	}
 	if (!*v) {
-		perr(p, p->line, "%.30s: empty value", k);
+		ifm_conf_error(p, p->line, "%.30s: empty value", k);
 		return;
 	}
 	for (int i = 0; i < p->nseen; i++) {
 		if (!strcmp(p->seen[i], k)) {
-			perr(p, p->line, "%.30s given twice in this section", k);
+			ifm_conf_error(p, p->line, "%.30s given twice in this section", k);
 			return;
 		}
 	}
 	if (p->nseen < 16)
 		snprintf(p->seen[p->nseen++], sizeof(p->seen[0]), "%s", k);
 	if (p->kind == SESSION)
-		session_key(p, p->section, k, v);
+		ifm_conf_session_key(p, p->section, k, v);
 	else if (p->kind == COLLECTOR)
-		collector_key(p, p->section, k, v);
+		ifm_conf_collector_key(p, p->section, k, v);
 	else
-		tunnel_key(p, p->section, k, v);
+		ifm_conf_tunnel_key(p, p->section, k, v);
 }
 
 struct pair {
@@ -369,7 +204,7 @@ static int cmp_pair(const void *a, const void *b)
 }
 
 /* What no single line shows: required keys, pairs that contradict. */
-static void check_whole(struct parser *p)
+static void check_whole(struct ifm_conf_parser *p)
 {
 	struct ifm_config *c = p->c;
 	struct pair *pairs;
@@ -383,13 +218,13 @@ static void check_whole(struct parser *p)
 		struct ifm_conf_session *s = &c->sessions[i];
 
 		if (!s->nsources)
-			perr(p, s->line, "[session %s] needs 'source'", s->name);
+			ifm_conf_error(p, s->line, "[session %s] needs 'source'", s->name);
 		if (!s->to[0])
-			perr(p, s->line, "[session %s] needs 'to' (the destination)", s->name);
+			ifm_conf_error(p, s->line, "[session %s] needs 'to' (the destination)", s->name);
 		for (int j = 0; j < s->nsources; j++) {
 			if (!strcmp(s->sources[j], s->to))
-				perr(p, s->source_line, "[session %s]: source %s is also its destination",
-				     s->name, s->to);
+				ifm_conf_error(p, s->source_line, "[session %s]: source %s is also its destination",
+						s->name, s->to);
 			if (pairs)
 				pairs[n++] = (struct pair){ s->sources[j], s->to, i };
 		}
@@ -403,36 +238,38 @@ static void check_whole(struct parser *p)
 
 		if (!strcmp(pairs[i].source, pairs[i - 1].source) &&
 		    !strcmp(pairs[i].to, pairs[i - 1].to))
-			perr(p, s->source_line, "[session %s]: %s to %s is in [session %s] (line %d) "
-			     "already", s->name, pairs[i].source, pairs[i].to, first->name, first->line);
+			ifm_conf_error(p, s->source_line, "[session %s]: %s to %s is in [session %s] (line %d) "
+					"already", s->name, pairs[i].source, pairs[i].to, first->name, first->line);
 	}
 	free(pairs);
 	for (int i = 0; i < c->ncollectors; i++)
 		if (!c->collectors[i].nports)
-			perr(p, c->collectors[i].line, "[collector %s] needs 'ports'",
-			     c->collectors[i].name);
+			ifm_conf_error(p, c->collectors[i].line, "[collector %s] needs 'ports'",
+					c->collectors[i].name);
 	for (int i = 0; i < c->ntunnels; i++) {
 		struct ifm_conf_tunnel *t = &c->tunnels[i];
 		const struct ifm_tunnel_ops *ops = ifm_tunnel_type(t->type);
 
 		if (!t->type[0] || !t->remote[0]) {
-			perr(p, t->line, "[tunnel %s] needs 'type' and 'remote'", t->name);
+			ifm_conf_error(p, t->line, "[tunnel %s] needs 'type' and 'remote'", t->name);
 			continue;
 		}
 		if (t->id_key[0] && strcmp(t->id_key, ops->id_key))
-			perr(p, t->id_line, "%s: a %s tunnel takes '%s'", t->id_key, t->type, ops->id_key);
+			ifm_conf_error(p, t->id_line, "%s: a %s tunnel takes '%s'", t->id_key, t->type,
+				       ops->id_key);
 		if (t->dstport && !ops->dstport_default)
-			perr(p, t->line, "[tunnel %s]: dstport is for %s tunnels only", t->name,
-			     ifm_tunnel_udp_types());
-		if (t->local[0] && address_family(t->local) != address_family(t->remote))
-			perr(p, t->line, "[tunnel %s]: local and remote are not of one address family",
-			     t->name);
+			ifm_conf_error(p, t->line, "[tunnel %s]: dstport is for %s tunnels only",
+				       t->name, ifm_tunnel_udp_types());
+		if (t->local[0] &&
+		    ifm_conf_address_family(t->local) != ifm_conf_address_family(t->remote))
+			ifm_conf_error(p, t->line, "[tunnel %s]: local and remote are not of one "
+				       "address family", t->name);
 	}
 }
 
 int ifm_config_parse(FILE *f, const char *path, struct ifm_config *c)
 {
-	struct parser p = { .c = c, .path = path };
+	struct ifm_conf_parser p = { .c = c, .path = path };
 	char *line = NULL;
 	size_t cap = 0;
 

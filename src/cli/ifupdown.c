@@ -42,7 +42,8 @@ static const char *env(const char *name)
 }
 
 /* "IFACE: OPTION 'VALUE': why", -EINVAL */
-static int refuse(const struct ifm_ifupdown_opts *o, const char *option, const char *v, const char *why)
+static int refuse(const struct ifm_ifupdown_opts *o, const char *option, const char *v,
+		  const char *why)
 {
 	ifm_err("%s: %s '%.20s': %s", o->iface, option, v, why);
 	return -EINVAL;

@@ -76,7 +76,8 @@ void ifm_check_session(struct ifm_nl *nl, const struct ifm_probe *res,
 
 	/* the hook for egress */
 	if ((dir & IFM_DIR_EGRESS) && ifm_qdiscs_scan(nl, src->ifindex, &q) == 0 &&
-	    strcmp(q.ingress_kind, "clsact") && (q.ingress_kind[0] || !ifm_probe_usable(res, IFM_P_CLSACT))) {
+	    strcmp(q.ingress_kind, "clsact") &&
+	    (q.ingress_kind[0] || !ifm_probe_usable(res, IFM_P_CLSACT))) {
 		const char *why = q.ingress_kind[0] ? "it has an ingress qdisc, which clsact "
 			"cannot join" : ifm_probe_present(res, IFM_P_CLSACT) ? "clsact is treated as missing "
 			"(IFMIRROR_AVOID)" : "the kernel has no clsact qdisc";

@@ -366,9 +366,11 @@ void ifm_probe_strategy(const struct ifm_probe *res, struct ifm_strategy *s)
 		s->hook = "ingress+prio";
 	else if (ifm_probe_usable(res, IFM_P_INGRESS))
 		s->hook = "ingress";
-	s->classifier = ifm_probe_usable(res, IFM_P_MATCHALL) ? "matchall" : ifm_probe_usable(res, IFM_P_U32) ? "u32" : NULL;
+	s->classifier = ifm_probe_usable(res, IFM_P_MATCHALL) ? "matchall"
+		      : ifm_probe_usable(res, IFM_P_U32) ? "u32" : NULL;
 	s->match = ifm_probe_usable(res, IFM_P_BPF) ? "bpf" : NULL;
-	s->sink = ifm_probe_usable(res, IFM_P_DUMMY) ? "dummy" : ifm_probe_usable(res, IFM_P_IFB) ? "ifb" : NULL;
+	s->sink = ifm_probe_usable(res, IFM_P_DUMMY) ? "dummy"
+		: ifm_probe_usable(res, IFM_P_IFB) ? "ifb" : NULL;
 	s->can_mirror = s->hook && s->classifier && ifm_probe_usable(res, IFM_P_MIRRED);
 }
 
