@@ -39,6 +39,21 @@ const char *cli_opt_value(int argc, char *argv[], int *i, const char *opt, bool 
 	return argv[++*i];
 }
 
+int cli_name(const char *cmd, const char *sub, const char *needs, const char *name)
+{
+	const char *problem;
+
+	if (!name) {
+		ifm_err("%s%s%s: needs %s", cmd, sub ? " " : "", sub ? sub : "", needs);
+		return -1;
+	}
+	if ((problem = ifm_ifname_problem(name))) {
+		ifm_err("%s%s%s: '%.40s': %s", cmd, sub ? " " : "", sub ? sub : "", name, problem);
+		return -1;
+	}
+	return 0;
+}
+
 bool cli_is_opt(const char *arg, const char *opt)
 {
 	size_t n = strlen(opt);

@@ -32,6 +32,9 @@ int ifm_parse_opts(enum ifm_cmd_kind kind, int argc, char *argv[],
 /* "--opt value" or "--opt=value": the value; NULL when argv[*i] is another
  * option, or when the value is missing (then *missing, if given, is set) */
 const char *cli_opt_value(int argc, char *argv[], int *i, const char *opt, bool *missing);
+/* "CMD SUB: needs NEEDS" when name is NULL, "CMD SUB: 'NAME': why" when it is
+ * no interface name: -1, reported */
+int cli_name(const char *cmd, const char *sub, const char *needs, const char *name);
 /* arg is opt, or "opt=..." */
 bool cli_is_opt(const char *arg, const char *opt);
 

@@ -59,14 +59,8 @@ int cmd_collector(int argc, char *argv[])
 			spec.bridge = a;
 		}
 	}
-	if (!spec.bridge) {
-		ifm_err("collector %s: needs a BRIDGE name", sub);
+	if (cli_name("collector", sub, "a BRIDGE name", spec.bridge) < 0)
 		return IFM_EXIT_USAGE;
-	}
-	if ((problem = ifm_ifname_problem(spec.bridge))) {
-		ifm_err("collector %s: '%.40s': %s", sub, spec.bridge, problem);
-		return IFM_EXIT_USAGE;
-	}
 	for (int i = 0; i < spec.nports; i++) {
 		if (!strcmp(spec.ports[i], spec.bridge) || (spec.sink && !strcmp(spec.ports[i], spec.sink))) {
 			ifm_err("collector %s: %s: a port cannot be the bridge or its sink", sub,

@@ -11,7 +11,7 @@
 int cmd_refresh(int argc, char *argv[])
 {
 	struct ifm_nl nl;
-	const char *ifname = NULL, *problem;
+	const char *ifname = NULL;
 	int lock, ret = IFM_EXIT_RUNTIME;
 
 	for (int i = 1; i < argc; i++) {
@@ -24,14 +24,8 @@ int cmd_refresh(int argc, char *argv[])
 			ifname = argv[i];
 		}
 	}
-	if (!ifname) {
-		ifm_err("refresh: needs an interface name");
+	if (cli_name("refresh", NULL, "an interface name", ifname) < 0)
 		return IFM_EXIT_USAGE;
-	}
-	if ((problem = ifm_ifname_problem(ifname))) {
-		ifm_err("refresh: '%.40s': %s", ifname, problem);
-		return IFM_EXIT_USAGE;
-	}
 	lock = ifm_begin(&nl);
 	if (lock < 0)
 		return IFM_EXIT_RUNTIME;

@@ -181,7 +181,7 @@ static int up_options(int argc, char *argv[], struct ifm_tunnel_spec *spec)
 
 int cmd_tunnel(int argc, char *argv[])
 {
-	const char *sub = argc > 1 ? argv[1] : "", *problem;
+	const char *sub = argc > 1 ? argv[1] : "";
 	struct ifm_tunnel_spec spec = { 0 };
 	bool up = !strcmp(sub, "up");
 	struct ifm_nl nl;
@@ -203,14 +203,8 @@ int cmd_tunnel(int argc, char *argv[])
 			spec.name = argv[i];
 		}
 	}
-	if (!spec.name) {
-		ifm_err("tunnel %s: needs a NAME", sub);
+	if (cli_name("tunnel", sub, "a NAME", spec.name) < 0)
 		return IFM_EXIT_USAGE;
-	}
-	if ((problem = ifm_ifname_problem(spec.name))) {
-		ifm_err("tunnel %s: '%.40s': %s", sub, spec.name, problem);
-		return IFM_EXIT_USAGE;
-	}
 	lock = ifm_begin(&nl);
 	if (lock < 0)
 		return IFM_EXIT_RUNTIME;

@@ -56,24 +56,27 @@ static const struct ifm_tunnel_ops *tunnel_of(int p)
 	return ifm_tunnel_types[i];
 }
 
-const char *ifm_probe_name(int p)
+/* the name (what = 0) or the module (what = 1) of probe p */
+static const char *probe_word(int p, int what)
 {
 	const struct ifm_tunnel_ops *t;
+	bool v6 = (p - IFM_P_TUNNELS) % 2;
 
 	if (p < IFM_P_TUNNELS)
-		return base[p].name;
-	t = tunnel_of(p);
-	return !t ? "?" : (p - IFM_P_TUNNELS) % 2 ? t->kind6 : t->kind4;
+		return what ? base[p].module : base[p].name;
+	if (!(t = tunnel_of(p)))
+		return "?";
+	return what ? (v6 ? t->module6 : t->module4) : (v6 ? t->kind6 : t->kind4);
+}
+
+const char *ifm_probe_name(int p)
+{
+	return probe_word(p, 0);
 }
 
 const char *ifm_probe_module(int p)
 {
-	const struct ifm_tunnel_ops *t;
-
-	if (p < IFM_P_TUNNELS)
-		return base[p].module;
-	t = tunnel_of(p);
-	return !t ? "?" : (p - IFM_P_TUNNELS) % 2 ? t->module6 : t->module4;
+	return probe_word(p, 1);
 }
 
 /*
