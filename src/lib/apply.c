@@ -173,7 +173,7 @@ static int add_fast(struct apply_ctx *a)
 {
 	static const enum ifm_dir dirs[] = { IFM_DIR_INGRESS, IFM_DIR_EGRESS };
 	/* matchall where the kernel has it: the first request finds out */
-	const struct ifm_cls_ops *plain = &ifm_cls_matchall;
+	const struct ifm_cls_ops *plain = ifm_cls_mirror;
 	struct ifm_batch b;
 	int r, pending_probe = 1;
 
@@ -228,9 +228,9 @@ again:
 			r = ifm_batch_finish(&b);
 			if (r < 0)
 				goto out;
-			if (!w->m.insns && plain == &ifm_cls_matchall &&
+			if (!w->m.insns && plain->fallback &&
 			    b.results[w->first_result] == -ENOENT) {
-				plain = &ifm_cls_u32;
+				plain = plain->fallback;
 				w->nresults = 0;
 				d->next_pref = w->pref;
 				pending_probe = 0;

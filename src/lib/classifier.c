@@ -25,6 +25,7 @@ static int matchall_put_match(struct nl_msg *msg, const struct ifm_match *m)
 
 const struct ifm_cls_ops ifm_cls_matchall = {
 	.kind = "matchall",
+	.fallback = &ifm_cls_u32,
 	.handle = 1,
 	.act_attr = TCA_MATCHALL_ACT,
 	.options_max = TCA_MATCHALL_MAX,
@@ -69,6 +70,12 @@ const struct ifm_cls_ops ifm_cls_bpf = {
 	.options_max = TCA_BPF_MAX,
 	.put_match = bpf_put_match,
 };
+
+/*
+ * The order of preference for a mirror of every frame: matchall, else u32
+ * (each ops' fallback). --match and --sample need bpf, which has none.
+ */
+const struct ifm_cls_ops *const ifm_cls_mirror = &ifm_cls_matchall;
 
 const struct ifm_cls_ops *ifm_cls_by_kind(const char *kind)
 {

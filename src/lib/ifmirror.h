@@ -199,9 +199,13 @@ struct ifm_cls_ops {
 	int options_max;          /* TCA_*_MAX */
 	/* everything but the actions (u32's selector, bpf's program) */
 	int (*put_match)(struct nl_msg *msg, const struct ifm_match *m);
+	/* the next choice where the kernel lacks this kind, or NULL */
+	const struct ifm_cls_ops *fallback;
 };
 
 extern const struct ifm_cls_ops ifm_cls_matchall, ifm_cls_u32, ifm_cls_bpf;
+/* the first choice for a mirror of every frame (then its fallbacks) */
+extern const struct ifm_cls_ops *const ifm_cls_mirror;
 const struct ifm_cls_ops *ifm_cls_by_kind(const char *kind);
 
 /* ---- session.c: ifmirror's filters on one device ---- */
@@ -242,7 +246,8 @@ bool ifm_hooks_have_ours(const struct ifm_dev_tc *t, enum ifm_dir dirs);
 int ifm_filter_add(struct ifm_nl *nl, int ifindex, uint32_t parent, uint16_t pref,
 		   const struct ifm_cls_ops *cls, const struct ifm_match *m, int target_ifindex,
 		   const struct ifm_cookie *cookie);
-/* the same requests as messages, for batches */
+/* the same requests as messages, for batches; cookie NULL: the classifier
+ * alone, without the mirror action (the kernel probe) */
 struct nl_msg *ifm_filter_add_msg(int ifindex, uint32_t parent, uint16_t pref,
 				  const struct ifm_cls_ops *cls, const struct ifm_match *m,
 				  int target_ifindex, const struct ifm_cookie *cookie);

@@ -161,32 +161,17 @@ static int cls_probe(struct ifm_nl *nl, int ifindex, uint32_t parent, uint16_t p
 {
 	struct sock_filter all = BPF_STMT(BPF_RET | BPF_K, 0xffffffffU);
 	struct ifm_match m = { .insns = &all, .len = 1, .sample = 1 };
-	struct tcmsg tcm = {
-		.tcm_family = AF_UNSPEC,
-		.tcm_ifindex = ifindex,
-		.tcm_parent = parent,
-		.tcm_handle = cls->handle,
-		.tcm_info = TC_H_MAKE((uint32_t)pref << 16, htons(0x0003 /* ETH_P_ALL */)),
-	};
 	struct ifm_cookie ck;
 	struct nl_msg *msg;
-	struct nlattr *opts;
 	int r;
 
 	if (mirred) {
 		ifm_cookie_make(&ck, IFM_DIR_INGRESS, target);
 		return ifm_filter_add(nl, ifindex, parent, pref, cls, &m, target->ifindex, &ck);
 	}
-	msg = nlmsg_alloc_simple(RTM_NEWTFILTER, NLM_F_CREATE | NLM_F_EXCL);
+	msg = ifm_filter_add_msg(ifindex, parent, pref, cls, &m, 0, NULL);
 	if (!msg)
 		return -ENOMEM;
-	if (nlmsg_append(msg, &tcm, sizeof(tcm), NLMSG_ALIGNTO) < 0 ||
-	    nla_put_string(msg, TCA_KIND, cls->kind) < 0 ||
-	    !(opts = nla_nest_start(msg, TCA_OPTIONS)) || cls->put_match(msg, &m) < 0) {
-		nlmsg_free(msg);
-		return -ENOMEM;
-	}
-	nla_nest_end(msg, opts);
 	r = ifm_nl_talk(nl, msg);
 	return r == -ENOENT ? r : 0;
 }

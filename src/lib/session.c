@@ -144,6 +144,7 @@ static int ensure_hook(struct up_ctx *c, enum ifm_dir dir, const struct ifm_hook
 static int add_filter(struct up_ctx *c, enum ifm_dir dir, uint16_t pref,
 		      const struct ifm_hook_ops *h)
 {
+	const struct ifm_cls_ops *cls;
 	struct ifm_cookie ck;
 	uint32_t parent = h->parent(dir);
 	int r;
@@ -151,28 +152,15 @@ static int add_filter(struct up_ctx *c, enum ifm_dir dir, uint16_t pref,
 	ifm_cookie_make(&ck, dir, c->dst);
 	if (c->from_config)
 		ck.flags |= IFM_COOKIE_FROM_CONFIG;
-	if (c->m->insns) {
-		r = ifm_filter_add(c->nl, c->src->ifindex, parent, pref, &ifm_cls_bpf, c->m,
-				   c->dst->ifindex, &ck);
-		if (r < 0)
+	cls = c->m->insns ? &ifm_cls_bpf : c->cls ? c->cls : ifm_cls_mirror;
+	while ((r = ifm_filter_add(c->nl, c->src->ifindex, parent, pref, cls, c->m,
+				   c->dst->ifindex, &ck)) < 0) {
+		/* a kind the kernel lacks: the next in order, until the session has one */
+		if (!unavailable(r) || c->cls || !cls->fallback)
 			goto fail;
-		c->cls = &ifm_cls_bpf;
+		cls = cls->fallback;
 	}
-	if (!c->cls || c->cls == &ifm_cls_matchall) {
-		r = ifm_filter_add(c->nl, c->src->ifindex, parent, pref, &ifm_cls_matchall, c->m,
-				   c->dst->ifindex, &ck);
-		if (r == 0)
-			c->cls = &ifm_cls_matchall;
-		else if (!unavailable(r) || c->cls)
-			goto fail;
-	}
-	if (c->cls != &ifm_cls_matchall && c->cls != &ifm_cls_bpf) {
-		r = ifm_filter_add(c->nl, c->src->ifindex, parent, pref, &ifm_cls_u32, c->m,
-				   c->dst->ifindex, &ck);
-		if (r < 0)
-			goto fail;
-		c->cls = &ifm_cls_u32;
-	}
+	c->cls = cls;
 	c->undo[c->nundo++] = (struct undo){ .what = UNDO_FILTER, .parent = parent, .pref = pref };
 	note(c, "%s: %s mirror to %s added (%s, %s, pref %u)\n", c->src->name,
 	     ifm_dir_name(dir), c->dst->name, h->kind, c->cls->kind, pref);

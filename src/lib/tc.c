@@ -245,7 +245,7 @@ struct nl_msg *ifm_filter_add_msg(int ifindex, uint32_t parent, uint16_t pref,
 	    nla_put_string(msg, TCA_KIND, cls->kind) < 0 ||
 	    !(opts = nla_nest_start(msg, TCA_OPTIONS)) ||
 	    cls->put_match(msg, m) < 0 ||
-	    ifm_mirred_put(msg, cls->act_attr, target_ifindex, cookie) < 0) {
+	    (cookie && ifm_mirred_put(msg, cls->act_attr, target_ifindex, cookie) < 0)) {
 		nlmsg_free(msg);
 		return NULL;
 	}
