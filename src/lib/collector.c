@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * The collector bridge's up and down (bridge.c: its links).
+ * The collector bridge's up and down (link.c makes its links, marks.c its alias).
  *
  * The bridge records what it is in its alias, in the kernel:
  *   "ifmirror-collector sink=br-mirror-sink ports=eth1,eth2"

@@ -1,10 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * ifmirror refresh IFACE
- *
- * Called whenever IFACE appears or comes up (ifupdown hook, NetworkManager
- * dispatcher). It finishes what was waiting for IFACE and changes nothing
- * otherwise:
+ * refresh IFACE, behind `ifmirror refresh`, the ifupdown hooks and the
+ * NetworkManager dispatcher: called whenever IFACE appears or comes up. It
+ * finishes what was waiting for IFACE and changes nothing otherwise:
  *  - IFACE is a port of a collector bridge (named in its alias) but not
  *    attached (it was unplugged and is back): attach it again;
  *  - sessions whose destination had the name IFACE and was deleted (the

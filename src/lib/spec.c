@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
+/* Each field of a spec judged once, for every front end (see spec.h). */
 #include "spec.h"
 
 #include <arpa/inet.h>
