@@ -34,6 +34,15 @@ static inline NMSettingUser *nmm_setting_user(NMConnection *c)
 	return s ? NM_SETTING_USER(s) : NULL;
 }
 
+/* where profile and collector put what they made */
+enum nmm_output { OUT_PRINT, OUT_KEYFILE, OUT_COMMIT };
+
+/* conn as a keyfile at path ("-": standard output), mode 0600, written whole
+ * or not at all; errors name what */
+/* --print or --commit: sets *out and counts it (they exclude each other) */
+bool nmm_output_flag(const char *arg, enum nmm_output *out, int *nout);
+int nmm_keyfile_write(NMConnection *conn, const char *path, const char *what);
+
 /* the value of a user data key of a connection (lookup function) */
 const char *nmm_user_lookup(const char *key, void *conn);
 

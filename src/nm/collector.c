@@ -24,13 +24,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum output { OUT_PRINT, OUT_KEYFILE, OUT_COMMIT };
-
 struct copts {
 	const char *bridge, *sink;
 	const char *ports[NMM_MAX_PORTS];
 	int nports;
-	enum output out;
+	enum nmm_output out;
 	const char *dir;
 	bool remove, quiet;
 	char sink_buf[IFM_IFNAMSIZ];
@@ -68,18 +66,14 @@ static int parse(int argc, char *argv[], struct copts *o)
 			} else {
 				o->ports[o->nports++] = argv[++i];
 			}
-		} else if (!strcmp(a, "--print")) {
-			o->out = OUT_PRINT;
-			nout++;
-		} else if (!strcmp(a, "--commit")) {
-			o->out = OUT_COMMIT;
-			nout++;
+		} else if (nmm_output_flag(a, &o->out, &nout)) {
+			continue;
 		} else if (!strcmp(a, "--remove")) {
 			o->remove = true;
 		} else if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) {
 			o->quiet = true;
 		} else if (a[0] == '-' && a[1]) {
-			ifm_err("collector: unknown option '%.40s' (see %s --help)", a, ifm_prog);
+			ifm_err("collector: unknown option '%.40s' (see %s --help)", a, ifm_report_prog());
 			return -1;
 		} else if (o->bridge) {
 			ifm_err("collector: unexpected argument '%.40s'", a);
@@ -109,7 +103,7 @@ static int parse(int argc, char *argv[], struct copts *o)
 		return -1;
 	}
 	if (!o->sink) {
-		snprintf(o->sink_buf, sizeof(o->sink_buf), "%.10s-sink", o->bridge);
+		ifm_sink_default_name(o->bridge, o->sink_buf);
 		o->sink = o->sink_buf;
 	}
 	for (int i = 0; i < o->nports; i++) {
@@ -264,29 +258,11 @@ static void print_add(const struct profile *p)
 
 static int write_keyfile(const char *dir, const struct profile *p)
 {
-	GError *e = NULL;
-	GKeyFile *kf = nm_keyfile_write(p->conn, NM_KEYFILE_HANDLER_FLAGS_NONE, NULL, NULL, &e);
-	char *path, *data;
-	gsize len = 0;
-	int ret = 0;
+	char *path = g_strdup_printf("%s/%s.nmconnection", dir, p->id);
+	int r = nmm_keyfile_write(p->conn, path, p->id);
 
-	if (!kf) {
-		ifm_err("%s: cannot make a keyfile: %s", p->id, e ? e->message : "?");
-		g_clear_error(&e);
-		return -1;
-	}
-	data = g_key_file_to_data(kf, &len, NULL);
-	path = g_strdup_printf("%s/%s.nmconnection", dir, p->id);
-	if (!g_file_set_contents_full(path, data, (gssize)len, G_FILE_SET_CONTENTS_CONSISTENT,
-				      0600, &e)) {
-		ifm_err("%s: %s", path, e ? e->message : "cannot write");
-		g_clear_error(&e);
-		ret = -1;
-	}
 	g_free(path);
-	g_free(data);
-	g_key_file_unref(kf);
-	return ret;
+	return r;
 }
 
 int nmm_cmd_collector(int argc, char *argv[])

@@ -22,53 +22,37 @@
 
 const char *nmm_mode_name(enum nmm_mode m)
 {
-	switch (m) {
-	case NMM_MODE_NATIVE:
-		return "native";
-	case NMM_MODE_DISPATCHER:
-		return "dispatcher";
-	case NMM_MODE_AUTO:
-		return "auto";
-	}
-	return "?";
+	static const char *const names[] = {
+		[NMM_MODE_AUTO] = "auto",
+		[NMM_MODE_DISPATCHER] = "dispatcher",
+		[NMM_MODE_NATIVE] = "native",
+	};
+
+	return (unsigned int)m < sizeof(names) / sizeof(names[0]) ? names[m] : "?";
 }
 
 int nmm_split_names(const char *what, const char *key, const char *value, char **buf,
 		    char **out, int max, int *n, const char *iface)
 {
-	char *save = NULL;
-	int ret = 0;
+	struct ifm_names names;
+	char why[160];
+	int r = ifm_spec_names(value, max, true, iface, "the connection's own interface", &names);
 
-	free(*buf);
-	*buf = strdup(value);
 	*n = 0;
-	if (!*buf)
+	free(*buf);
+	*buf = NULL;
+	if (r < 0) {
+		if (r == -EINVAL)
+			ifm_err("%s: %s", what, ifm_names_problem(&names, key, why, sizeof(why)));
+		ifm_names_free(&names);
 		return -1;
-	for (char *w = strtok_r(*buf, " ,\t", &save); w; w = strtok_r(NULL, " ,\t", &save)) {
-		const char *problem = ifm_ifname_problem(w);
-		bool dup = false;
-
-		if (problem) {
-			ifm_err("%s: %s '%.40s': %s", what, key, w, problem);
-			ret = -1;
-			continue;
-		}
-		if (iface && !strcmp(w, iface)) {
-			ifm_err("%s: %s '%s': that is the connection's own interface", what, key, w);
-			ret = -1;
-			continue;
-		}
-		for (int i = 0; i < *n; i++)
-			dup |= !strcmp(out[i], w);
-		if (dup)
-			continue;
-		if (*n == max) {
-			ifm_err("%s: %s: more than %d interfaces", what, key, max);
-			return -1;
-		}
-		out[(*n)++] = w;
 	}
-	return ret;
+	/* the names live in the buffer, which the caller now owns */
+	for (int i = 0; i < names.n; i++)
+		out[(*n)++] = names.v[i];
+	*buf = names.buf;
+	free(names.v);
+	return 0;
 }
 
 int nmm_config_read(struct nmm_config *c, nmm_lookup_fn lookup, void *arg, const char *what,
@@ -85,31 +69,25 @@ int nmm_config_read(struct nmm_config *c, nmm_lookup_fn lookup, void *arg, const
 	memset(c, 0, sizeof(*c));
 	c->mode = NMM_MODE_DISPATCHER;
 	c->any = to || dir || mode || native || ports || sink || sinkkind || match || sample;
-	if (match && *match)
-		c->match = strdup(match);
-	c->sample = 1;
-	if (sample && *sample) {
-		char *end;
-		unsigned long n = strtoul(sample, &end, 10);
-
-		if (*sample < '1' || *sample > '9' || *end || n > 0x7fffffff) {
-			ifm_err("%s: %s '%.20s': not a whole number from 1 to 2147483647", what,
-				NMM_KEY_SAMPLE, sample);
+	if (match && *match) {
+		if ((problem = ifm_spec_match(match))) {
+			ifm_err("%s: %s: %s", what, NMM_KEY_MATCH, problem);
 			ret = -1;
 		} else {
-			c->sample = (unsigned int)n;
+			c->match = strdup(match);
 		}
+	}
+	c->sample = 1;
+	if (sample && *sample && (problem = ifm_spec_sample(sample, &c->sample))) {
+		ifm_err("%s: %s '%.20s': %s", what, NMM_KEY_SAMPLE, sample, problem);
+		ret = -1;
 	}
 	if (to && nmm_split_names(what, NMM_KEY_TO, to, &c->to_buf, c->to, NMM_MAX_DEST, &c->nto,
 				  iface) < 0)
 		ret = -1;
-	if (dir && *dir) {
-		c->dir = ifm_dir_parse(dir);
-		if (!c->dir) {
-			ifm_err("%s: %s '%.20s': not ingress, egress or both", what,
-				NMM_KEY_DIRECTION, dir);
-			ret = -1;
-		}
+	if (dir && *dir && (problem = ifm_spec_dir(dir, &c->dir))) {
+		ifm_err("%s: %s '%.20s': %s", what, NMM_KEY_DIRECTION, dir, problem);
+		ret = -1;
 	}
 	if (mode && *mode) {
 		if (!strcmp(mode, "native")) {
@@ -119,8 +97,13 @@ int nmm_config_read(struct nmm_config *c, nmm_lookup_fn lookup, void *arg, const
 			ret = -1;
 		}
 	}
-	if (native)
+	if (native && strcmp(native, "setting") && strcmp(native, "qdisc") &&
+	    strcmp(native, "filters")) {
+		ifm_err("%s: %s '%.20s': not setting, qdisc or filters", what, NMM_KEY_NATIVE, native);
+		ret = -1;
+	} else if (native) {
 		snprintf(c->native_added, sizeof(c->native_added), "%s", native);
+	}
 	if (ports && nmm_split_names(what, NMM_KEY_COLLECTOR, ports, &c->ports_buf, c->ports,
 				     NMM_MAX_PORTS, &c->nports, iface) < 0)
 		ret = -1;
@@ -132,8 +115,12 @@ int nmm_config_read(struct nmm_config *c, nmm_lookup_fn lookup, void *arg, const
 			snprintf(c->sink, sizeof(c->sink), "%s", sink);
 		}
 	}
-	if (sinkkind)
+	if (sinkkind && strcmp(sinkkind, "profile") && strcmp(sinkkind, "ifmirror")) {
+		ifm_err("%s: %s '%.20s': not profile or ifmirror", what, NMM_KEY_SINKKIND, sinkkind);
+		ret = -1;
+	} else if (sinkkind) {
 		snprintf(c->sinkkind, sizeof(c->sinkkind), "%s", sinkkind);
+	}
 	return ret;
 }
 

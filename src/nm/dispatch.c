@@ -195,25 +195,19 @@ static bool recorded(const struct nmm_record *r, const char *dest)
 static void collector_port(struct ifm_nl *nl, const char *iface)
 {
 	struct ifm_link l, br;
-	const char *sink;
-	bool is_sink = false;
+	bool is_sink;
 
 	if (ifm_link_get(nl, iface, &l) < 0 || !l.master || ifm_link_by_index(nl, l.master, &br) < 0)
 		return;
-	if (!br.is_bridge || strncmp(br.alias, IFM_ALIAS_COLLECTOR, strlen(IFM_ALIAS_COLLECTOR)))
+	if (!ifm_is_collector(&br))
 		return;
-	sink = strstr(br.alias, " sink=");
-	if (sink) {
-		size_t n = strcspn(sink + 6, " ");
-
-		is_sink = n == strlen(iface) && !strncmp(sink + 6, iface, n);
-	}
+	is_sink = ifm_collector_sink_is(&br, iface);
 	if (!is_sink && !ifm_collector_has_port(&br, iface))
 		return;
-	if (is_sink && strncmp(l.alias, IFM_ALIAS_SINK, strlen(IFM_ALIAS_SINK))) {
+	if (is_sink && !ifm_is_sink(&l)) {
 		char alias[64];
 
-		snprintf(alias, sizeof(alias), "%s of %s", IFM_ALIAS_SINK, br.name);
+		ifm_sink_mark(br.name, alias, sizeof(alias));
 		ifm_link_set_alias(nl, l.ifindex, alias);
 	}
 	if (ifm_port_attach(nl, &l, br.ifindex) < 0)
@@ -226,9 +220,8 @@ static void collector_up(struct ifm_nl *nl, const char *iface, const struct nmm_
 {
 	struct ifm_collector_spec spec = { .bridge = iface, .nports = c->nports };
 	struct ifm_link br, sink;
-	char alias[128], sname[IFM_IFNAMSIZ];
+	char alias[IFM_ALIAS_MAX], sname[IFM_IFNAMSIZ];
 	bool nm_sink = !strcmp(c->sinkkind, "profile");
-	size_t len;
 
 	if (ifm_link_get(nl, iface, &br) < 0 || !br.is_bridge) {
 		ifm_err("%s: %s names ports, but %s is not a bridge", iface, NMM_KEY_COLLECTOR, iface);
@@ -237,21 +230,23 @@ static void collector_up(struct ifm_nl *nl, const char *iface, const struct nmm_
 	if (c->sink[0])
 		snprintf(sname, sizeof(sname), "%s", c->sink);
 	else
-		snprintf(sname, sizeof(sname), "%.10s-sink", iface);
+		ifm_sink_default_name(iface, sname);
 	spec.sink = sname;
 	for (int i = 0; i < c->nports; i++)
 		spec.ports[i] = c->ports[i];
-	len = (size_t)snprintf(alias, sizeof(alias), "%s sink=%s ports=", IFM_ALIAS_COLLECTOR, sname);
-	for (int i = 0; i < c->nports && len < sizeof(alias); i++)
-		len += (size_t)snprintf(alias + len, sizeof(alias) - len, "%s%s", i ? "," : "",
-					c->ports[i]);
+	if (ifm_collector_mark_format(sname, spec.ports, c->nports, alias, sizeof(alias)) < 0) {
+		ifm_err("%s: %s: the names of its ports are too long together to be recorded in "
+			"the bridge's alias (%d bytes at most)", iface, NMM_KEY_COLLECTOR,
+			IFM_ALIAS_MAX - 1);
+		return;
+	}
 	if (strcmp(br.alias, alias) && ifm_link_set_alias(nl, br.ifindex, alias) < 0) {
 		ifm_err("%s: cannot mark the bridge as a collector", iface);
 		return;
 	}
 	if (ifm_link_get(nl, sname, &sink) == 0) {
-		if (strncmp(sink.alias, IFM_ALIAS_SINK, strlen(IFM_ALIAS_SINK))) {
-			snprintf(alias, sizeof(alias), "%s of %s", IFM_ALIAS_SINK, iface);
+		if (!ifm_is_sink(&sink)) {
+			ifm_sink_mark(iface, alias, sizeof(alias));
 			ifm_link_set_alias(nl, sink.ifindex, alias);
 		}
 	} else if (nm_sink) {
@@ -259,22 +254,18 @@ static void collector_up(struct ifm_nl *nl, const char *iface, const struct nmm_
 		ifm_link_quiet_up(nl, &br);
 		for (int i = 0; i < c->nports; i++)
 			collector_port(nl, c->ports[i]);
-		ifm_refresh(nl, iface, false);
+		ifm_refresh(nl, iface);
 		return;
 	}
-	if (ifm_collector_up(nl, &spec, false) == 0 && !nm_sink)
+	if (ifm_collector_up(nl, &spec) == 0 && !nm_sink)
 		snprintf(rec->bridge_sink, sizeof(rec->bridge_sink), "%s", sname);
 }
 
 static void collector_down(struct ifm_nl *nl, const char *iface, const char *sname)
 {
 	struct ifm_link sink, br;
-	char want[64];
 
-	if (!sname[0] || ifm_link_get(nl, sname, &sink) < 0)
-		return;
-	snprintf(want, sizeof(want), "%s of %s", IFM_ALIAS_SINK, iface);
-	if (strcmp(sink.alias, want))
+	if (!sname[0] || ifm_link_get(nl, sname, &sink) < 0 || !ifm_is_sink_of(&sink, iface))
 		return;
 	if (ifm_link_get(nl, iface, &br) == 0 && sink.master == br.ifindex)
 		return; /* the bridge is still there: leave its sink */
@@ -339,7 +330,7 @@ int nmm_cmd_dispatch(int argc, char *argv[])
 			for (int j = 0; j < c.nto; j++)
 				keep |= !strcmp(c.to[j], rec.dest[i]);
 			if (!keep || strcmp(rec.iface, iface)) {
-				ifm_mirror_down(&nl, rec.iface, rec.dest[i], false);
+				ifm_mirror_down(&nl, rec.iface, rec.dest[i]);
 				ifm_pending_del(rec.iface, rec.dest[i]);
 			}
 		}
@@ -355,14 +346,14 @@ int nmm_cmd_dispatch(int argc, char *argv[])
 					       ifm_dir_name(dir), c.to[i], c.to[i]);
 				continue;
 			}
-			ifm_mirror_up_spec(&nl, &sp, false);
+			ifm_mirror_up_spec(&nl, &sp);
 		}
 		if (c.nports)
 			collector_up(&nl, iface, &c, &newrec);
 		else if (have_rec && rec.bridge_sink[0])
 			snprintf(newrec.bridge_sink, sizeof(newrec.bridge_sink), "%s", rec.bridge_sink);
 		if (act == A_UP) {
-			ifm_refresh(&nl, iface, false);
+			ifm_refresh(&nl, iface);
 			collector_port(&nl, iface);
 		}
 		if (uuid)
@@ -372,17 +363,21 @@ int nmm_cmd_dispatch(int argc, char *argv[])
 	case A_DOWN:
 		if (have_rec && !strcmp(rec.iface, iface)) {
 			for (int i = 0; i < rec.ndest; i++) {
-				ifm_mirror_down(&nl, iface, rec.dest[i], false);
+				ifm_mirror_down(&nl, iface, rec.dest[i]);
 				ifm_pending_del(iface, rec.dest[i]);
 			}
 		}
 		/* without a record (its up ran before the dispatcher script was there) */
 		for (int i = 0; c.mode != NMM_MODE_NATIVE && i < c.nto; i++) {
+			bool was;
+
 			if (have_rec && recorded(&rec, c.to[i]))
 				continue;
 			if ((problem = ifm_ifname_problem(c.to[i])))
 				continue;
-			ifm_mirror_down(&nl, iface, c.to[i], true);
+			was = ifm_quiet_set(true);
+			ifm_mirror_down(&nl, iface, c.to[i]);
+			ifm_quiet_set(was);
 			ifm_pending_del(iface, c.to[i]);
 		}
 		if (act == A_DOWN) {

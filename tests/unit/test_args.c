@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-/* Unit tests for the pure parts: names, directions, option parsing. */
-#include "args.h"
+/* Unit tests of the argv parser of up, down and status. */
+#include "cli.h"
 
 #include <stdio.h>
 #include <string.h>

@@ -1,0 +1,69 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* ifmirror: port mirroring with tc, over netlink. One file per subcommand. */
+#include "cli.h"
+#include "commands.h"
+
+/* the commands, and their part of --help, in the order --help shows them */
+static const struct ifm_command commands[] = {
+	{ .name = "up", .fn = cmd_up, .help =
+		  "  up SOURCE --to DEST [--direction both|ingress|egress] [--match EXPR]\n"
+		  "     [--sample N] [--defer] [-q]\n"
+		  "      Mirror what SOURCE receives (ingress), sends (egress) or both\n"
+		  "      (the default) to DEST. Running it again changes nothing.\n"
+		  "      --match: only what the tcpdump expression selects;\n"
+		  "      --sample: one frame in N.\n"
+		  "      --defer: if SOURCE or DEST does not exist yet, remember the\n"
+		  "      session and apply it when `refresh` sees the device.\n" },
+	{ .name = "down", .fn = cmd_down, .help =
+		  "  down SOURCE [--to DEST] [-q]\n"
+		  "      Remove ifmirror's sessions on SOURCE (all, or the one to DEST).\n"
+		  "      Exits 0 when there is nothing to remove or SOURCE is gone.\n" },
+	{ .name = "status", .fn = cmd_status, .help =
+		  "  status [SOURCE] [--json]\n"
+		  "      One line per session: direction, destination and its state,\n"
+		  "      packets and bytes mirrored, copies dropped; then the collectors.\n" },
+	{ .name = "collector", .fn = cmd_collector, .help =
+		  "  collector up BRIDGE --port IFACE [--port IFACE]... [--sink NAME]\n"
+		  "     [--snaplen BYTES] [-q]\n"
+		  "      Create or complete a failover mirror bridge: the ports plus an\n"
+		  "      always-up sink; no learning, STP, snooping, ARP or IPv6.\n"
+		  "  collector down BRIDGE [-q]\n"
+		  "      Remove the bridge and its sink; release the ports.\n" },
+	{ .name = "refresh", .fn = cmd_refresh, .help =
+		  "  refresh IFACE [-q]\n"
+		  "      IFACE appeared: re-attach it to its collector, repair sessions\n"
+		  "      whose deleted destination had its name, apply deferred ones.\n" },
+	{ .name = "tunnel", .fn = cmd_tunnel, .help =
+		  "  tunnel up NAME --type vxlan|gretap|erspan --remote ADDR [--local ADDR]\n"
+		  "            [--dev IFACE] [--vni N | --key N | --session-id N]\n"
+		  "            [--dstport N] [--snaplen BYTES] [-q]\n"
+		  "      A mirror destination toward a remote collector, over IPv4 or IPv6:\n"
+		  "      vxlan (--vni, UDP --dstport, default 4789), gretap (optional\n"
+		  "      --key) or erspan version 1 (--session-id). Running it again\n"
+		  "      changes nothing; another spec re-creates it. Warns when the\n"
+		  "      underlay cannot carry whole copies.\n"
+		  "  tunnel down NAME [-q]\n"
+		  "      Remove a tunnel ifmirror made.\n" },
+	{ .name = "check", .fn = cmd_check, .help =
+		  "  check [SOURCE --to DEST [--direction D]] [--json]\n"
+		  "      What this kernel offers (probed in a scratch network namespace),\n"
+		  "      the strategy ifmirror uses, and what would go wrong for a session:\n"
+		  "      destination down, a loop, MTU headroom, a hook egress cannot use.\n" },
+	{ .name = "ifupdown-hook", .fn = cmd_ifupdown_hook, .help =
+		  "  ifupdown-hook pre-up|up|down|post-down\n"
+		  "      Run by the ifupdown hooks; reads IFACE and IF_MIRROR_*.\n" },
+	{ .name = "apply", .fn = cmd_apply, .help =
+		  "  apply [--config FILE] [--dry-run] [-q]\n"
+		  "      Make the kernel match FILE (default /etc/ifmirror.conf): tunnels,\n"
+		  "      collectors, sessions; remove sessions an earlier apply made that\n"
+		  "      the file no longer names. Nothing else is touched.\n" },
+	{ .name = "flush", .fn = cmd_flush, .help =
+		  "  flush [-q]\n"
+		  "      Remove everything ifmirror made.\n" },
+	{ .name = NULL },
+};
+
+int main(int argc, char *argv[])
+{
+	return ifm_commands_main("ifmirror", commands, argc, argv);
+}

@@ -1,0 +1,453 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * apply makes the kernel match the file: tunnels and collectors first, then
+ * the sessions; it removes the sessions an earlier apply made (their cookie
+ * says so) that the file no longer names, and touches nothing else. It runs
+ * in one process over one netlink socket: one dump of the links, one of all
+ * qdiscs, filter dumps only for devices that have hooks, and new sessions go
+ * out as one pipelined batch. Sessions that exist but differ take the same
+ * path as `ifmirror up`.
+ */
+#include "plan.h"
+#include "view.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct want {
+	const struct ifm_conf_session *cs;
+	const char *source;
+	int src, dst;                  /* ifindex; dst 0 until the device exists */
+	const char *dst_name;
+	enum { KEEP, FAST, SLOW } how;
+	struct ifm_match m;
+	uint16_t pref;
+	unsigned int first_result;     /* in the batch */
+	int nresults;
+};
+
+
+struct apply_ctx {
+	struct ifm_nl *nl;
+	struct ifm_config *c;
+	bool dry;
+	struct ifm_view v;
+	struct want *w;
+	int nw;
+	int added, removed, changed, failed;
+};
+
+static bool in_file_as_device(const struct ifm_config *c, const char *name)
+{
+	for (int i = 0; i < c->ncollectors; i++)
+		if (!strcmp(c->collectors[i].name, name))
+			return true;
+	for (int i = 0; i < c->ntunnels; i++)
+		if (!strcmp(c->tunnels[i].name, name))
+			return true;
+	return false;
+}
+
+/* Everything the kernel must have for the file to apply, before any change. */
+static int validate(struct apply_ctx *a)
+{
+	struct ifm_config *c = a->c;
+	int errors = 0, n = 0;
+
+	for (int i = 0; i < c->nsessions; i++)
+		n += c->sessions[i].nsources;
+	a->w = calloc((size_t)n + 1, sizeof(*a->w));
+	if (!a->w)
+		return -ENOMEM;
+	for (int i = 0; i < c->nsessions; i++) {
+		const struct ifm_conf_session *cs = &c->sessions[i];
+		const struct ifm_link *dst = ifm_view_link(&a->v, cs->to);
+		char what[600];
+
+		if (!dst && !in_file_as_device(c, cs->to)) {
+			ifm_err("%s:%d: to %s: no such device, and no [collector %s] or [tunnel %s] "
+				"in the file", c->path, cs->to_line, cs->to, cs->to, cs->to);
+			errors++;
+		}
+		if (cs->match || cs->sample > 1) {
+			snprintf(what, sizeof(what), "%s:%d: match", c->path, cs->match_line);
+			if (ifm_match_check(cs->match, cs->sample, what) < 0)
+				errors++;
+		}
+		for (int j = 0; j < cs->nsources; j++) {
+			const struct ifm_link *src = ifm_view_link(&a->v, cs->sources[j]);
+			struct want *w = &a->w[a->nw++];
+
+			w->cs = cs;
+			w->source = cs->sources[j];
+			w->dst_name = cs->to;
+			w->src = src ? src->ifindex : 0;
+			w->dst = dst ? dst->ifindex : 0;
+			if (!src) {
+				ifm_err("%s:%d: source %s: no such device", c->path, cs->source_line,
+					cs->sources[j]);
+				errors++;
+			} else if (in_file_as_device(c, cs->sources[j])) {
+				ifm_err("%s:%d: source %s: a collector or tunnel of this file cannot be "
+					"a source", c->path, cs->source_line, cs->sources[j]);
+				errors++;
+			}
+		}
+	}
+	return errors ? -EINVAL : 0;
+}
+
+/* The view, and the file's sessions leading on out of their sources. */
+static int scan(struct apply_ctx *a)
+{
+	int r = ifm_view_scan(&a->v, a->nl);
+
+	for (int i = 0; r == 0 && i < a->nw; i++)
+		if (a->w[i].src > 0 && a->w[i].src <= a->v.maxdev)
+			a->v.devs[a->w[i].src].leads_on = true;
+	return r;
+}
+
+/* Does the kernel plus the file lead from 'from' back to 'to'? */
+static bool loops(struct apply_ctx *a, int from, int to, int depth)
+{
+	struct ifm_view_dev *d = ifm_view_dev(&a->v, from);
+
+	if (from == to)
+		return true;
+	if (depth > 32 || !d || !d->leads_on)
+		return false;
+	for (size_t i = 0; d->scanned && i < d->t.nf; i++)
+		if (d->t.f[i].has_action && d->t.f[i].act.is_mirred && d->t.f[i].act.ifindex > 0 &&
+		    d->t.f[i].act.ifindex != from && loops(a, d->t.f[i].act.ifindex, to, depth + 1))
+			return true;
+	for (int i = 0; i < a->nw; i++)
+		if (a->w[i].src == from && a->w[i].dst && loops(a, a->w[i].dst, to, depth + 1))
+			return true;
+	for (size_t i = 0; i < a->v.nlinks; i++)
+		if (a->v.links[i].master == from && loops(a, a->v.links[i].ifindex, to, depth + 1))
+			return true;
+	return false;
+}
+
+static bool same_dest(const struct ifm_filter *f, int dst, const char *dst_name)
+{
+	return (dst && f->act.ifindex == dst) ||
+	       (f->act.ifindex == 0 && f->act.cookie.dest_hash == ifm_name_hash(dst_name));
+}
+
+/* KEEP: exactly as wanted; FAST: nothing of it yet; SLOW: exists, differs. */
+static void classify(struct apply_ctx *a, struct want *w)
+{
+	struct ifm_view_dev *d = ifm_view_dev(&a->v, w->src);
+	enum ifm_dir have = 0;
+	bool other = false;
+
+	w->how = FAST;
+	for (size_t i = 0; d && d->scanned && i < d->t.nf; i++) {
+		const struct ifm_filter *f = &d->t.f[i];
+
+		if (!ifm_filter_is_ours(f) || !same_dest(f, w->dst, w->dst_name))
+			continue;
+		if (f->act.ifindex == w->dst && f->prog_hash == w->m.hash &&
+		    (f->act.cookie.flags & IFM_COOKIE_FROM_CONFIG) && (w->cs->dir & f->hook_dir) &&
+		    !(have & f->hook_dir))
+			have |= f->hook_dir;
+		else
+			other = true;
+	}
+	if (have == w->cs->dir && !other)
+		w->how = KEEP;
+	else if (have || other)
+		w->how = SLOW;
+	else if (d && d->t.q.ingress_kind[0] && strcmp(d->t.q.ingress_kind, "clsact"))
+		w->how = SLOW; /* an ingress qdisc: the fallbacks of `up` */
+	else if (d && !d->t.q.ingress_kind[0] && ifm_avoid("clsact"))
+		w->how = SLOW;
+}
+
+/* The new sessions, pipelined: clsact where missing, then their filters. */
+static int add_fast(struct apply_ctx *a)
+{
+	static const enum ifm_dir dirs[] = { IFM_DIR_INGRESS, IFM_DIR_EGRESS };
+	/* matchall where the kernel has it: the first request finds out */
+	const struct ifm_cls_ops *plain = ifm_cls_mirror;
+	struct ifm_batch b;
+	int r, pending_probe = 1;
+
+	r = ifm_batch_init(&b, a->nl);
+	if (r < 0)
+		return r;
+again:
+	for (int i = 0; i < a->nw; i++) {
+		struct want *w = &a->w[i];
+		struct ifm_view_dev *d = ifm_view_dev(&a->v, w->src);
+		struct ifm_link dl = { .ifindex = w->dst };
+
+		if (w->how != FAST || w->nresults)
+			continue;
+		if (!ifm_hook_present(&d->t.q, IFM_DIR_INGRESS) && !d->clsact_new) {
+			d->clsact_new = true;
+			d->clsact_result = b.n;
+			r = ifm_batch_add(&b, ifm_clsact_msg(true, w->src));
+			if (r < 0)
+				goto out;
+		}
+		snprintf(dl.name, sizeof(dl.name), "%s", w->dst_name);
+		w->pref = d->next_pref;
+		w->first_result = b.n;
+		for (int k = 0; k < 2; k++) {
+			struct ifm_cookie ck;
+			const struct ifm_cls_ops *cls = w->m.insns ? &ifm_cls_bpf : plain;
+
+			if (!(w->cs->dir & dirs[k]))
+				continue;
+			ifm_cookie_make(&ck, dirs[k], &dl);
+			ck.flags |= IFM_COOKIE_FROM_CONFIG;
+			r = ifm_batch_add(&b, ifm_filter_add_msg(w->src, ifm_hook_clsact.parent(dirs[k]),
+								 w->pref, cls, &w->m, w->dst, &ck));
+			w->nresults++;
+			if (r < 0)
+				goto out;
+		}
+		/* the next session from this source takes the next pref */
+		for (uint16_t p = (uint16_t)(w->pref + 1); p; p++) {
+			bool used = false;
+
+			for (size_t j = 0; d->scanned && j < d->t.nf && !used; j++)
+				used = d->t.f[j].pref == p;
+			if (!used) {
+				d->next_pref = p;
+				break;
+			}
+		}
+		if (pending_probe) {
+			/* the first request tells whether the kernel has matchall */
+			r = ifm_batch_finish(&b);
+			if (r < 0)
+				goto out;
+			if (!w->m.insns && plain->fallback &&
+			    b.results[w->first_result] == -ENOENT) {
+				plain = plain->fallback;
+				w->nresults = 0;
+				d->next_pref = w->pref;
+				pending_probe = 0;
+				goto again;
+			}
+			pending_probe = 0;
+		}
+	}
+	r = ifm_batch_finish(&b);
+	if (r < 0)
+		goto out;
+	/* results: report each session; a failed one is taken out again */
+	for (int i = 0; i < a->nw; i++) {
+		struct want *w = &a->w[i];
+		int err = 0;
+
+		if (w->how != FAST)
+			continue;
+		for (int k = 0; k < w->nresults; k++)
+			if (b.results[w->first_result + (unsigned)k] < 0 && !err)
+				err = b.results[w->first_result + (unsigned)k];
+		if (err) {
+			ifm_err("%s:%d: %s: cannot add mirror filter to %s: %s", a->c->path,
+				w->cs->source_line, w->source, w->dst_name, strerror(-err));
+			for (int k = 0; k < 2; k++)
+				ifm_filter_del(a->nl, w->src, ifm_hook_clsact.parent(k ? IFM_DIR_EGRESS
+										     : IFM_DIR_INGRESS),
+					       w->pref);
+			a->failed++;
+			continue;
+		}
+		a->added++;
+		ifm_match_remember(&w->m);
+		ifm_info("%s: %s mirror to %s added (clsact, %s, pref %u)", w->source,
+		       ifm_dir_name(w->cs->dir), w->dst_name,
+		       w->m.insns ? "bpf" : plain->kind, w->pref);
+	}
+out:
+	/* the qdiscs this batch created are ifmirror's, whatever else failed */
+	for (int i = 1; i <= a->v.maxdev; i++)
+		if (a->v.devs[i].clsact_new && a->v.devs[i].clsact_result < b.n &&
+		    b.results[a->v.devs[i].clsact_result] == 0)
+			ifm_owned_set(i, "clsact", true);
+	if (r < 0)
+		ifm_err("%s: the batch of new sessions stopped: %s", a->c->path, strerror(-r));
+	ifm_batch_free(&b);
+	return r;
+}
+
+static bool wanted(const struct apply_ctx *a, int src, const struct ifm_filter *f)
+{
+	for (int i = 0; i < a->nw; i++)
+		if (a->w[i].src == src && (a->w[i].cs->dir & f->hook_dir) &&
+		    same_dest(f, a->w[i].dst, a->w[i].dst_name))
+			return true;
+	return false;
+}
+
+/* Sessions an earlier apply made that the file no longer names. */
+static int remove_stale(struct apply_ctx *a)
+{
+	struct ifm_batch b;
+	int *touched = NULL, ntouched = 0, r;
+
+	r = ifm_batch_init(&b, a->nl);
+	if (r < 0)
+		return r;
+	touched = calloc((size_t)a->v.maxdev + 1, sizeof(*touched));
+	for (int i = 1; touched && i <= a->v.maxdev; i++) {
+		struct ifm_view_dev *d = &a->v.devs[i];
+
+		for (size_t j = 0; d->scanned && j < d->t.nf; j++) {
+			const struct ifm_filter *f = &d->t.f[j];
+
+			if (!ifm_filter_is_ours(f) || !(f->act.cookie.flags & IFM_COOKIE_FROM_CONFIG) ||
+			    wanted(a, i, f))
+				continue;
+			if (a->dry) {
+				ifm_out("would remove: %s %s mirror to %s (not in %s)", ifm_view_name(&a->v, i),
+				       ifm_dir_name(f->hook_dir), ifm_view_name(&a->v, f->act.ifindex), a->c->path);
+				continue;
+			}
+			if ((r = ifm_batch_add(&b, ifm_filter_del_msg(i, f->parent, f->pref))) < 0)
+				break;
+			if (!ntouched || touched[ntouched - 1] != i)
+				touched[ntouched++] = i;
+			a->removed++;
+			ifm_info("%s: %s mirror to %s removed (not in %s)", ifm_view_name(&a->v, i),
+			       ifm_dir_name(f->hook_dir), ifm_view_name(&a->v, f->act.ifindex), a->c->path);
+		}
+	}
+	if (r == 0)
+		r = ifm_batch_finish(&b);
+	for (int i = 0; r == 0 && i < ntouched; i++)
+		ifm_hooks_tidy(a->nl, touched[i]);
+	if (r < 0)
+		ifm_err("%s: removing sessions no longer in the file stopped: %s", a->c->path,
+			strerror(-r));
+	free(touched);
+	ifm_batch_free(&b);
+	return r;
+}
+
+static int apply(struct apply_ctx *a)
+{
+	struct ifm_config *c = a->c;
+	int r;
+
+	if ((r = ifm_view_links(&a->v, a->nl)) < 0 || (r = validate(a)) < 0 || (r = scan(a)) < 0)
+		return r;
+	for (int i = 0; i < a->nw; i++) {
+		struct want *w = &a->w[i];
+
+		/* a source that is a port of its own collector, or any way back */
+		for (int k = 0; k < c->ncollectors; k++)
+			for (int j = 0; !strcmp(c->collectors[k].name, w->dst_name) &&
+					j < c->collectors[k].nports; j++)
+				if (!strcmp(c->collectors[k].ports[j], w->source))
+					w->dst = -1;
+		if (w->dst && (w->dst < 0 || loops(a, w->dst, w->src, 0))) {
+			ifm_err("%s:%d: %s to %s would loop: %s leads back into %s", c->path,
+				w->cs->line, w->source, w->dst_name, w->dst_name, w->source);
+			return -ELOOP;
+		}
+	}
+	if (a->dry) {
+		for (int i = 0; i < c->ntunnels; i++)
+			if (!ifm_view_link(&a->v, c->tunnels[i].name))
+				ifm_out("would create: tunnel %s", c->tunnels[i].name);
+		for (int i = 0; i < c->ncollectors; i++)
+			if (!ifm_view_link(&a->v, c->collectors[i].name))
+				ifm_out("would create: collector %s", c->collectors[i].name);
+	}
+	for (int i = 0; !a->dry && i < c->ntunnels; i++) {
+		struct ifm_conf_tunnel *t = &c->tunnels[i];
+		struct ifm_tunnel_spec s = {
+			.name = t->name, .type = t->type, .remote = t->remote,
+			.local = t->local[0] ? t->local : NULL, .dev = t->dev[0] ? t->dev : NULL,
+			.id = t->id, .has_id = t->id_key[0] != '\0', .dstport = t->dstport,
+			.snaplen = t->snaplen,
+		};
+
+		if ((r = ifm_tunnel_up(a->nl, &s)) < 0)
+			return r;
+	}
+	for (int i = 0; !a->dry && i < c->ncollectors; i++) {
+		struct ifm_conf_collector *k = &c->collectors[i];
+		struct ifm_collector_spec s = { .bridge = k->name, .nports = k->nports,
+						.sink = k->sink[0] ? k->sink : NULL,
+						.snaplen = k->snaplen };
+
+		for (int j = 0; j < k->nports; j++)
+			s.ports[j] = k->ports[j];
+		if ((r = ifm_collector_up(a->nl, &s)) < 0)
+			return r;
+	}
+	if (!a->dry && (c->ntunnels || c->ncollectors)) {
+		/* new devices, and the qdiscs and filters the steps above changed */
+		ifm_view_scan_free(&a->v);
+		if ((r = ifm_view_links(&a->v, a->nl)) < 0 || (r = scan(a)) < 0)
+			return r;
+		for (int i = 0; i < a->nw; i++) {
+			const struct ifm_link *d = ifm_view_link(&a->v, a->w[i].dst_name);
+
+			a->w[i].dst = d ? d->ifindex : 0;
+		}
+	}
+	for (int i = 0; i < a->nw; i++) {
+		struct want *w = &a->w[i];
+		bool was = ifm_quiet_set(true);
+
+		r = ifm_match_build(w->source, w->cs->match, w->cs->sample, &w->m, "match");
+		ifm_quiet_set(was);
+		if (r < 0)
+			return r;
+		classify(a, w);
+		if (a->dry && w->how != KEEP)
+			ifm_out("would %s: %s %s mirror to %s", w->how == FAST ? "add" : "change",
+			       w->source, ifm_dir_name(w->cs->dir), w->dst_name);
+	}
+	if (a->dry)
+		return remove_stale(a);
+	for (int i = 0; i < a->nw; i++) {
+		struct want *w = &a->w[i];
+		struct ifm_session_spec s = { .source = w->source, .dest = w->dst_name,
+					      .dir = w->cs->dir, .match = w->cs->match,
+					      .sample = w->cs->sample, .from_config = true };
+
+		if (w->how != SLOW)
+			continue;
+		if (ifm_mirror_up_spec(a->nl, &s) < 0)
+			a->failed++;
+		else
+			a->changed++;
+	}
+	if ((r = add_fast(a)) < 0)
+		return r;
+	if ((r = remove_stale(a)) < 0)
+		return r;
+	return a->failed ? -EIO : 0;
+}
+
+static void apply_free(struct apply_ctx *a)
+{
+	for (int i = 0; i < a->nw; i++)
+		ifm_match_free(&a->w[i].m);
+	ifm_view_free(&a->v);
+	free(a->w);
+}
+
+int ifm_apply(struct ifm_nl *nl, struct ifm_config *c, bool dry, struct ifm_apply_result *res)
+{
+	struct apply_ctx a = { .nl = nl, .c = c, .dry = dry };
+	int r = apply(&a);
+
+	*res = (struct ifm_apply_result){ .sessions = a.nw, .added = a.added,
+					  .changed = a.changed, .removed = a.removed };
+	apply_free(&a);
+	return r;
+}

@@ -1,0 +1,79 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * flush removes everything ifmirror made: sessions of any origin, snaplen
+ * filters, the qdiscs ifmirror created, collectors, tunnels, deferred
+ * sessions. Filters go out as one batch; a qdisc of ours with nothing else
+ * on it goes whole, filters and all.
+ */
+#include "plan.h"
+#include "view.h"
+
+#include <string.h>
+
+static int flush_pending(const struct ifm_session_spec *s, void *arg)
+{
+	(void)arg;
+	ifm_pending_del(s->source, s->dest);
+	return 0;
+}
+
+int ifm_flush(struct ifm_nl *nl, int *sessions, int *devices)
+{
+	struct ifm_view v = { 0 };
+	struct ifm_batch b = { 0 };
+	int r;
+
+	*sessions = *devices = 0;
+	if ((r = ifm_view_links(&v, nl)) < 0 || (r = ifm_view_scan(&v, nl)) < 0 ||
+	    (r = ifm_batch_init(&b, nl)) < 0)
+		goto out;
+	for (int i = 1; i <= v.maxdev && r == 0; i++) {
+		struct ifm_view_dev *d = &v.devs[i];
+		bool any = false;
+
+		for (size_t j = 0; d->scanned && j < d->t.nf; j++) {
+			if (ifm_filter_is_ours(&d->t.f[j]))
+				(*sessions)++;
+			any |= ifm_filter_is_ours(&d->t.f[j]) || ifm_filter_is_snaplen(&d->t.f[j]);
+		}
+		if (!any)
+			continue;
+		(*devices)++;
+		if (!ifm_hooks_have_foreign(&d->t, IFM_DIR_BOTH) &&
+		    !strcmp(d->t.q.ingress_kind, "clsact") && ifm_owned(i, "clsact")) {
+			d->clsact_new = true; /* here: deleted whole */
+			d->clsact_result = b.n;
+			r = ifm_batch_add(&b, ifm_clsact_msg(false, i));
+			continue;
+		}
+		d->tidy = true;
+		for (size_t j = 0; j < d->t.nf && r == 0; j++) {
+			const struct ifm_filter *f = &d->t.f[j];
+
+			if (ifm_filter_is_ours(f) || ifm_filter_is_snaplen(f))
+				r = ifm_batch_add(&b, ifm_filter_del_msg(i, f->parent, f->pref));
+		}
+	}
+	if (r == 0)
+		r = ifm_batch_finish(&b);
+	for (int i = 1; i <= v.maxdev; i++) {
+		struct ifm_view_dev *d = &v.devs[i];
+
+		if (d->clsact_new && d->clsact_result < b.n && b.results[d->clsact_result] == 0)
+			ifm_owned_set(i, "clsact", false);
+		else if (r == 0 && d->tidy)
+			ifm_hooks_tidy(nl, i);
+	}
+	/* collectors and tunnels, by the alias that marks them */
+	for (size_t i = 0; i < v.nlinks; i++) {
+		if (ifm_is_collector(&v.links[i]))
+			ifm_collector_down(nl, v.links[i].name);
+		else if (ifm_tunnel_mark_is(v.links[i].alias))
+			ifm_tunnel_down(nl, v.links[i].name);
+	}
+	ifm_pending_each(flush_pending, NULL);
+out:
+	ifm_batch_free(&b);
+	ifm_view_free(&v);
+	return r;
+}

@@ -1,0 +1,295 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Internal interfaces of the ifmirror helper. Functions return 0 or a
+ * negative errno; the commands turn that into one "ifmirror: ..." line.
+ */
+#ifndef IFMIRROR_H
+#define IFMIRROR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "report.h"
+#include "spec.h"
+
+struct nl_sock;
+struct nl_msg;
+struct nlattr;
+struct nlmsghdr;
+
+/* ---- nl.c: one rtnetlink socket, acks with the kernel's own reason ---- */
+struct ifm_nl {
+	struct nl_sock *sk;
+	int err;            /* errno of the last failed request, positive */
+	char extack[200];   /* the kernel's extended ack message, if any */
+	unsigned long changes;  /* requests that changed kernel state */
+	int rcvbuf;             /* the socket's receive buffer, bytes */
+};
+
+int ifm_nl_open(struct ifm_nl *nl);
+void ifm_nl_close(struct ifm_nl *nl);
+/* Sends msg (consumed) and waits for the ack: 0 or -errno. */
+int ifm_nl_talk(struct ifm_nl *nl, struct nl_msg *msg);
+/* Sends a dump request (consumed), calls cb for every answer: 0 or -errno. */
+int ifm_nl_dump(struct ifm_nl *nl, struct nl_msg *msg,
+		int (*cb)(struct nlmsghdr *hdr, void *arg), void *arg);
+/* Sends a get request (consumed), calls cb for the answer: 0 or -errno. */
+int ifm_nl_get(struct ifm_nl *nl, struct nl_msg *msg,
+	       int (*cb)(struct nlmsghdr *hdr, void *arg), void *arg);
+/* strerror(-err), plus the kernel's message when it sent one. */
+const char *ifm_nl_reason(const struct ifm_nl *nl, int err);
+
+/* Many requests in flight; results[i] is 0 or -errno for the i-th added. */
+struct nl_cb;
+struct ifm_batch {
+	struct ifm_nl *nl;
+	struct nl_cb *cb;
+	uint32_t first_seq;
+	unsigned int n, cap, acked, window;
+	int *results;
+	bool broken;             /* acks were lost: nothing more is sent */
+};
+int ifm_batch_init(struct ifm_batch *b, struct ifm_nl *nl);
+int ifm_batch_add(struct ifm_batch *b, struct nl_msg *msg);   /* consumes msg */
+int ifm_batch_finish(struct ifm_batch *b);                    /* waits for all */
+void ifm_batch_free(struct ifm_batch *b);
+
+/* ---- link.c ---- */
+#define IFM_IFNAMSIZ 16
+#define IFM_ALIAS_MAX 256     /* IFALIASZ: the kernel takes up to 255 bytes */
+#define IFM_MAX_PORTS 16      /* ports of a collector */
+struct ifm_link {
+	int ifindex;
+	char name[IFM_IFNAMSIZ];
+	unsigned int flags;  /* IFF_* */
+	int master;          /* ifindex of the bridge/bond it is a port of, 0 */
+	bool is_bridge;
+	char kind[16];       /* rtnl link kind: "bridge", "veth", "" ... */
+	char alias[IFM_ALIAS_MAX];  /* IFLA_IFALIAS: ifmirror marks its devices there */
+};
+
+int ifm_link_get(struct ifm_nl *nl, const char *name, struct ifm_link *out);
+int ifm_link_by_index(struct ifm_nl *nl, int ifindex, struct ifm_link *out);
+/* All links of this network namespace; *out is malloc'ed. */
+int ifm_link_list(struct ifm_nl *nl, struct ifm_link **out, size_t *n);
+/* "up", "down" (administratively) or "no-carrier". */
+const char *ifm_link_state(const struct ifm_link *l);
+
+/* ---- link.c: requests (the collector bridge, its sink and ports) ---- */
+/* kind "bridge" (no STP, no snooping) or a sink kind ("dummy", "ifb") */
+int ifm_link_create(struct ifm_nl *nl, const char *name, const char *kind, const char *alias);
+/* an RTM_*LINK request for ifindex (0: by name, or a new link) */
+struct nl_msg *ifm_link_msg(int type, int flags, int ifindex);
+int ifm_link_delete(struct ifm_nl *nl, int ifindex);
+int ifm_link_set_alias(struct ifm_nl *nl, int ifindex, const char *alias);
+/* up, no ARP, no IPv6: the host adds nothing of its own to the link */
+int ifm_link_quiet_up(struct ifm_nl *nl, const struct ifm_link *l);
+/* port of bridge, no learning, flooding everything */
+int ifm_port_attach(struct ifm_nl *nl, const struct ifm_link *port, int bridge);
+int ifm_port_release(struct ifm_nl *nl, const struct ifm_link *port);
+
+/* ---- state.c: the lock, and which qdiscs ifmirror created ---- */
+int ifm_lock(void);             /* fd or -errno */
+void ifm_unlock(int fd);
+/* What every changing command starts with: the socket and the lock (its
+ * fd), or -errno, reported, with nothing left open. */
+int ifm_begin(struct ifm_nl *nl);
+/* the socket alone, for commands that only read: 0 or -errno, reported */
+int ifm_begin_read(struct ifm_nl *nl);
+void ifm_end(struct ifm_nl *nl, int lock);
+/* deferred sessions (up --defer), completed by refresh */
+struct ifm_session_spec;
+int ifm_pending_add_spec(const struct ifm_session_spec *s);
+int ifm_pending_add(const char *source, const char *dest, enum ifm_dir dir);
+void ifm_pending_del(const char *source, const char *dest);  /* dest NULL: all */
+int ifm_pending_each(int (*fn)(const struct ifm_session_spec *s, void *arg), void *arg);
+/* nl.c: IFMIRROR_AVOID=clsact,matchall,...: kinds treated as absent (tests);
+ * requests that would create one fail in nl.c as the kernel would fail them. */
+bool ifm_avoid(const char *kind);
+
+/* ---- hook.c: where filters hang (clsact, ingress, prio) ---- */
+#define IFM_PRIO_MAJOR 0x1f1fU  /* the handle marks a prio root as ifmirror's */
+
+struct ifm_qdiscs {
+	char ingress_kind[16];   /* "clsact", "ingress" or "" */
+	char root_kind[16];      /* "" when the dump showed no root qdisc */
+	uint32_t root_handle;    /* 0: the kernel's default qdisc */
+};
+
+struct ifm_hook_ops {
+	const char *kind;
+	/* the filter parent for a direction, 0 when this hook cannot carry it */
+	uint32_t (*parent)(enum ifm_dir dir);
+	int (*create)(struct ifm_nl *nl, int ifindex);
+	int (*destroy)(struct ifm_nl *nl, int ifindex);
+};
+
+extern const struct ifm_hook_ops ifm_hook_clsact, ifm_hook_ingress, ifm_hook_prio;
+
+int ifm_qdiscs_scan(struct ifm_nl *nl, int ifindex, struct ifm_qdiscs *q);
+/* every device's qdiscs from one dump, by ifindex */
+struct ifm_qdisc_map {
+	struct ifm_qdiscs *q;
+	int max;
+};
+int ifm_qdiscs_scan_all(struct ifm_nl *nl, struct ifm_qdisc_map *m);
+const struct ifm_qdiscs *ifm_qdisc_map_get(const struct ifm_qdisc_map *m, int ifindex);
+void ifm_qdisc_map_free(struct ifm_qdisc_map *m);
+/* add (or delete) a clsact qdisc, as a message for batches */
+struct nl_msg *ifm_clsact_msg(bool add, int ifindex);
+/* The hook that holds filters of dir on this device now, or NULL. */
+const struct ifm_hook_ops *ifm_hook_present(const struct ifm_qdiscs *q, enum ifm_dir dir);
+
+/* ---- mirred.c: the mirror action and its ownership cookie ---- */
+#define IFM_COOKIE_FROM_CONFIG 0x1   /* made by `apply`: it may remove it again */
+
+struct ifm_cookie {          /* TCA_ACT_COOKIE, 16 bytes, the kernel keeps it */
+	char magic[4];
+	uint8_t version;
+	uint8_t dir;             /* IFM_DIR_INGRESS or IFM_DIR_EGRESS */
+	uint16_t flags;          /* IFM_COOKIE_* */
+	uint32_t dest_ifindex;   /* at creation */
+	uint32_t dest_hash;      /* ifm_name_hash(dest) at creation */
+} __attribute__((packed));
+
+struct ifm_action {
+	bool is_mirred;
+	bool ours;               /* carries an ifmirror cookie */
+	struct ifm_cookie cookie;
+	int ifindex;             /* mirred target; 0 when it was deleted */
+	int eaction;
+	uint64_t packets, bytes, drops, overlimits;
+};
+
+int ifm_mirred_put(struct nl_msg *msg, int attrtype, int target_ifindex,
+		   const struct ifm_cookie *cookie);
+/* Parses a nested action list; fills up to max, returns the count. */
+int ifm_actions_parse(struct nlattr *acts, struct ifm_action *out, int max);
+
+/* ---- match.c: --match (libpcap) and --sample as classic BPF ---- */
+#define IFM_EBADEXPR EBADMSG      /* a bad --match: a usage error, exit 2 */
+struct sock_filter;
+struct ifm_match {
+	struct sock_filter *insns;   /* NULL: match everything */
+	unsigned int len;
+	unsigned int sample;         /* 1: every frame */
+	char *expr;                  /* NULL: no expression */
+	uint64_t hash;               /* of insns; 0 when there is no program */
+};
+
+/* what: how errors name the option, e.g. "up: --match" */
+int ifm_match_build(const char *dev, const char *expr, unsigned int sample,
+		    struct ifm_match *m, const char *what);
+/* Compiles and drops it: a front end's early check; reports errors only. */
+int ifm_match_check(const char *expr, unsigned int sample, const char *what);
+void ifm_match_free(struct ifm_match *m);
+uint64_t ifm_match_hash(const struct sock_filter *insns, unsigned int len);
+unsigned int ifm_match_sample_of(const struct sock_filter *insns, unsigned int len);
+bool ifm_match_has_expr(unsigned int len, unsigned int sample);
+/* The expression text, by program hash, for status (state.c). */
+int ifm_match_remember(const struct ifm_match *m);
+bool ifm_match_recall(uint64_t hash, char *buf, size_t len);
+
+/* ---- classifier.c: matchall, u32, bpf ---- */
+struct ifm_cls_ops {
+	const char *kind;
+	uint32_t handle;          /* handle asked for on creation, 0: kernel's */
+	int act_attr;             /* TCA_*_ACT inside TCA_OPTIONS */
+	int options_max;          /* TCA_*_MAX */
+	/* everything but the actions (u32's selector, bpf's program) */
+	int (*put_match)(struct nl_msg *msg, const struct ifm_match *m);
+	/* the next choice where the kernel lacks this kind, or NULL */
+	const struct ifm_cls_ops *fallback;
+};
+
+extern const struct ifm_cls_ops ifm_cls_matchall, ifm_cls_u32, ifm_cls_bpf;
+/* the first choice for a mirror of every frame (then its fallbacks) */
+extern const struct ifm_cls_ops *const ifm_cls_mirror;
+const struct ifm_cls_ops *ifm_cls_by_kind(const char *kind);
+
+/* ---- session.c: ifmirror's filters on one device ---- */
+struct ifm_filter {
+	enum ifm_dir hook_dir;    /* the hook it was dumped from */
+	uint32_t parent;
+	uint16_t pref;
+	char kind[16];
+	bool has_action;
+	struct ifm_action act;    /* the first mirred action, or the first action */
+	uint64_t prog_hash;       /* bpf: hash of the classic program, else 0 */
+	unsigned int prog_len;
+	unsigned int sample;      /* bpf: 1 in N, else 1 */
+	char bpf_name[48];        /* bpf: the program's name (eBPF only) */
+};
+
+struct ifm_dev_tc {
+	int ifindex;
+	struct ifm_qdiscs q;
+	struct ifm_filter *f;
+	size_t nf, cap;
+};
+
+int ifm_dev_tc_scan(struct ifm_nl *nl, int ifindex, struct ifm_dev_tc *t);
+/* the same with the qdiscs already known (from ifm_qdiscs_scan_all) */
+int ifm_dev_tc_scan_known(struct ifm_nl *nl, int ifindex, const struct ifm_qdiscs *q,
+			  struct ifm_dev_tc *t);
+void ifm_dev_tc_free(struct ifm_dev_tc *t);
+/* An ifmirror filter belongs to hook dir (u32 dumps show the other hook's too). */
+bool ifm_filter_is_ours(const struct ifm_filter *f);
+/* Lowest pref in [1, 0xffff] used by no filter on either hook. */
+uint16_t ifm_pref_free(const struct ifm_dev_tc *t);
+/* Any filter other than ifmirror's on the hook(s) of this qdisc? */
+bool ifm_hooks_have_foreign(const struct ifm_dev_tc *t, enum ifm_dir dirs);
+/* Any ifmirror filter left on these hooks? */
+bool ifm_hooks_have_ours(const struct ifm_dev_tc *t, enum ifm_dir dirs);
+
+int ifm_filter_add(struct ifm_nl *nl, int ifindex, uint32_t parent, uint16_t pref,
+		   const struct ifm_cls_ops *cls, const struct ifm_match *m, int target_ifindex,
+		   const struct ifm_cookie *cookie);
+/* the same requests as messages, for batches; cookie NULL: the classifier
+ * alone, without the mirror action (the kernel probe) */
+struct nl_msg *ifm_filter_add_msg(int ifindex, uint32_t parent, uint16_t pref,
+				  const struct ifm_cls_ops *cls, const struct ifm_match *m,
+				  int target_ifindex, const struct ifm_cookie *cookie);
+struct nl_msg *ifm_filter_del_msg(int ifindex, uint32_t parent, uint16_t pref);
+int ifm_filter_del(struct ifm_nl *nl, int ifindex, uint32_t parent, uint16_t pref);
+/* Removes qdiscs ifmirror created once nothing is attached to them any more. */
+int ifm_hooks_tidy(struct ifm_nl *nl, int ifindex);
+
+/* ---- snaplen.c: cut frames leaving a destination (eBPF on its egress) ---- */
+bool ifm_filter_is_snaplen(const struct ifm_filter *f);
+int ifm_snaplen_get(struct ifm_nl *nl, int ifindex, unsigned int *snaplen);
+/* 0 removes it */
+int ifm_snaplen_set(struct ifm_nl *nl, const struct ifm_link *dev, unsigned int snaplen);
+
+/* Does a mirror path lead from 'from' to 'to' (mirred or bridge ports)? */
+bool ifm_reaches(struct ifm_nl *nl, int from, int to);
+
+/* ---- operations: 0 or -errno, errors reported (lock held) ---- */
+struct ifm_session_spec {
+	const char *source, *dest;
+	enum ifm_dir dir;
+	const char *match;       /* tcpdump expression, or NULL */
+	unsigned int sample;     /* 1 in N; 0 or 1: every frame */
+	bool from_config;        /* apply's: marked so, and taken over if it was not */
+};
+int ifm_mirror_up_spec(struct ifm_nl *nl, const struct ifm_session_spec *s);
+/* a session without --match/--sample */
+int ifm_mirror_up(struct ifm_nl *nl, const char *source, const char *dest,
+		  enum ifm_dir dir);
+int ifm_mirror_down(struct ifm_nl *nl, const char *source, const char *dest);
+struct ifm_collector_spec {
+	const char *bridge;
+	const char *ports[IFM_MAX_PORTS];
+	int nports;
+	const char *sink;        /* NULL: derived from the bridge's name */
+	unsigned int snaplen;    /* 0: frames leave whole */
+};
+int ifm_collector_up(struct ifm_nl *nl, const struct ifm_collector_spec *spec);
+int ifm_collector_down(struct ifm_nl *nl, const char *bridge);
+int ifm_refresh(struct ifm_nl *nl, const char *ifname);
+
+#include "marks.h"
+#include "tunnel.h"
+
+#endif

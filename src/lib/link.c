@@ -1,0 +1,312 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * Links, read and written: look-ups through libnl-route's link objects, and
+ * the requests ifmirror makes (create, delete, alias, up, bridge ports).
+ *
+ * The collector bridge: a persistent mirror target. mirred binds to an
+ * ifindex and never re-binds, so a collector NIC that is unplugged and comes
+ * back would end mirroring for good; a bridge that stays keeps the binding,
+ * and an always-up sink port keeps it LOWER_UP (mirred drops copies sent to
+ * a device without carrier) while the collector port is away.
+ *
+ * It must behave like a SPAN port: no learning and no multicast snooping, so
+ * every mirrored frame leaves every port whatever its MAC; no STP; and the
+ * host says nothing on it: no ARP, no IPv6 (so no ND, no MLD).
+ */
+#include "ifmirror.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <linux/if.h>
+#include <linux/if_link.h>
+#include <linux/rtnetlink.h>
+
+#include <netlink/netlink.h>
+#include <netlink/cache.h>
+#include <netlink/msg.h>
+#include <netlink/attr.h>
+#include <netlink/route/link.h>
+
+static void fill(struct ifm_link *out, struct rtnl_link *l)
+{
+	const char *type = rtnl_link_get_type(l);
+	const char *name = rtnl_link_get_name(l);
+
+	memset(out, 0, sizeof(*out));
+	out->ifindex = rtnl_link_get_ifindex(l);
+	strncpy(out->name, name ? name : "", sizeof(out->name) - 1);
+	out->flags = rtnl_link_get_flags(l);
+	out->master = rtnl_link_get_master(l);
+	out->is_bridge = type && !strcmp(type, "bridge");
+	strncpy(out->kind, type ? type : "", sizeof(out->kind) - 1);
+	if (rtnl_link_get_ifalias(l))
+		strncpy(out->alias, rtnl_link_get_ifalias(l), sizeof(out->alias) - 1);
+}
+
+static int lookup(struct ifm_nl *nl, int ifindex, const char *name, struct ifm_link *out)
+{
+	struct rtnl_link *l = NULL;
+	int r = rtnl_link_get_kernel(nl->sk, ifindex, name, &l);
+
+	if (r < 0) {
+		/* libnl folds ENODEV into its own code; the kernel said ENODEV */
+		return (r == -NLE_OBJ_NOTFOUND || r == -NLE_NODEV || nl->err == ENODEV)
+			       ? -ENODEV : -EIO;
+	}
+	fill(out, l);
+	rtnl_link_put(l);
+	return 0;
+}
+
+int ifm_link_get(struct ifm_nl *nl, const char *name, struct ifm_link *out)
+{
+	return lookup(nl, 0, name, out);
+}
+
+int ifm_link_by_index(struct ifm_nl *nl, int ifindex, struct ifm_link *out)
+{
+	if (ifindex <= 0)
+		return -ENODEV;
+	return lookup(nl, ifindex, NULL, out);
+}
+
+int ifm_link_list(struct ifm_nl *nl, struct ifm_link **out, size_t *n)
+{
+	struct nl_cache *cache = NULL;
+	struct nl_object *o;
+	size_t i = 0, cnt;
+	int r;
+
+	*out = NULL;
+	*n = 0;
+	r = rtnl_link_alloc_cache(nl->sk, AF_UNSPEC, &cache);
+	if (r < 0)
+		return -EIO;
+	cnt = (size_t)nl_cache_nitems(cache);
+	*out = calloc(cnt ? cnt : 1, sizeof(**out));
+	if (!*out) {
+		nl_cache_free(cache);
+		return -ENOMEM;
+	}
+	for (o = nl_cache_get_first(cache); o && i < cnt; o = nl_cache_get_next(o))
+		fill(&(*out)[i++], (struct rtnl_link *)o);
+	*n = i;
+	nl_cache_free(cache);
+	return 0;
+}
+
+const char *ifm_link_state(const struct ifm_link *l)
+{
+	if (!(l->flags & IFF_UP))
+		return "down";
+	if (!(l->flags & IFF_LOWER_UP))
+		return "no-carrier";
+	return "up";
+}
+
+/* ---- requests ---- */
+
+struct nl_msg *ifm_link_msg(int type, int flags, int ifindex)
+{
+	struct ifinfomsg ifi = { .ifi_family = AF_UNSPEC, .ifi_index = ifindex };
+	struct nl_msg *msg = nlmsg_alloc_simple(type, flags);
+
+	if (msg && nlmsg_append(msg, &ifi, sizeof(ifi), NLMSG_ALIGNTO) < 0) {
+		nlmsg_free(msg);
+		return NULL;
+	}
+	return msg;
+}
+
+int ifm_link_create(struct ifm_nl *nl, const char *name, const char *kind, const char *alias)
+{
+	struct nl_msg *msg;
+	struct nlattr *info, *data;
+	struct ifm_link l;
+	int r;
+
+	msg = ifm_link_msg(RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, 0);
+	if (!msg)
+		return -ENOMEM;
+	if (nla_put_string(msg, IFLA_IFNAME, name) < 0 ||
+	    !(info = nla_nest_start(msg, IFLA_LINKINFO)) ||
+	    nla_put_string(msg, IFLA_INFO_KIND, kind) < 0)
+		goto nomem;
+	if (!strcmp(kind, "bridge")) {
+		if (!(data = nla_nest_start(msg, IFLA_INFO_DATA)) ||
+		    nla_put_u32(msg, IFLA_BR_STP_STATE, 0) < 0 ||
+		    nla_put_u8(msg, IFLA_BR_MCAST_SNOOPING, 0) < 0)
+			goto nomem;
+		nla_nest_end(msg, data);
+	}
+	nla_nest_end(msg, info);
+	r = ifm_nl_talk(nl, msg);
+	if (r < 0)
+		return r;
+	/* the kernel takes an alias only on an existing link */
+	r = ifm_link_get(nl, name, &l);
+	if (r == 0 && alias)
+		r = ifm_link_set_alias(nl, l.ifindex, alias);
+	return r;
+nomem:
+	nlmsg_free(msg);
+	return -ENOMEM;
+}
+
+int ifm_link_delete(struct ifm_nl *nl, int ifindex)
+{
+	struct nl_msg *msg = ifm_link_msg(RTM_DELLINK, 0, ifindex);
+
+	return msg ? ifm_nl_talk(nl, msg) : -ENOMEM;
+}
+
+int ifm_link_set_alias(struct ifm_nl *nl, int ifindex, const char *alias)
+{
+	struct nl_msg *msg = ifm_link_msg(RTM_NEWLINK, 0, ifindex);
+
+	if (!msg)
+		return -ENOMEM;
+	if (nla_put_string(msg, IFLA_IFALIAS, alias) < 0) {
+		nlmsg_free(msg);
+		return -ENOMEM;
+	}
+	return ifm_nl_talk(nl, msg);
+}
+
+static int set_flags(struct ifm_nl *nl, int ifindex, unsigned int flags, unsigned int change)
+{
+	struct ifinfomsg ifi = {
+		.ifi_family = AF_UNSPEC,
+		.ifi_index = ifindex,
+		.ifi_flags = flags,
+		.ifi_change = change,
+	};
+	struct nl_msg *msg = nlmsg_alloc_simple(RTM_NEWLINK, 0);
+
+	if (!msg)
+		return -ENOMEM;
+	if (nlmsg_append(msg, &ifi, sizeof(ifi), NLMSG_ALIGNTO) < 0) {
+		nlmsg_free(msg);
+		return -ENOMEM;
+	}
+	return ifm_nl_talk(nl, msg);
+}
+
+/* IPv6 per device is a sysctl; no IPv6 in the kernel is fine too. */
+static int ipv6_disable(const char *ifname, const char *value)
+{
+	char path[128], def[8] = "0\n";
+	ssize_t n;
+	int fd;
+
+	if (!value) {
+		/* back to this namespace's default */
+		fd = open("/proc/sys/net/ipv6/conf/default/disable_ipv6", O_RDONLY | O_CLOEXEC);
+		if (fd >= 0) {
+			n = read(fd, def, sizeof(def) - 1);
+			def[n > 0 ? n : 0] = '\0';
+			close(fd);
+		}
+		value = def;
+	}
+	snprintf(path, sizeof(path), "/proc/sys/net/ipv6/conf/%s/disable_ipv6", ifname);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT ? 0 : -errno;
+	n = write(fd, value, strlen(value));
+	close(fd);
+	return n < 0 ? -errno : 0;
+}
+
+int ifm_link_quiet_up(struct ifm_nl *nl, const struct ifm_link *l)
+{
+	int r = ipv6_disable(l->name, "1\n");
+
+	if (r < 0)
+		return r;
+	if ((l->flags & (IFF_UP | IFF_NOARP)) == (IFF_UP | IFF_NOARP))
+		return 0; /* as it should be: no request, no change */
+	return set_flags(nl, l->ifindex, IFF_UP | IFF_NOARP, IFF_UP | IFF_NOARP);
+}
+
+/* learning off on an attached port? (sysfs: cheaper than a netlink dump) */
+static bool port_options_ok(struct ifm_nl *nl, const struct ifm_link *port)
+{
+	char path[128], v[4] = "";
+	int fd;
+	ssize_t n;
+
+	(void)nl;
+	snprintf(path, sizeof(path), "/sys/class/net/%s/brport/learning", port->name);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	n = read(fd, v, sizeof(v) - 1);
+	close(fd);
+	return n > 0 && v[0] == '0';
+}
+
+int ifm_port_attach(struct ifm_nl *nl, const struct ifm_link *port, int bridge)
+{
+	struct nl_msg *msg;
+	struct nlattr *info, *data;
+	int r;
+
+	if (port->master != bridge) {
+		msg = ifm_link_msg(RTM_NEWLINK, 0, port->ifindex);
+		if (!msg)
+			return -ENOMEM;
+		if (nla_put_u32(msg, IFLA_MASTER, (uint32_t)bridge) < 0) {
+			nlmsg_free(msg);
+			return -ENOMEM;
+		}
+		r = ifm_nl_talk(nl, msg);
+		if (r < 0)
+			return r;
+	}
+	if (port->master == bridge && port_options_ok(nl, port))
+		return ifm_link_quiet_up(nl, port);
+	/* the port options go to the master's driver, so only once enslaved */
+	msg = ifm_link_msg(RTM_NEWLINK, 0, port->ifindex);
+	if (!msg)
+		return -ENOMEM;
+	if (!(info = nla_nest_start(msg, IFLA_LINKINFO)) ||
+	    nla_put_string(msg, IFLA_INFO_SLAVE_KIND, "bridge") < 0 ||
+	    !(data = nla_nest_start(msg, IFLA_INFO_SLAVE_DATA)) ||
+	    nla_put_u8(msg, IFLA_BRPORT_LEARNING, 0) < 0 ||
+	    nla_put_u8(msg, IFLA_BRPORT_UNICAST_FLOOD, 1) < 0 ||
+	    nla_put_u8(msg, IFLA_BRPORT_MCAST_FLOOD, 1) < 0) {
+		nlmsg_free(msg);
+		return -ENOMEM;
+	}
+	nla_nest_end(msg, data);
+	nla_nest_end(msg, info);
+	r = ifm_nl_talk(nl, msg);
+	if (r < 0)
+		return r;
+	return ifm_link_quiet_up(nl, port);
+}
+
+int ifm_port_release(struct ifm_nl *nl, const struct ifm_link *port)
+{
+	struct nl_msg *msg = ifm_link_msg(RTM_NEWLINK, 0, port->ifindex);
+	int r;
+
+	if (!msg)
+		return -ENOMEM;
+	if (nla_put_u32(msg, IFLA_MASTER, 0) < 0) {
+		nlmsg_free(msg);
+		return -ENOMEM;
+	}
+	r = ifm_nl_talk(nl, msg);
+	if (r < 0)
+		return r;
+	r = set_flags(nl, port->ifindex, 0, IFF_NOARP);
+	if (r < 0)
+		return r;
+	return ipv6_disable(port->name, NULL);
+}

@@ -1,0 +1,65 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Every mark by which ifmirror knows what it made, in one place, so that
+ * both programs read and write them alike:
+ *   the action cookie          (mirror filters; mirred.c carries it)
+ *   "ifmirror-collector ..."   the alias of a collector bridge: its sink, its ports
+ *   "ifmirror-sink of BR"      the alias of a collector's always-up sink
+ *   "ifmirror-tunnel ..."      the alias of a tunnel: its spec (tunnel.c writes the rest)
+ *   "ifmirror-snaplen:N"       the name of the snaplen eBPF filter
+ *   RUN_DIR/owned/NETNS.IFINDEX.KIND   a clsact or ingress qdisc ifmirror created
+ */
+#ifndef IFMIRROR_MARKS_H
+#define IFMIRROR_MARKS_H
+
+#include "ifmirror.h"
+
+/* RUN_DIR: $IFMIRROR_RUN_DIR, else /run/ifmirror */
+const char *ifm_run_dir(void);
+/* this network namespace (its inode): ifindexes are per namespace */
+unsigned long ifm_netns_id(void);
+int ifm_run_subdir(const char *sub, char *path, size_t len);  /* made if missing */
+
+/* ---- the action cookie ---- */
+void ifm_cookie_make(struct ifm_cookie *c, enum ifm_dir dir, const struct ifm_link *dest);
+bool ifm_cookie_is_ours(const struct ifm_cookie *c);
+
+/* ---- collector bridge and sink ---- */
+#define IFM_MARK_COLLECTOR "ifmirror-collector"
+#define IFM_MARK_SINK "ifmirror-sink"
+struct ifm_collector_mark {
+	char sink[IFM_IFNAMSIZ];
+	char ports[IFM_MAX_PORTS][IFM_IFNAMSIZ];
+	int nports;
+};
+/* false: not a collector's alias */
+bool ifm_collector_mark_parse(const char *alias, struct ifm_collector_mark *m);
+/* "ifmirror-collector sink=S[ ports=A,B]" (ports: NULL for none yet);
+ * -ENAMETOOLONG when it does not fit an alias */
+int ifm_collector_mark_format(const char *sink, const char *const *ports, int nports,
+			      char *buf, size_t len);
+bool ifm_is_collector(const struct ifm_link *l);
+/* br is an ifmirror collector whose alias names port */
+bool ifm_collector_has_port(const struct ifm_link *br, const char *port);
+/* the sink named in a collector's alias is name */
+bool ifm_collector_sink_is(const struct ifm_link *br, const char *name);
+/* the default sink of a bridge: the first 10 characters of its name + "-sink" */
+void ifm_sink_default_name(const char *bridge, char out[IFM_IFNAMSIZ]);
+void ifm_sink_mark(const char *bridge, char *buf, size_t len);
+bool ifm_is_sink(const struct ifm_link *l);
+bool ifm_is_sink_of(const struct ifm_link *l, const char *bridge);
+
+/* ---- tunnel ---- */
+#define IFM_MARK_TUNNEL "ifmirror-tunnel"
+bool ifm_tunnel_mark_is(const char *alias);
+
+/* ---- snaplen filter ---- */
+void ifm_snaplen_mark(unsigned int snaplen, char *buf, size_t len);
+/* the N of "ifmirror-snaplen:N", 0 when the name is not one */
+unsigned int ifm_snaplen_mark_parse(const char *name);
+
+/* ---- qdiscs ifmirror created ---- */
+int ifm_owned_set(int ifindex, const char *qdisc_kind, bool owned);
+bool ifm_owned(int ifindex, const char *qdisc_kind);
+
+#endif

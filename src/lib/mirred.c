@@ -1,0 +1,114 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * The mirred action. Each one ifmirror makes carries a 16-byte cookie
+ * (TCA_ACT_COOKIE, kernel >= 4.11): the cookie is how ifmirror tells its
+ * own filters from everybody else's, and it remembers the destination
+ * after the destination is gone (the kernel then reports ifindex 0).
+ */
+#include "marks.h"
+
+#include <errno.h>
+#include <string.h>
+#include <linux/pkt_cls.h>
+#include <linux/gen_stats.h>
+#include <linux/tc_act/tc_mirred.h>
+
+#include <netlink/netlink.h>
+#include <netlink/msg.h>
+#include <netlink/attr.h>
+
+int ifm_mirred_put(struct nl_msg *msg, int attrtype, int target_ifindex,
+		   const struct ifm_cookie *cookie)
+{
+	struct tc_mirred p = {
+		/*
+		 * "continue": classification goes on after the copy, so the
+		 * user's own filters at later prefs still see every packet.
+		 */
+		.action = TC_ACT_UNSPEC,
+		.eaction = TCA_EGRESS_MIRROR,
+		.ifindex = (__u32)target_ifindex,
+	};
+	struct nlattr *list, *act, *opts;
+
+	if (!(list = nla_nest_start(msg, attrtype)) ||
+	    !(act = nla_nest_start(msg, 1)) ||
+	    nla_put_string(msg, TCA_ACT_KIND, "mirred") < 0 ||
+	    nla_put(msg, TCA_ACT_COOKIE, sizeof(*cookie), cookie) < 0 ||
+	    !(opts = nla_nest_start(msg, TCA_ACT_OPTIONS)) ||
+	    nla_put(msg, TCA_MIRRED_PARMS, sizeof(p), &p) < 0)
+		return -ENOMEM;
+	nla_nest_end(msg, opts);
+	nla_nest_end(msg, act);
+	nla_nest_end(msg, list);
+	return 0;
+}
+
+static void parse_stats(struct nlattr *attr, struct ifm_action *a)
+{
+	struct nlattr *tb[TCA_STATS_MAX + 1];
+
+	if (nla_parse_nested(tb, TCA_STATS_MAX, attr, NULL) < 0)
+		return;
+	if (tb[TCA_STATS_BASIC] && nla_len(tb[TCA_STATS_BASIC]) >= 12) {
+		struct gnet_stats_basic b = { 0 };
+
+		memcpy(&b, nla_data(tb[TCA_STATS_BASIC]),
+		       (size_t)nla_len(tb[TCA_STATS_BASIC]) < sizeof(b)
+			       ? (size_t)nla_len(tb[TCA_STATS_BASIC]) : sizeof(b));
+		a->bytes = b.bytes;
+		a->packets = b.packets;
+	}
+	if (tb[TCA_STATS_PKT64] && nla_len(tb[TCA_STATS_PKT64]) >= 8)
+		a->packets = nla_get_u64(tb[TCA_STATS_PKT64]);
+	if (tb[TCA_STATS_QUEUE] &&
+	    (size_t)nla_len(tb[TCA_STATS_QUEUE]) >= sizeof(struct gnet_stats_queue)) {
+		struct gnet_stats_queue q;
+
+		memcpy(&q, nla_data(tb[TCA_STATS_QUEUE]), sizeof(q));
+		a->drops = q.drops;
+		a->overlimits = q.overlimits;
+	}
+}
+
+static void parse_one(struct nlattr *attr, struct ifm_action *a)
+{
+	struct nlattr *tb[TCA_ACT_MAX + 1];
+
+	memset(a, 0, sizeof(*a));
+	if (nla_parse_nested(tb, TCA_ACT_MAX, attr, NULL) < 0 || !tb[TCA_ACT_KIND])
+		return;
+	if (tb[TCA_ACT_STATS])
+		parse_stats(tb[TCA_ACT_STATS], a);
+	if (tb[TCA_ACT_COOKIE] && nla_len(tb[TCA_ACT_COOKIE]) == sizeof(a->cookie)) {
+		memcpy(&a->cookie, nla_data(tb[TCA_ACT_COOKIE]), sizeof(a->cookie));
+		a->ours = ifm_cookie_is_ours(&a->cookie);
+	}
+	if (!strcmp(nla_get_string(tb[TCA_ACT_KIND]), "mirred") && tb[TCA_ACT_OPTIONS]) {
+		struct nlattr *mt[TCA_MIRRED_MAX + 1];
+
+		if (nla_parse_nested(mt, TCA_MIRRED_MAX, tb[TCA_ACT_OPTIONS], NULL) == 0 &&
+		    mt[TCA_MIRRED_PARMS] &&
+		    (size_t)nla_len(mt[TCA_MIRRED_PARMS]) >= sizeof(struct tc_mirred)) {
+			struct tc_mirred p;
+
+			memcpy(&p, nla_data(mt[TCA_MIRRED_PARMS]), sizeof(p));
+			a->is_mirred = true;
+			a->ifindex = (int)p.ifindex;
+			a->eaction = p.eaction;
+		}
+	}
+}
+
+int ifm_actions_parse(struct nlattr *acts, struct ifm_action *out, int max)
+{
+	struct nlattr *a;
+	int rem, n = 0;
+
+	nla_for_each_nested(a, acts, rem) {
+		if (n >= max)
+			break;
+		parse_one(a, &out[n++]);
+	}
+	return n;
+}

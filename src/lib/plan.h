@@ -1,0 +1,61 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * A whole mirror plan (what /etc/ifmirror.conf says), and the operations
+ * that make the kernel match it (apply) or remove all ifmirror made (flush).
+ */
+#ifndef IFMIRROR_PLAN_H
+#define IFMIRROR_PLAN_H
+
+#include "ifmirror.h"
+
+#define IFM_CONF_MAX_SOURCES 4096
+
+struct ifm_conf_session {
+	char name[64];
+	int line, source_line, to_line, match_line;
+	char **sources;          /* nsources names */
+	int nsources;
+	char to[IFM_IFNAMSIZ];
+	enum ifm_dir dir;
+	char *match;
+	unsigned int sample;
+};
+
+struct ifm_conf_collector {
+	char name[IFM_IFNAMSIZ];
+	int line;
+	char *ports[IFM_MAX_PORTS];
+	int nports;
+	char sink[IFM_IFNAMSIZ];
+	unsigned int snaplen;
+};
+
+struct ifm_conf_tunnel {
+	char name[IFM_IFNAMSIZ];
+	int line, id_line;
+	char type[16];
+	char remote[64], local[64];
+	char dev[IFM_IFNAMSIZ];
+	char id_key[16];         /* the type's id key ("vni", "key", ...) or "" */
+	unsigned long id;
+	unsigned int dstport, snaplen;
+};
+
+struct ifm_config {
+	char path[512];
+	struct ifm_conf_session *sessions;
+	struct ifm_conf_collector *collectors;
+	struct ifm_conf_tunnel *tunnels;
+	int nsessions, ncollectors, ntunnels;
+	int cap_sessions, cap_collectors, cap_tunnels;
+};
+
+struct ifm_apply_result {
+	int sessions, added, changed, removed;
+};
+/* -EINVAL: the plan does not fit this host; -ELOOP: it would loop; -EIO: some
+ * sessions failed (each error reported) */
+int ifm_apply(struct ifm_nl *nl, struct ifm_config *c, bool dry, struct ifm_apply_result *res);
+int ifm_flush(struct ifm_nl *nl, int *sessions, int *devices);
+
+#endif

@@ -1,0 +1,147 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * refresh IFACE, behind `ifmirror refresh`, the ifupdown hooks and the
+ * NetworkManager dispatcher: called whenever IFACE appears or comes up. It
+ * finishes what was waiting for IFACE and changes nothing otherwise:
+ *  - IFACE is a port of a collector bridge (named in its alias) but not
+ *    attached (it was unplugged and is back): attach it again;
+ *  - sessions whose destination had the name IFACE and was deleted (the
+ *    kernel left their action without a device): point them at IFACE;
+ *  - sessions deferred with `up --defer` until IFACE exists: apply them.
+ */
+#include "ifmirror.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct dangling {
+	char source[IFM_IFNAMSIZ];
+	enum ifm_dir dirs;
+	uint64_t prog_hash;
+	unsigned int prog_len, sample;
+};
+
+struct pending_ctx {
+	struct ifm_nl *nl;
+	const char *ifname;
+	int ret;
+};
+
+static int pending_one(const struct ifm_session_spec *sp, void *arg)
+{
+	struct pending_ctx *c = arg;
+	struct ifm_link l;
+	int r;
+
+	if (strcmp(sp->source, c->ifname) && strcmp(sp->dest, c->ifname))
+		return 0;
+	if (ifm_link_get(c->nl, sp->source, &l) < 0 || ifm_link_get(c->nl, sp->dest, &l) < 0)
+		return 0; /* the other end is still missing */
+	r = ifm_mirror_up_spec(c->nl, sp);
+	if (r < 0)
+		c->ret = r;
+	return 0;
+}
+
+int ifm_refresh(struct ifm_nl *nl, const char *ifname)
+{
+	struct ifm_link *links = NULL, *self = NULL;
+	struct dangling dl[64];
+	struct pending_ctx pc = { .nl = nl, .ifname = ifname };
+	unsigned int hash = ifm_name_hash(ifname);
+	size_t nlinks = 0, nd = 0;
+	int r, ret = 0;
+
+	r = ifm_link_list(nl, &links, &nlinks);
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < nlinks; i++)
+		if (!strcmp(links[i].name, ifname))
+			self = &links[i];
+	if (!self)
+		goto out; /* gone again: nothing to finish */
+
+	for (size_t i = 0; i < nlinks; i++) {
+		const struct ifm_link *br = &links[i];
+
+		if (!ifm_collector_has_port(br, ifname) || self->master == br->ifindex)
+			continue;
+		if (self->master) {
+			ifm_err("%s: is a port of collector %s but belongs to another master now",
+				ifname, br->name);
+			ret = -EBUSY;
+			continue;
+		}
+		r = ifm_port_attach(nl, self, br->ifindex);
+		if (r < 0) {
+			ifm_err("%s: cannot re-attach port %s: %s", br->name, ifname,
+				ifm_nl_reason(nl, r));
+			ret = r;
+		} else {
+			ifm_info("%s: port %s re-attached", br->name, ifname);
+		}
+	}
+
+	/* dangling sessions of the old device of this name, on every device */
+	for (size_t i = 0; i < nlinks && nd < 64; i++) {
+		struct ifm_dev_tc t;
+		enum ifm_dir dirs = 0;
+
+		if (links[i].ifindex == self->ifindex || ifm_dev_tc_scan(nl, links[i].ifindex, &t) < 0)
+			continue;
+		for (size_t j = 0; j < t.nf; j++) {
+			if (ifm_filter_is_ours(&t.f[j]) && t.f[j].act.ifindex == 0 &&
+			    t.f[j].act.cookie.dest_hash == hash) {
+				dirs |= t.f[j].hook_dir;
+				dl[nd].prog_hash = t.f[j].prog_hash;
+				dl[nd].prog_len = t.f[j].prog_len;
+				dl[nd].sample = t.f[j].sample;
+			}
+		}
+		ifm_dev_tc_free(&t);
+		if (dirs) {
+			snprintf(dl[nd].source, IFM_IFNAMSIZ, "%s", links[i].name);
+			dl[nd++].dirs = dirs;
+		}
+	}
+	for (size_t i = 0; i < nd; i++) {
+		struct ifm_session_spec sp = { .source = dl[i].source, .dest = ifname,
+					       .sample = dl[i].sample };
+		struct ifm_dev_tc t;
+		struct ifm_link src;
+		enum ifm_dir live = 0;
+		char expr[1024];
+
+		/* the session keeps the directions it has towards a live ifname too */
+		if (ifm_link_get(nl, dl[i].source, &src) == 0 &&
+		    ifm_dev_tc_scan(nl, src.ifindex, &t) == 0) {
+			for (size_t j = 0; j < t.nf; j++)
+				if (ifm_filter_is_ours(&t.f[j]) && t.f[j].act.ifindex == self->ifindex)
+					live |= t.f[j].hook_dir;
+			ifm_dev_tc_free(&t);
+		}
+		sp.dir = dl[i].dirs | live;
+		/* the session keeps its --match: the expression is noted by program */
+		if (ifm_match_has_expr(dl[i].prog_len, dl[i].sample)) {
+			if (!ifm_match_recall(dl[i].prog_hash, expr, sizeof(expr))) {
+				ifm_err("%s: cannot re-point its mirror to %s: its --match expression "
+					"is not on record (run ifmirror up again)", dl[i].source, ifname);
+				ret = -ENOENT;
+				continue;
+			}
+			sp.match = expr;
+		}
+		r = ifm_mirror_up_spec(nl, &sp);
+		if (r < 0)
+			ret = r;
+	}
+
+	ifm_pending_each(pending_one, &pc);
+	if (pc.ret < 0)
+		ret = pc.ret;
+out:
+	free(links);
+	return ret;
+}

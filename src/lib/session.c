@@ -1,0 +1,464 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * Sessions: up, down, and the loop check.
+ *
+ * Up makes the session (SOURCE, DEST) mirror exactly direction D: adds what is
+ * missing, replaces a filter whose destination was deleted (the kernel never
+ * re-binds it), removes the other direction's filter when D changed. Every
+ * object created is recorded, and a failure undoes them all.
+ */
+#include "ifmirror.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <stdlib.h>
+#include <linux/if.h>
+
+struct undo {
+	enum { UNDO_FILTER, UNDO_QDISC } what;
+	uint32_t parent;
+	uint16_t pref;
+	const struct ifm_hook_ops *hook;
+};
+
+struct up_ctx {
+	struct ifm_nl *nl;
+	const struct ifm_link *src, *dst;
+	struct ifm_dev_tc t;
+	const struct ifm_cls_ops *cls;   /* chosen classifier, once known */
+	const struct ifm_match *m;       /* --match/--sample program, or none */
+	bool from_config;
+	struct undo undo[8];
+	int nundo;
+	/* what was done, printed only once everything succeeded */
+	char report[2048];
+	size_t reported;
+};
+
+static void note(struct up_ctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void note(struct up_ctx *c, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (ifm_quiet() || c->reported >= sizeof(c->report))
+		return;
+	va_start(ap, fmt);
+	n = vsnprintf(c->report + c->reported, sizeof(c->report) - c->reported, fmt, ap);
+	va_end(ap);
+	if (n > 0)
+		c->reported += (size_t)n;
+}
+
+static bool unavailable(int r)
+{
+	return r == -ENOENT || r == -EOPNOTSUPP;
+}
+
+static void undo_all(struct up_ctx *c)
+{
+	while (c->nundo > 0) {
+		struct undo *u = &c->undo[--c->nundo];
+
+		if (u->what == UNDO_FILTER) {
+			ifm_filter_del(c->nl, c->src->ifindex, u->parent, u->pref);
+		} else {
+			u->hook->destroy(c->nl, c->src->ifindex);
+			ifm_owned_set(c->src->ifindex, u->hook->kind, false);
+		}
+	}
+}
+
+static int create_hook(struct up_ctx *c, const struct ifm_hook_ops *h)
+{
+	int r = h->create(c->nl, c->src->ifindex);
+
+	if (r < 0)
+		return r;
+	c->undo[c->nundo++] = (struct undo){ .what = UNDO_QDISC, .hook = h };
+	if (h != &ifm_hook_prio) /* prio is marked by its handle */
+		ifm_owned_set(c->src->ifindex, h->kind, true);
+	if (h == &ifm_hook_prio) {
+		strcpy(c->t.q.root_kind, "prio");
+		c->t.q.root_handle = IFM_PRIO_MAJOR << 16;
+	} else {
+		strcpy(c->t.q.ingress_kind, h->kind);
+	}
+	return 0;
+}
+
+/* The hook for dir, created if need be: clsact first, then the fallbacks. */
+static int ensure_hook(struct up_ctx *c, enum ifm_dir dir, const struct ifm_hook_ops **out)
+{
+	const char *dev = c->src->name;
+	int r;
+
+	*out = ifm_hook_present(&c->t.q, dir);
+	if (*out)
+		return 0;
+	if (!c->t.q.ingress_kind[0]) {
+		r = create_hook(c, &ifm_hook_clsact);
+		if (r == 0) {
+			*out = &ifm_hook_clsact;
+			return 0;
+		}
+		if (!unavailable(r)) {
+			ifm_err("%s: cannot add clsact qdisc: %s", dev, ifm_nl_reason(c->nl, r));
+			return r;
+		}
+		note(c, "%s: notice: the kernel has no clsact qdisc; using the ingress "
+		     "qdisc and a prio root instead\n", dev);
+	}
+	if (dir == IFM_DIR_INGRESS) {
+		r = create_hook(c, &ifm_hook_ingress);
+		if (r < 0) {
+			ifm_err("%s: cannot add ingress qdisc: %s", dev, ifm_nl_reason(c->nl, r));
+			return r;
+		}
+		*out = &ifm_hook_ingress;
+		return 0;
+	}
+	/* egress without clsact: only in place of the kernel's default root */
+	if (c->t.q.root_handle != 0) {
+		ifm_err("%s: cannot mirror egress: no clsact qdisc here, and the root qdisc "
+			"is %s %x: which ifmirror will not replace", dev,
+			c->t.q.root_kind[0] ? c->t.q.root_kind : "?", c->t.q.root_handle >> 16);
+		return -EBUSY;
+	}
+	r = create_hook(c, &ifm_hook_prio);
+	if (r < 0) {
+		if (unavailable(r))
+			ifm_err("%s: cannot mirror egress: the kernel has neither the clsact "
+				"nor the prio qdisc (sch_prio)", dev);
+		else
+			ifm_err("%s: cannot add prio root qdisc: %s", dev, ifm_nl_reason(c->nl, r));
+		return r;
+	}
+	*out = &ifm_hook_prio;
+	return 0;
+}
+
+/* Adds one mirror filter: matchall where the kernel has it, else u32. */
+static int add_filter(struct up_ctx *c, enum ifm_dir dir, uint16_t pref,
+		      const struct ifm_hook_ops *h)
+{
+	const struct ifm_cls_ops *cls;
+	struct ifm_cookie ck;
+	uint32_t parent = h->parent(dir);
+	int r;
+
+	ifm_cookie_make(&ck, dir, c->dst);
+	if (c->from_config)
+		ck.flags |= IFM_COOKIE_FROM_CONFIG;
+	cls = c->m->insns ? &ifm_cls_bpf : c->cls ? c->cls : ifm_cls_mirror;
+	while ((r = ifm_filter_add(c->nl, c->src->ifindex, parent, pref, cls, c->m,
+				   c->dst->ifindex, &ck)) < 0) {
+		/* a kind the kernel lacks: the next in order, until the session has one */
+		if (!unavailable(r) || c->cls || !cls->fallback)
+			goto fail;
+		cls = cls->fallback;
+	}
+	c->cls = cls;
+	c->undo[c->nundo++] = (struct undo){ .what = UNDO_FILTER, .parent = parent, .pref = pref };
+	note(c, "%s: %s mirror to %s added (%s, %s, pref %u)\n", c->src->name,
+	     ifm_dir_name(dir), c->dst->name, h->kind, c->cls->kind, pref);
+	return 0;
+fail:
+	ifm_err("%s: cannot add %s mirror filter: %s", c->src->name, ifm_dir_name(dir),
+		ifm_nl_reason(c->nl, r));
+	return r;
+}
+
+enum match { NO_MATCH, EXACT, CHANGED, STALE };
+
+static enum match session_match(const struct up_ctx *c, const struct ifm_filter *f)
+{
+	if (!ifm_filter_is_ours(f))
+		return NO_MATCH;
+	if (f->act.ifindex == c->dst->ifindex) {
+		if (c->from_config && !(f->act.cookie.flags & IFM_COOKIE_FROM_CONFIG))
+			return CHANGED; /* apply takes it over */
+		return f->prog_hash == c->m->hash ? EXACT : CHANGED;
+	}
+	/* the destination was deleted; this name is the one it had */
+	if (f->act.ifindex == 0 && f->act.cookie.dest_hash == ifm_name_hash(c->dst->name))
+		return STALE;
+	return NO_MATCH;
+}
+
+static int apply(struct up_ctx *c, enum ifm_dir want)
+{
+	static const enum ifm_dir dirs[] = { IFM_DIR_INGRESS, IFM_DIR_EGRESS };
+	const struct ifm_filter *remove[16];
+	size_t nremove = 0;
+	uint16_t pref = 0;
+	int r = 0;
+
+	/* a hook qdisc without ifmirror filters is not ours, whatever /run says */
+	if (c->t.q.ingress_kind[0] && !ifm_hooks_have_ours(&c->t, IFM_DIR_BOTH))
+		ifm_owned_set(c->src->ifindex, c->t.q.ingress_kind, false);
+
+	/* keep both directions of one session on one pref where possible */
+	for (size_t i = 0; i < c->t.nf && !pref; i++)
+		if (session_match(c, &c->t.f[i]) == EXACT)
+			pref = c->t.f[i].pref;
+
+	for (size_t d = 0; d < 2; d++) {
+		enum ifm_dir dir = dirs[d];
+		bool have = false;
+
+		for (size_t i = 0; i < c->t.nf; i++) {
+			const struct ifm_filter *f = &c->t.f[i];
+			enum match m;
+
+			if (f->hook_dir != dir || (m = session_match(c, f)) == NO_MATCH)
+				continue;
+			if ((want & dir) && m == EXACT && !have) {
+				have = true;
+				note(c, "%s: %s mirror to %s unchanged\n", c->src->name,
+				     ifm_dir_name(dir), c->dst->name);
+			} else if (nremove < 16) {
+				remove[nremove++] = f;
+			}
+		}
+		if ((want & dir) && !have) {
+			const struct ifm_hook_ops *h;
+			bool pref_ok = false;
+
+			r = ensure_hook(c, dir, &h);
+			if (r < 0)
+				goto fail;
+			if (pref) {
+				pref_ok = true;
+				for (size_t i = 0; i < c->t.nf; i++)
+					if (c->t.f[i].pref == pref && c->t.f[i].hook_dir == dir)
+						pref_ok = false;
+			}
+			if (!pref_ok)
+				pref = ifm_pref_free(&c->t);
+			if (!pref) {
+				ifm_err("%s: no free filter priority left", c->src->name);
+				r = -ENOSPC;
+				goto fail;
+			}
+			r = add_filter(c, dir, pref, h);
+			if (r < 0)
+				goto fail;
+		}
+	}
+
+	for (size_t i = 0; i < nremove; i++) {
+		const struct ifm_filter *f = remove[i];
+
+		r = ifm_filter_del(c->nl, c->src->ifindex, f->parent, f->pref);
+		if (r < 0 && r != -ENOENT) {
+			ifm_err("%s: cannot remove old %s mirror filter (pref %u): %s",
+				c->src->name, ifm_dir_name(f->hook_dir), f->pref,
+				ifm_nl_reason(c->nl, r));
+			goto fail;
+		}
+		note(c, "%s: %s mirror to %s %s\n", c->src->name, ifm_dir_name(f->hook_dir),
+		     c->dst->name,
+		     f->act.ifindex == 0 ? "replaced (its destination had been deleted)"
+		     : f->prog_hash != c->m->hash ? "replaced (match or sample changed)"
+		     : (c->from_config && !(f->act.cookie.flags & IFM_COOKIE_FROM_CONFIG))
+			     ? "taken over by the config file"
+			     : "removed (direction changed)");
+	}
+	if (nremove)
+		ifm_hooks_tidy(c->nl, c->src->ifindex);
+	return 0;
+fail:
+	undo_all(c);
+	return r;
+}
+
+int ifm_mirror_up(struct ifm_nl *nl, const char *source, const char *dest,
+		  enum ifm_dir dir)
+{
+	struct ifm_session_spec s = { .source = source, .dest = dest, .dir = dir, .sample = 1 };
+
+	return ifm_mirror_up_spec(nl, &s);
+}
+
+int ifm_mirror_up_spec(struct ifm_nl *nl, const struct ifm_session_spec *spec)
+{
+	const char *source = spec->source, *dest = spec->dest;
+	enum ifm_dir dir = spec->dir;
+	struct ifm_link src, dst;
+	struct ifm_match m;
+	struct up_ctx c = { 0 };
+	int r;
+
+	if ((r = ifm_link_get(nl, source, &src)) < 0) {
+		ifm_err("%s: %s", source, r == -ENODEV ? "no such device" : strerror(-r));
+		return r;
+	}
+	if ((r = ifm_link_get(nl, dest, &dst)) < 0) {
+		ifm_err("%s: %s", dest, r == -ENODEV ? "no such device" : strerror(-r));
+		return r;
+	}
+	if (ifm_reaches(nl, dst.ifindex, src.ifindex)) {
+		ifm_err("%s: refusing to mirror %s into it: %s already leads back into %s "
+			"(a mirror or bridge path), which would loop",
+			dst.name, src.name, dst.name, src.name);
+		return -ELOOP;
+	}
+	r = ifm_match_build(src.name, spec->match, spec->sample, &m, "up: --match");
+	if (r < 0)
+		return r;
+	c.nl = nl;
+	c.src = &src;
+	c.dst = &dst;
+	c.m = &m;
+	c.from_config = spec->from_config;
+	r = ifm_dev_tc_scan(nl, src.ifindex, &c.t);
+	if (r < 0) {
+		ifm_err("%s: cannot read tc state: %s", src.name, ifm_nl_reason(nl, r));
+		ifm_match_free(&m);
+		return r;
+	}
+	r = apply(&c, dir);
+	ifm_dev_tc_free(&c.t);
+	if (r == 0)
+		ifm_match_remember(&m);
+	ifm_match_free(&m);
+	if (r < 0)
+		return r;
+	ifm_pending_del(source, dest);
+	if (c.reported)
+		ifm_info("%.*s", (int)c.reported - 1, c.report); /* its last newline is the sink's */
+	if (strcmp(ifm_link_state(&dst), "up"))
+		ifm_notice("%s: destination is %s; copies are dropped until it is up with carrier",
+			   dst.name, ifm_link_state(&dst));
+	return 0;
+}
+
+/*
+ * Down removes only filters that carry ifmirror's cookie, then the qdiscs
+ * ifmirror created once nothing else hangs on them. Nothing to remove, or
+ * SOURCE gone, is success: ifdown must never fail because of a mirror.
+ */
+int ifm_mirror_down(struct ifm_nl *nl, const char *source, const char *dest)
+{
+	struct ifm_link src, dst = { 0 };
+	struct ifm_dev_tc t;
+	unsigned int hash = 0;
+	int r, removed = 0;
+
+	ifm_pending_del(source, dest);
+	r = ifm_link_get(nl, source, &src);
+	if (r == -ENODEV) {
+		ifm_info("%s: no such device, nothing to remove", source);
+		return 0;
+	} else if (r < 0) {
+		ifm_err("%s: %s", source, strerror(-r));
+		return r;
+	}
+	if (dest) {
+		/* a deleted destination is still matched by the name it had */
+		if (ifm_link_get(nl, dest, &dst) < 0)
+			dst.ifindex = 0;
+		hash = ifm_name_hash(dest);
+	}
+
+	r = ifm_dev_tc_scan(nl, src.ifindex, &t);
+	if (r < 0) {
+		ifm_err("%s: cannot read tc state: %s", src.name, ifm_nl_reason(nl, r));
+		return r;
+	}
+	for (size_t i = 0; i < t.nf; i++) {
+		const struct ifm_filter *f = &t.f[i];
+		struct ifm_link target;
+		const char *name;
+
+		if (!ifm_filter_is_ours(f))
+			continue;
+		if (dest && !(dst.ifindex && f->act.ifindex == dst.ifindex) &&
+		    f->act.cookie.dest_hash != hash)
+			continue;
+		r = ifm_filter_del(nl, src.ifindex, f->parent, f->pref);
+		if (r < 0 && r != -ENOENT) {
+			ifm_err("%s: cannot remove %s mirror filter (pref %u): %s", src.name,
+				ifm_dir_name(f->hook_dir), f->pref, ifm_nl_reason(nl, r));
+			ifm_dev_tc_free(&t);
+			return r;
+		}
+		removed++;
+		if (ifm_quiet())
+			continue;
+		if (ifm_link_by_index(nl, f->act.ifindex, &target) == 0)
+			name = target.name;
+		else
+			name = dest ? dest : "a deleted device";
+		ifm_info("%s: %s mirror to %s removed", src.name, ifm_dir_name(f->hook_dir), name);
+	}
+	ifm_dev_tc_free(&t);
+
+	r = ifm_hooks_tidy(nl, src.ifindex);
+	if (r < 0) {
+		ifm_err("%s: mirror removed, but its qdisc could not be: %s", src.name,
+			ifm_nl_reason(nl, r));
+		return r;
+	}
+	if (!removed)
+		ifm_info("%s: no ifmirror session%s%s, nothing to remove", src.name,
+		       dest ? " to " : "", dest ? dest : "");
+	return 0;
+}
+
+/* Mirror targets of every filter on a device, ours or not. */
+static size_t mirror_targets(struct ifm_nl *nl, int ifindex, int *out, size_t max)
+{
+	struct ifm_dev_tc t;
+	size_t n = 0;
+
+	if (ifm_dev_tc_scan(nl, ifindex, &t) < 0)
+		return 0;
+	for (size_t i = 0; i < t.nf && n < max; i++)
+		if (t.f[i].has_action && t.f[i].act.is_mirred && t.f[i].act.ifindex > 0)
+			out[n++] = t.f[i].act.ifindex;
+	ifm_dev_tc_free(&t);
+	return n;
+}
+
+bool ifm_reaches(struct ifm_nl *nl, int from, int to)
+{
+	enum { MAXN = 256 };
+	int queue[MAXN], nq = 0;
+	struct ifm_link *links = NULL;
+	size_t nlinks = 0;
+	bool found = false;
+
+	if (from == to)
+		return true;
+	ifm_link_list(nl, &links, &nlinks);
+	queue[nq++] = from;
+	for (int head = 0; head < nq && !found; head++) {
+		int cur = queue[head], next[64];
+		size_t nn = mirror_targets(nl, cur, next, 64);
+
+		/* frames sent into a bridge leave through its ports */
+		for (size_t i = 0; i < nlinks && nn < 64; i++)
+			if (links[i].master == cur)
+				for (size_t j = 0; j < nlinks; j++)
+					if (links[j].ifindex == cur && links[j].is_bridge)
+						next[nn++] = links[i].ifindex;
+		for (size_t i = 0; i < nn && !found; i++) {
+			bool seen = false;
+
+			if (next[i] == to) {
+				found = true;
+				break;
+			}
+			for (int k = 0; k < nq; k++)
+				seen |= queue[k] == next[i];
+			if (!seen && nq < MAXN)
+				queue[nq++] = next[i];
+		}
+	}
+	free(links);
+	return found;
+}

@@ -1,0 +1,192 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * --snaplen: cut every frame that leaves a mirror destination to N bytes.
+ *
+ * A seven-instruction eBPF program on the destination's clsact egress calls
+ * bpf_skb_change_tail() for longer frames and returns "continue", so other
+ * filters there still run. It is loaded with the bpf() system call directly
+ * (no compiler, no libbpf) and attached with cls_bpf in direct-action mode.
+ * Only mirrored copies pass a collector bridge, so only they are cut.
+ *
+ * The filter's name, "ifmirror-snaplen:N" (marks.c), is both the mark of
+ * ownership and where status reads N back.
+ */
+#include "ifmirror.h"
+
+#include <errno.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <linux/bpf.h>
+#include <linux/if_ether.h>
+#include <linux/pkt_cls.h>
+#include <linux/rtnetlink.h>
+#include <sys/syscall.h>
+
+#include <netlink/netlink.h>
+#include <netlink/msg.h>
+#include <netlink/attr.h>
+
+static struct bpf_insn insn(uint8_t code, uint8_t dst, uint8_t src, int16_t off, int32_t imm)
+{
+	return (struct bpf_insn){ .code = code, .dst_reg = dst, .src_reg = src, .off = off,
+				  .imm = imm };
+}
+
+static int load_program(unsigned int snaplen, char *log, size_t loglen)
+{
+	struct bpf_insn prog[] = {
+		/* r2 = skb->len */
+		insn(BPF_LDX | BPF_MEM | BPF_W, BPF_REG_2, BPF_REG_1, offsetof(struct __sk_buff, len), 0),
+		/* if r2 <= snaplen: leave it */
+		insn(BPF_JMP | BPF_JLE | BPF_K, BPF_REG_2, 0, 3, (int32_t)snaplen),
+		/* bpf_skb_change_tail(skb, snaplen, 0) */
+		insn(BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_2, 0, 0, (int32_t)snaplen),
+		insn(BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_3, 0, 0, 0),
+		insn(BPF_JMP | BPF_CALL, 0, 0, 0, BPF_FUNC_skb_change_tail),
+		/* TC_ACT_UNSPEC: the next filter runs */
+		insn(BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_0, 0, 0, -1),
+		insn(BPF_JMP | BPF_EXIT, 0, 0, 0, 0),
+	};
+	union bpf_attr attr;
+	int fd;
+
+	memset(&attr, 0, sizeof(attr));
+	attr.prog_type = BPF_PROG_TYPE_SCHED_CLS;
+	attr.insns = (uint64_t)(uintptr_t)prog;
+	attr.insn_cnt = sizeof(prog) / sizeof(prog[0]);
+	attr.license = (uint64_t)(uintptr_t)"GPL";
+	attr.log_buf = (uint64_t)(uintptr_t)log;
+	attr.log_size = (uint32_t)loglen;
+	attr.log_level = 1;
+	snprintf(attr.prog_name, sizeof(attr.prog_name), "ifm_snaplen");
+	log[0] = '\0';
+	fd = (int)syscall(__NR_bpf, BPF_PROG_LOAD, &attr, sizeof(attr));
+	return fd < 0 ? -errno : fd;
+}
+
+static int attach(struct ifm_nl *nl, int ifindex, uint32_t parent, uint16_t pref, int fd,
+		  unsigned int snaplen)
+{
+	struct tcmsg tcm = {
+		.tcm_family = AF_UNSPEC,
+		.tcm_ifindex = ifindex,
+		.tcm_parent = parent,
+		.tcm_handle = 1,
+		.tcm_info = TC_H_MAKE((uint32_t)pref << 16, htons(ETH_P_ALL)),
+	};
+	struct nl_msg *msg = nlmsg_alloc_simple(RTM_NEWTFILTER, NLM_F_CREATE | NLM_F_EXCL);
+	struct nlattr *opts;
+	char name[48];
+
+	if (!msg)
+		return -ENOMEM;
+	ifm_snaplen_mark(snaplen, name, sizeof(name));
+	if (nlmsg_append(msg, &tcm, sizeof(tcm), NLMSG_ALIGNTO) < 0 ||
+	    nla_put_string(msg, TCA_KIND, "bpf") < 0 ||
+	    !(opts = nla_nest_start(msg, TCA_OPTIONS)) ||
+	    nla_put_u32(msg, TCA_BPF_FD, (uint32_t)fd) < 0 ||
+	    nla_put_string(msg, TCA_BPF_NAME, name) < 0 ||
+	    nla_put_u32(msg, TCA_BPF_FLAGS, TCA_BPF_FLAG_ACT_DIRECT) < 0) {
+		nlmsg_free(msg);
+		return -ENOMEM;
+	}
+	nla_nest_end(msg, opts);
+	return ifm_nl_talk(nl, msg);
+}
+
+static unsigned int snaplen_of(const struct ifm_filter *f)
+{
+	return ifm_snaplen_mark_parse(f->bpf_name);
+}
+
+int ifm_snaplen_get(struct ifm_nl *nl, int ifindex, unsigned int *snaplen)
+{
+	struct ifm_dev_tc t;
+	int r = ifm_dev_tc_scan(nl, ifindex, &t);
+
+	*snaplen = 0;
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < t.nf; i++)
+		if (t.f[i].hook_dir == IFM_DIR_EGRESS && ifm_filter_is_snaplen(&t.f[i]))
+			*snaplen = snaplen_of(&t.f[i]);
+	ifm_dev_tc_free(&t);
+	return 0;
+}
+
+int ifm_snaplen_set(struct ifm_nl *nl, const struct ifm_link *dev, unsigned int snaplen)
+{
+	struct ifm_dev_tc t;
+	const struct ifm_filter *old = NULL;
+	bool created = false;
+	char log[1024];
+	uint16_t pref;
+	int fd, r;
+
+	r = ifm_dev_tc_scan(nl, dev->ifindex, &t);
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < t.nf; i++)
+		if (t.f[i].hook_dir == IFM_DIR_EGRESS && ifm_filter_is_snaplen(&t.f[i]))
+			old = &t.f[i];
+	if (old && snaplen_of(old) == snaplen) {
+		ifm_dev_tc_free(&t);
+		return 0;
+	}
+	if (snaplen) {
+		if (strcmp(t.q.ingress_kind, "clsact")) {
+			if (t.q.ingress_kind[0]) {
+				ifm_err("%s: --snaplen needs the clsact qdisc, and the device has an "
+					"ingress qdisc", dev->name);
+				r = -EBUSY;
+				goto out;
+			}
+			r = ifm_hook_clsact.create(nl, dev->ifindex);
+			if (r < 0) {
+				ifm_err("%s: --snaplen needs the clsact qdisc: %s", dev->name,
+					ifm_nl_reason(nl, r));
+				goto out;
+			}
+			ifm_owned_set(dev->ifindex, "clsact", true);
+			created = true;
+		}
+		fd = load_program(snaplen, log, sizeof(log));
+		if (fd < 0) {
+			r = fd;
+			ifm_err("%s: cannot load the snaplen eBPF program: %s%s%.200s", dev->name,
+				strerror(-r), log[0] ? ": " : "", log);
+			goto undo;
+		}
+		pref = ifm_pref_free(&t);
+		r = attach(nl, dev->ifindex, ifm_hook_clsact.parent(IFM_DIR_EGRESS), pref, fd, snaplen);
+		close(fd);
+		if (r < 0) {
+			ifm_err("%s: cannot attach the snaplen filter: %s", dev->name,
+				ifm_nl_reason(nl, r));
+			goto undo;
+		}
+		ifm_info("%s: frames leaving it are cut to %u bytes", dev->name, snaplen);
+	}
+	if (old) {
+		r = ifm_filter_del(nl, dev->ifindex, old->parent, old->pref);
+		if (r < 0 && r != -ENOENT)
+			goto out;
+		r = 0;
+		if (!snaplen)
+			ifm_info("%s: frames leaving it are no longer cut", dev->name);
+		ifm_hooks_tidy(nl, dev->ifindex);
+	}
+	goto out;
+undo:
+	if (created) {
+		ifm_hook_clsact.destroy(nl, dev->ifindex);
+		ifm_owned_set(dev->ifindex, "clsact", false);
+	}
+out:
+	ifm_dev_tc_free(&t);
+	return r;
+}

@@ -1,0 +1,211 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* Each field of a spec judged once, for every front end (see spec.h). */
+#include "spec.h"
+
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <stdio.h>
+#include <string.h>
+
+#define IFM_IFNAMSIZ 16
+
+const char *ifm_ifname_problem(const char *name)
+{
+	size_t len;
+
+	if (!name || !*name)
+		return "empty interface name";
+	len = strlen(name);
+	if (len >= IFM_IFNAMSIZ)
+		return "interface name longer than 15 characters";
+	if (!strcmp(name, ".") || !strcmp(name, ".."))
+		return "not a valid interface name";
+	for (const char *p = name; *p; p++) {
+		if (*p == '/' || *p == ':' || isspace((unsigned char)*p))
+			return "interface name contains '/', ':' or white space";
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			return "interface name contains a control character";
+	}
+	return NULL;
+}
+
+enum ifm_dir ifm_dir_parse(const char *s)
+{
+	if (!s)
+		return 0;
+	if (!strcmp(s, "ingress") || !strcmp(s, "in"))
+		return IFM_DIR_INGRESS;
+	if (!strcmp(s, "egress") || !strcmp(s, "out"))
+		return IFM_DIR_EGRESS;
+	if (!strcmp(s, "both"))
+		return IFM_DIR_BOTH;
+	return 0;
+}
+
+const char *ifm_dir_name(enum ifm_dir dir)
+{
+	switch (dir) {
+	case IFM_DIR_INGRESS:
+		return "ingress";
+	case IFM_DIR_EGRESS:
+		return "egress";
+	case IFM_DIR_BOTH:
+		return "both";
+	}
+	return "?";
+}
+
+unsigned int ifm_name_hash(const char *name)
+{
+	unsigned int h = 2166136261u;
+
+	for (const unsigned char *p = (const unsigned char *)name; *p; p++) {
+		h ^= *p;
+		h *= 16777619u;
+	}
+	return h;
+}
+
+bool ifm_spec_number(const char *v, unsigned long lo, unsigned long hi, unsigned long *out)
+{
+	unsigned long long n;
+	char *end;
+
+	if (!v || *v < '0' || *v > '9')
+		return false;
+	errno = 0;
+	n = strtoull(v, &end, 10);
+	if (errno || *end || n < lo || n > hi)
+		return false;
+	*out = (unsigned long)n;
+	return true;
+}
+
+const char *ifm_spec_sample(const char *v, unsigned int *out)
+{
+	unsigned long n;
+
+	if (!ifm_spec_number(v, 1, IFM_SAMPLE_MAX, &n))
+		return "not a whole number from 1 to 2147483647";
+	*out = (unsigned int)n;
+	return NULL;
+}
+
+const char *ifm_spec_snaplen(const char *v, unsigned int *out)
+{
+	unsigned long n;
+
+	if (!ifm_spec_number(v, IFM_SNAPLEN_MIN, IFM_SNAPLEN_MAX, &n))
+		return "not a number of bytes from 14 (the Ethernet header) to 65535";
+	*out = (unsigned int)n;
+	return NULL;
+}
+
+const char *ifm_spec_port(const char *v, unsigned int *out)
+{
+	unsigned long n;
+
+	if (!ifm_spec_number(v, 1, 65535, &n))
+		return "not a port from 1 to 65535";
+	*out = (unsigned int)n;
+	return NULL;
+}
+
+const char *ifm_spec_dir(const char *v, enum ifm_dir *out)
+{
+	*out = ifm_dir_parse(v);
+	return *out ? NULL : "not ingress, egress or both";
+}
+
+const char *ifm_spec_match(const char *v)
+{
+	if (!v || !*v)
+		return "needs a tcpdump expression";
+	if (strlen(v) > IFM_MATCH_MAX)
+		return "longer than 1023 bytes";
+	return NULL;
+}
+
+const char *ifm_spec_addr(const char *v, int *family, unsigned char *bytes)
+{
+	unsigned char buf[16] = { 0 };
+
+	*family = inet_pton(AF_INET, v, buf) == 1 ? AF_INET
+		: inet_pton(AF_INET6, v, buf) == 1 ? AF_INET6 : 0;
+	if (bytes)
+		memcpy(bytes, buf, sizeof(buf));
+	return *family ? NULL : "not an IPv4 or IPv6 address";
+}
+
+int ifm_spec_names(const char *value, int max, bool drop_repeats, const char *self,
+		   const char *self_what, struct ifm_names *out)
+{
+	char *save = NULL;
+
+	memset(out, 0, sizeof(*out));
+	out->buf = strdup(value ? value : "");
+	out->v = calloc(strlen(out->buf) / 2 + 1, sizeof(*out->v));
+	if (!out->buf || !out->v)
+		return -ENOMEM;
+	for (char *w = strtok_r(out->buf, " ,\t", &save); w; w = strtok_r(NULL, " ,\t", &save)) {
+		const char *problem = ifm_ifname_problem(w);
+		bool dup = false;
+
+		if (problem || (self && !strcmp(w, self))) {
+			snprintf(out->word, sizeof(out->word), "%.40s", w);
+			if (problem)
+				snprintf(out->why, sizeof(out->why), "%s", problem);
+			else
+				snprintf(out->why, sizeof(out->why), "that is %s", self_what);
+			return -EINVAL;
+		}
+		for (int i = 0; i < out->n; i++)
+			dup |= !strcmp(out->v[i], w);
+		if (dup && drop_repeats)
+			continue;
+		if (out->n == max) {
+			snprintf(out->why, sizeof(out->why), "more than %d interfaces", max);
+			return -EINVAL;
+		}
+		out->v[out->n++] = w;
+	}
+	if (!out->n) {
+		snprintf(out->why, sizeof(out->why), "no interface named");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+const char *ifm_names_problem(const struct ifm_names *n, const char *field, char *buf,
+			      size_t len)
+{
+	if (n->word[0])
+		snprintf(buf, len, "%s '%s': %s", field, n->word, n->why);
+	else
+		snprintf(buf, len, "%s: %s", field, n->why);
+	return buf;
+}
+
+void ifm_names_free(struct ifm_names *n)
+{
+	free(n->buf);
+	free(n->v);
+	memset(n, 0, sizeof(*n));
+}
+
+bool ifm_name_listed(const char *const *names, int n, const char *name)
+{
+	for (int i = 0; i < n; i++)
+		if (!strcmp(names[i], name))
+			return true;
+	return false;
+}
+
+bool ifm_addr_is_zero(const unsigned char *a)
+{
+	static const unsigned char zero[16];
+
+	return !memcmp(a, zero, sizeof(zero));
+}

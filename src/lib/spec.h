@@ -1,0 +1,86 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Every field of a spec, judged once for every front end (argv, the config
+ * file, ifupdown's IF_MIRROR_*, NetworkManager's user data). A judge takes
+ * the text as given and returns NULL, or the reason it is refused; the front
+ * end names the field and the value around it ("FIELD 'VALUE': reason").
+ * Nothing is ever cut short: a value too long is refused.
+ */
+#ifndef IFMIRROR_SPEC_H
+#define IFMIRROR_SPEC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+enum ifm_dir {
+	IFM_DIR_INGRESS = 1,
+	IFM_DIR_EGRESS = 2,
+	IFM_DIR_BOTH = IFM_DIR_INGRESS | IFM_DIR_EGRESS,
+};
+
+/* Exit codes: the contract with hooks and scripts. */
+enum {
+	IFM_EXIT_OK = 0,
+	IFM_EXIT_RUNTIME = 1,
+	IFM_EXIT_USAGE = 2,
+};
+
+/*
+ * The kernel's rule (dev_valid_name): 1..15 bytes, not "." or "..", no '/',
+ * ':' or white space. Returns NULL when valid, else the reason.
+ */
+const char *ifm_ifname_problem(const char *name);
+
+/* "ingress", "egress", "both" -> enum; 0 when unknown. */
+enum ifm_dir ifm_dir_parse(const char *s);
+const char *ifm_dir_name(enum ifm_dir dir);
+
+#define IFM_SAMPLE_MAX 2147483647UL
+#define IFM_SNAPLEN_MIN 14       /* the Ethernet header */
+#define IFM_SNAPLEN_MAX 65535
+#define IFM_MATCH_MAX 1023       /* bytes of a --match expression (it is recorded) */
+
+/* A whole decimal number in [lo, hi]: digits only, no sign, no overflow. */
+bool ifm_spec_number(const char *v, unsigned long lo, unsigned long hi, unsigned long *out);
+/* --sample N: one frame in N */
+const char *ifm_spec_sample(const char *v, unsigned int *out);
+/* --snaplen BYTES */
+const char *ifm_spec_snaplen(const char *v, unsigned int *out);
+/* --dstport N (a UDP port) */
+const char *ifm_spec_port(const char *v, unsigned int *out);
+/* --direction */
+const char *ifm_spec_dir(const char *v, enum ifm_dir *out);
+/* --match EXPR: text only; libpcap judges the expression (ifm_match_check) */
+const char *ifm_spec_match(const char *v);
+/* an IPv4 or IPv6 address: its family (AF_INET, AF_INET6) and bytes (16) */
+const char *ifm_spec_addr(const char *v, int *family, unsigned char *bytes);
+
+/*
+ * A list of interface names, separated by spaces, tabs or commas: each
+ * judged, at most max, none equal to self (may be NULL; self_what says what
+ * it is), repeats dropped when asked. On a refusal (-EINVAL), why says it and
+ * word is the name refused ("" when none). ifm_names_free() always.
+ */
+struct ifm_names {
+	char *buf;
+	char **v;
+	int n;
+	char word[48];
+	char why[64];
+};
+int ifm_spec_names(const char *value, int max, bool drop_repeats, const char *self,
+		   const char *self_what, struct ifm_names *out);
+void ifm_names_free(struct ifm_names *n);
+/* "FIELD 'WORD': why" or "FIELD: why" */
+const char *ifm_names_problem(const struct ifm_names *n, const char *field, char *buf,
+			      size_t len);
+
+/* name is one of names[0..n) */
+bool ifm_name_listed(const char *const *names, int n, const char *name);
+/* 16 bytes of zeros (an unset or unusable address) */
+bool ifm_addr_is_zero(const unsigned char *a);
+
+/* 32-bit FNV-1a of a device name: what the action cookie remembers. */
+unsigned int ifm_name_hash(const char *name);
+
+#endif

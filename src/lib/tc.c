@@ -1,0 +1,327 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * The filters on a device's hooks, ifmirror's and everybody else's, and the
+ * primitives that add and remove one mirror filter.
+ */
+#include "ifmirror.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <arpa/inet.h>
+#include <linux/if_ether.h>
+#include <linux/filter.h>
+#include <linux/pkt_cls.h>
+#include <linux/rtnetlink.h>
+
+#include <netlink/netlink.h>
+#include <netlink/msg.h>
+#include <netlink/attr.h>
+
+/* Where common classifiers keep their actions, to follow foreign mirrors too. */
+static int act_attr_of(const char *kind, int *max)
+{
+	static const struct { const char *kind; int act, max; } t[] = {
+		{ "matchall", TCA_MATCHALL_ACT, TCA_MATCHALL_MAX },
+		{ "u32", TCA_U32_ACT, TCA_U32_MAX },
+		{ "flower", TCA_FLOWER_ACT, TCA_FLOWER_MAX },
+		{ "bpf", TCA_BPF_ACT, TCA_BPF_MAX },
+		{ "basic", TCA_BASIC_ACT, TCA_BASIC_MAX },
+		{ "fw", TCA_FW_ACT, TCA_FW_MAX },
+	};
+
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		if (!strcmp(kind, t[i].kind)) {
+			*max = t[i].max;
+			return t[i].act;
+		}
+	}
+	return -1;
+}
+
+struct fscan {
+	struct ifm_dev_tc *t;
+	enum ifm_dir dir;
+	uint32_t parent;
+};
+
+static int filter_cb(struct nlmsghdr *hdr, void *arg)
+{
+	struct fscan *s = arg;
+	struct ifm_dev_tc *t = s->t;
+	struct tcmsg *tcm = nlmsg_data(hdr);
+	struct nlattr *tb[TCA_MAX + 1];
+	struct ifm_filter *f;
+	int act, max;
+
+	if (hdr->nlmsg_type != RTM_NEWTFILTER)
+		return 0;
+	if (nlmsg_parse(hdr, sizeof(*tcm), tb, TCA_MAX, NULL) < 0 || !tb[TCA_KIND])
+		return 0;
+	if (t->nf == t->cap) {
+		size_t cap = t->cap ? t->cap * 2 : 16;
+		struct ifm_filter *nf = realloc(t->f, cap * sizeof(*nf));
+
+		if (!nf)
+			return -ENOMEM;
+		t->f = nf;
+		t->cap = cap;
+	}
+	f = &t->f[t->nf++];
+	memset(f, 0, sizeof(*f));
+	f->hook_dir = s->dir;
+	f->parent = s->parent;
+	f->sample = 1;
+	f->pref = (uint16_t)(TC_H_MAJ(tcm->tcm_info) >> 16);
+	strncpy(f->kind, nla_get_string(tb[TCA_KIND]), sizeof(f->kind) - 1);
+
+	act = act_attr_of(f->kind, &max);
+	if (act > 0 && tb[TCA_OPTIONS]) {
+		struct nlattr *ot[max + 1];
+		struct ifm_action acts[8];
+		int n;
+
+		if (nla_parse_nested(ot, max, tb[TCA_OPTIONS], NULL) < 0)
+			return 0;
+		if (!strcmp(f->kind, "bpf")) {
+			if (ot[TCA_BPF_OPS] && ot[TCA_BPF_OPS_LEN]) {
+				const struct sock_filter *ops = nla_data(ot[TCA_BPF_OPS]);
+
+				f->prog_len = nla_get_u16(ot[TCA_BPF_OPS_LEN]);
+				if ((size_t)nla_len(ot[TCA_BPF_OPS]) < f->prog_len * sizeof(*ops))
+					f->prog_len = 0;
+				f->prog_hash = ifm_match_hash(ops, f->prog_len);
+				f->sample = ifm_match_sample_of(ops, f->prog_len);
+			}
+			if (ot[TCA_BPF_NAME])
+				snprintf(f->bpf_name, sizeof(f->bpf_name), "%s",
+					 nla_get_string(ot[TCA_BPF_NAME]));
+		}
+		if (ot[act]) {
+			n = ifm_actions_parse(ot[act], acts, 8);
+			for (int i = 0; i < n; i++) {
+				if (!f->has_action || (acts[i].is_mirred && !f->act.is_mirred)) {
+					f->act = acts[i];
+					f->has_action = true;
+				}
+			}
+		}
+	}
+	return 0;
+}
+
+static int dump_filters(struct ifm_nl *nl, struct ifm_dev_tc *t, enum ifm_dir dir,
+			uint32_t parent)
+{
+	struct tcmsg tcm = {
+		.tcm_family = AF_UNSPEC,
+		.tcm_ifindex = t->ifindex,
+		.tcm_parent = parent,
+	};
+	struct fscan s = { .t = t, .dir = dir, .parent = parent };
+	struct nl_msg *msg = nlmsg_alloc_simple(RTM_GETTFILTER, NLM_F_DUMP);
+
+	if (!msg)
+		return -ENOMEM;
+	if (nlmsg_append(msg, &tcm, sizeof(tcm), NLMSG_ALIGNTO) < 0) {
+		nlmsg_free(msg);
+		return -ENOMEM;
+	}
+	return ifm_nl_dump(nl, msg, filter_cb, &s);
+}
+
+int ifm_dev_tc_scan(struct ifm_nl *nl, int ifindex, struct ifm_dev_tc *t)
+{
+	struct ifm_qdiscs q;
+	int r = ifm_qdiscs_scan(nl, ifindex, &q);
+
+	if (r < 0) {
+		memset(t, 0, sizeof(*t));
+		return r;
+	}
+	return ifm_dev_tc_scan_known(nl, ifindex, &q, t);
+}
+
+int ifm_dev_tc_scan_known(struct ifm_nl *nl, int ifindex, const struct ifm_qdiscs *q,
+			  struct ifm_dev_tc *t)
+{
+	static const enum ifm_dir dirs[] = { IFM_DIR_INGRESS, IFM_DIR_EGRESS };
+	int r = 0;
+
+	memset(t, 0, sizeof(*t));
+	t->ifindex = ifindex;
+	t->q = *q;
+	for (size_t i = 0; r == 0 && i < 2; i++) {
+		const struct ifm_hook_ops *h = ifm_hook_present(&t->q, dirs[i]);
+
+		if (h)
+			r = dump_filters(nl, t, dirs[i], h->parent(dirs[i]));
+	}
+	if (r < 0)
+		ifm_dev_tc_free(t);
+	return r;
+}
+
+void ifm_dev_tc_free(struct ifm_dev_tc *t)
+{
+	free(t->f);
+	t->f = NULL;
+	t->nf = t->cap = 0;
+}
+
+bool ifm_filter_is_snaplen(const struct ifm_filter *f)
+{
+	return !strcmp(f->kind, "bpf") && ifm_snaplen_mark_parse(f->bpf_name) > 0;
+}
+
+bool ifm_filter_is_ours(const struct ifm_filter *f)
+{
+	return f->has_action && f->act.ours && f->act.cookie.dir == f->hook_dir;
+}
+
+uint16_t ifm_pref_free(const struct ifm_dev_tc *t)
+{
+	for (unsigned int pref = 1; pref <= 0xffff; pref++) {
+		bool used = false;
+
+		for (size_t i = 0; i < t->nf && !used; i++)
+			used = t->f[i].pref == pref;
+		if (!used)
+			return (uint16_t)pref;
+	}
+	return 0;
+}
+
+bool ifm_hooks_have_foreign(const struct ifm_dev_tc *t, enum ifm_dir dirs)
+{
+	for (size_t i = 0; i < t->nf; i++) {
+		const struct ifm_filter *f = &t->f[i];
+
+		if (!(f->hook_dir & dirs))
+			continue;
+		if (ifm_filter_is_snaplen(f))
+			continue;
+		/* a u32 hash-table entry of our own pref is ours too */
+		if (f->has_action ? !f->act.ours : true) {
+			bool ours_pref = false;
+
+			for (size_t j = 0; j < t->nf && !ours_pref; j++)
+				ours_pref = t->f[j].pref == f->pref && t->f[j].has_action &&
+					    t->f[j].act.ours;
+			if (!ours_pref)
+				return true;
+		}
+	}
+	return false;
+}
+
+bool ifm_hooks_have_ours(const struct ifm_dev_tc *t, enum ifm_dir dirs)
+{
+	for (size_t i = 0; i < t->nf; i++)
+		if ((t->f[i].hook_dir & dirs) &&
+		    (ifm_filter_is_ours(&t->f[i]) || ifm_filter_is_snaplen(&t->f[i])))
+			return true;
+	return false;
+}
+
+struct nl_msg *ifm_filter_add_msg(int ifindex, uint32_t parent, uint16_t pref,
+				  const struct ifm_cls_ops *cls, const struct ifm_match *m,
+				  int target_ifindex, const struct ifm_cookie *cookie)
+{
+	struct tcmsg tcm = {
+		.tcm_family = AF_UNSPEC,
+		.tcm_ifindex = ifindex,
+		.tcm_parent = parent,
+		.tcm_handle = cls->handle,
+		.tcm_info = TC_H_MAKE((uint32_t)pref << 16, htons(ETH_P_ALL)),
+	};
+	struct nl_msg *msg = nlmsg_alloc_simple(RTM_NEWTFILTER, NLM_F_CREATE | NLM_F_EXCL);
+	struct nlattr *opts;
+
+	if (!msg)
+		return NULL;
+	if (nlmsg_append(msg, &tcm, sizeof(tcm), NLMSG_ALIGNTO) < 0 ||
+	    nla_put_string(msg, TCA_KIND, cls->kind) < 0 ||
+	    !(opts = nla_nest_start(msg, TCA_OPTIONS)) ||
+	    cls->put_match(msg, m) < 0 ||
+	    (cookie && ifm_mirred_put(msg, cls->act_attr, target_ifindex, cookie) < 0)) {
+		nlmsg_free(msg);
+		return NULL;
+	}
+	nla_nest_end(msg, opts);
+	return msg;
+}
+
+int ifm_filter_add(struct ifm_nl *nl, int ifindex, uint32_t parent, uint16_t pref,
+		   const struct ifm_cls_ops *cls, const struct ifm_match *m, int target_ifindex,
+		   const struct ifm_cookie *cookie)
+{
+	struct nl_msg *msg;
+
+	msg = ifm_filter_add_msg(ifindex, parent, pref, cls, m, target_ifindex, cookie);
+	return msg ? ifm_nl_talk(nl, msg) : -ENOMEM;
+}
+
+struct nl_msg *ifm_filter_del_msg(int ifindex, uint32_t parent, uint16_t pref)
+{
+	struct tcmsg tcm = {
+		.tcm_family = AF_UNSPEC,
+		.tcm_ifindex = ifindex,
+		.tcm_parent = parent,
+		.tcm_info = TC_H_MAKE((uint32_t)pref << 16, 0),
+	};
+	struct nl_msg *msg = nlmsg_alloc_simple(RTM_DELTFILTER, 0);
+
+	if (msg && nlmsg_append(msg, &tcm, sizeof(tcm), NLMSG_ALIGNTO) < 0) {
+		nlmsg_free(msg);
+		return NULL;
+	}
+	return msg;
+}
+
+int ifm_filter_del(struct ifm_nl *nl, int ifindex, uint32_t parent, uint16_t pref)
+{
+	struct nl_msg *msg = ifm_filter_del_msg(ifindex, parent, pref);
+
+	return msg ? ifm_nl_talk(nl, msg) : -ENOMEM;
+}
+
+static int tidy_one(struct ifm_nl *nl, const struct ifm_dev_tc *t,
+		    const struct ifm_hook_ops *h, enum ifm_dir dirs, bool owned)
+{
+	int r;
+
+	if (ifm_hooks_have_ours(t, dirs))
+		return 0;
+	if (!owned)
+		return 0;
+	if (ifm_hooks_have_foreign(t, dirs)) {
+		/* somebody else uses it now: it is theirs from here on */
+		return ifm_owned_set(t->ifindex, h->kind, false);
+	}
+	r = h->destroy(nl, t->ifindex);
+	if (r < 0 && r != -ENOENT && r != -EINVAL)
+		return r;
+	return ifm_owned_set(t->ifindex, h->kind, false);
+}
+
+int ifm_hooks_tidy(struct ifm_nl *nl, int ifindex)
+{
+	struct ifm_dev_tc t;
+	int r;
+
+	r = ifm_dev_tc_scan(nl, ifindex, &t);
+	if (r < 0)
+		return r;
+	if (!strcmp(t.q.ingress_kind, "clsact"))
+		r = tidy_one(nl, &t, &ifm_hook_clsact, IFM_DIR_BOTH,
+			     ifm_owned(ifindex, "clsact"));
+	else if (!strcmp(t.q.ingress_kind, "ingress"))
+		r = tidy_one(nl, &t, &ifm_hook_ingress, IFM_DIR_INGRESS,
+			     ifm_owned(ifindex, "ingress"));
+	if (r == 0 && ifm_hook_present(&t.q, IFM_DIR_EGRESS) == &ifm_hook_prio)
+		r = tidy_one(nl, &t, &ifm_hook_prio, IFM_DIR_EGRESS, true); /* handle marks it */
+	ifm_dev_tc_free(&t);
+	return r;
+}

@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The host at one moment, read in few requests: one dump of the links, one
+ * of all qdiscs, filter dumps only for devices that have hooks. apply and
+ * flush plan from it.
+ */
+#ifndef IFMIRROR_VIEW_H
+#define IFMIRROR_VIEW_H
+
+#include "ifmirror.h"
+
+struct ifm_view_dev {
+	bool hooked, scanned, clsact_new, tidy;
+	bool leads_on;                 /* mirrors, sessions or ports lead out of it */
+	unsigned int clsact_result;    /* index in a batch */
+	uint16_t next_pref;
+	struct ifm_dev_tc t;
+};
+
+struct ifm_view {
+	struct ifm_link *links;
+	size_t nlinks;
+	struct ifm_link **by_name;     /* sorted, for bsearch */
+	struct ifm_qdisc_map qmap;
+	struct ifm_view_dev *devs;     /* by ifindex */
+	int maxdev;
+};
+
+int ifm_view_links(struct ifm_view *v, struct ifm_nl *nl);
+/* qdiscs and filters of every device (after ifm_view_links) */
+int ifm_view_scan(struct ifm_view *v, struct ifm_nl *nl);
+void ifm_view_scan_free(struct ifm_view *v);
+void ifm_view_free(struct ifm_view *v);
+const struct ifm_link *ifm_view_link(const struct ifm_view *v, const char *name);
+struct ifm_view_dev *ifm_view_dev(struct ifm_view *v, int ifindex);
+/* "a deleted device" when there is none */
+const char *ifm_view_name(const struct ifm_view *v, int ifindex);
+
+#endif

@@ -1,0 +1,94 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* The /etc/ifmirror.conf parser (cli/config.c): what it takes, what it refuses, and where. */
+#include "cli.h"
+#include "check.h"
+
+#include <errno.h>
+#include <string.h>
+
+static char errors[4096];
+
+static void collect(enum ifm_level level, const char *text, void *arg)
+{
+	(void)arg;
+	if (level == IFM_LEVEL_ERROR)
+		snprintf(errors + strlen(errors), sizeof(errors) - strlen(errors), "%s\n", text);
+}
+
+static int parse(const char *text, struct ifm_config *c)
+{
+	FILE *f = fmemopen((void *)text, strlen(text), "r");
+	int r;
+
+	errors[0] = '\0';
+	r = ifm_config_parse(f, "t.conf", c);
+	fclose(f);
+	return r;
+}
+
+/* the file is refused, and the errors include this line */
+static bool refused(const char *text, const char *error)
+{
+	struct ifm_config c;
+	int r = parse(text, &c);
+
+	if (r == 0)
+		ifm_config_free(&c);
+	if (r == 0 || !strstr(errors, error))
+		fprintf(stderr, "  expected '%s', got:\n%s", error, errors);
+	return r == -EINVAL && strstr(errors, error);
+}
+
+int main(void)
+{
+	struct ifm_config c;
+
+	ifm_report_set(&(struct ifm_report){ .prog = "test", .line = collect });
+	CHECK(parse("# a plan\n"
+		    "[collector br-mirror]\nports = eth1, eth2\nsnaplen = 128\n\n"
+		    "[tunnel vx0]\ntype = vxlan\nremote = 192.0.2.50\nvni = 42\ndstport = 4790\n"
+		    "[session web]\nsource = eth0 eth3\nto = br-mirror\ndirection = ingress\n"
+		    "match = tcp port 443\nsample = 10\n", &c) == 0);
+	CHECK(c.ncollectors == 1 && c.collectors[0].nports == 2 &&
+	      !strcmp(c.collectors[0].ports[1], "eth2") && c.collectors[0].snaplen == 128);
+	CHECK(c.ntunnels == 1 && !strcmp(c.tunnels[0].type, "vxlan") && c.tunnels[0].id == 42 &&
+	      !strcmp(c.tunnels[0].id_key, "vni") && c.tunnels[0].dstport == 4790);
+	CHECK(c.nsessions == 1 && c.sessions[0].nsources == 2 && c.sessions[0].dir == IFM_DIR_INGRESS &&
+	      !strcmp(c.sessions[0].match, "tcp port 443") && c.sessions[0].sample == 10 &&
+	      c.sessions[0].line == 11 && c.sessions[0].source_line == 12);
+	ifm_config_free(&c);
+
+	CHECK(refused("[session a]\nsource = eth0\nto = eth1\nsample = 0\n",
+		      "t.conf:4: sample '0': not a whole number from 1 to 2147483647"));
+	CHECK(refused("[collector c]\nports = eth1\nsnaplen = 10\n",
+		      "t.conf:3: snaplen '10': not a number of bytes from 14"));
+	CHECK(refused("[tunnel t]\ntype = vxlan\nremote = 192.0.2.300\nvni = 1\n",
+		      "t.conf:3: remote '192.0.2.300': not an IPv4 or IPv6 address"));
+	CHECK(refused("[tunnel t]\ntype = vxlan\nremote = 192.0.2.1\nkey = 1\n",
+		      "t.conf:4: key: a vxlan tunnel takes 'vni'"));
+	CHECK(refused("[tunnel t]\ntype = geneve\nremote = 192.0.2.1\n",
+		      "type 'geneve': not vxlan, gretap or erspan"));
+	CHECK(refused("[tunnel t]\ntype = erspan\nremote = 192.0.2.1\nsession-id = 1024\n",
+		      "session-id '1024': not a number from 0 to 1023"));
+	CHECK(refused("[tunnel t]\ntype = gretap\nremote = 192.0.2.1\ndstport = 4789\n",
+		      "[tunnel t]: dstport is for vxlan tunnels only"));
+	CHECK(refused("[session a]\nsource = eth0 averyveryverylongname\nto = eth1\n",
+		      "t.conf:2: source 'averyveryverylongname': interface name longer than 15"));
+	CHECK(refused("[session a]\nsource = eth0\nto = eth0\n", "source eth0 is also its destination"));
+	CHECK(refused("[session a]\nsource = eth0\nto = eth1\n[session b]\nsource = eth0\nto = eth1\n",
+		      "eth0 to eth1 is in [session a] (line 1) already"));
+	CHECK(refused("[session a]\nsource = eth0\nsource = eth2\nto = eth1\n",
+		      "t.conf:3: source given twice in this section"));
+	CHECK(refused("[bogus x]\n", "unknown section type 'bogus'"));
+	CHECK(refused("key = value\n", "t.conf:1: 'key' outside of any section"));
+	CHECK(refused("[collector c]\n", "[collector c] needs 'ports'"));
+	/* a match too long to be recorded whole is refused, not cut */
+	{
+		static char big[1200 + 64];
+
+		snprintf(big, sizeof(big), "[session a]\nsource = eth0\nto = eth1\nmatch = ");
+		memset(big + strlen(big), 'x', 1100);
+		CHECK(refused(big, "t.conf:4: match: longer than 1023 bytes"));
+	}
+	return CHECK_DONE("config");
+}

@@ -1,0 +1,143 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* Every field's judge (lib/spec.c): its limits, and that nothing is cut short. */
+#include "ifmirror.h"
+#include "check.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <string.h>
+
+static void test_number(void)
+{
+	unsigned long n = 7;
+
+	CHECK(ifm_spec_number("0", 0, 10, &n) && n == 0);
+	CHECK(ifm_spec_number("10", 0, 10, &n) && n == 10);
+	CHECK(!ifm_spec_number("11", 0, 10, &n));
+	CHECK(!ifm_spec_number("-1", 0, 10, &n));
+	CHECK(!ifm_spec_number("+1", 0, 10, &n));
+	CHECK(!ifm_spec_number(" 1", 0, 10, &n));
+	CHECK(!ifm_spec_number("1 ", 0, 10, &n));
+	CHECK(!ifm_spec_number("1x", 0, 10, &n));
+	CHECK(!ifm_spec_number("", 0, 10, &n));
+	CHECK(!ifm_spec_number(NULL, 0, 10, &n));
+	CHECK(!ifm_spec_number("99999999999999999999999", 0, ~0UL, &n)); /* overflow */
+	CHECK(ifm_spec_number("4294967295", 0, 4294967295UL, &n) && n == 4294967295UL);
+	CHECK(!ifm_spec_number("4294967296", 0, 4294967295UL, &n));
+}
+
+static void test_sample(void)
+{
+	unsigned int s = 5;
+
+	CHECK(ifm_spec_sample("1", &s) == NULL && s == 1);
+	CHECK(ifm_spec_sample("2147483647", &s) == NULL && s == 2147483647U);
+	CHECK(ifm_spec_sample("2147483648", &s) != NULL && s == 2147483647U);
+	CHECK(ifm_spec_sample("0", &s) != NULL);
+	CHECK(ifm_spec_sample("zero", &s) != NULL);
+	CHECK(!strcmp(ifm_spec_sample("0", &s), "not a whole number from 1 to 2147483647"));
+}
+
+static void test_snaplen_port(void)
+{
+	unsigned int v = 0;
+
+	CHECK(ifm_spec_snaplen("14", &v) == NULL && v == 14);
+	CHECK(ifm_spec_snaplen("65535", &v) == NULL && v == 65535);
+	CHECK(ifm_spec_snaplen("13", &v) != NULL && v == 65535);
+	CHECK(ifm_spec_snaplen("65536", &v) != NULL);
+	CHECK(!strcmp(ifm_spec_snaplen("10", &v),
+		      "not a number of bytes from 14 (the Ethernet header) to 65535"));
+	CHECK(ifm_spec_port("1", &v) == NULL && v == 1);
+	CHECK(ifm_spec_port("65535", &v) == NULL && v == 65535);
+	CHECK(ifm_spec_port("0", &v) != NULL);
+	CHECK(ifm_spec_port("65536", &v) != NULL);
+}
+
+static void test_dir_match_addr(void)
+{
+	char longexpr[IFM_MATCH_MAX + 2];
+	unsigned char a[16];
+	enum ifm_dir d;
+	int fam;
+
+	CHECK(ifm_spec_dir("in", &d) == NULL && d == IFM_DIR_INGRESS);
+	CHECK(ifm_spec_dir("both", &d) == NULL && d == IFM_DIR_BOTH);
+	CHECK(ifm_spec_dir("sideways", &d) != NULL && d == 0);
+	CHECK(ifm_spec_match("tcp") == NULL);
+	CHECK(ifm_spec_match("") != NULL);
+	memset(longexpr, 'x', sizeof(longexpr) - 1);
+	longexpr[IFM_MATCH_MAX] = '\0';
+	CHECK(ifm_spec_match(longexpr) == NULL);          /* 1023 bytes: taken whole */
+	longexpr[IFM_MATCH_MAX] = 'x';
+	longexpr[IFM_MATCH_MAX + 1] = '\0';
+	CHECK(ifm_spec_match(longexpr) != NULL);          /* 1024: refused, never cut */
+	CHECK(ifm_spec_addr("192.0.2.1", &fam, a) == NULL && fam == AF_INET && a[3] == 1);
+	CHECK(ifm_spec_addr("2001:db8::2", &fam, a) == NULL && fam == AF_INET6 && a[15] == 2);
+	CHECK(ifm_spec_addr("192.0.2.300", &fam, a) != NULL && fam == 0);
+	CHECK(ifm_spec_addr("10.9.0", &fam, NULL) != NULL);
+}
+
+static void test_names(void)
+{
+	struct ifm_names n;
+	char why[160], many[400] = "";
+
+	CHECK(ifm_spec_names("eth1 eth2,eth3\teth4", 16, false, NULL, NULL, &n) == 0 && n.n == 4 &&
+	      !strcmp(n.v[0], "eth1") && !strcmp(n.v[3], "eth4"));
+	ifm_names_free(&n);
+	CHECK(ifm_spec_names("eth1 eth1", 16, true, NULL, NULL, &n) == 0 && n.n == 1);
+	ifm_names_free(&n);
+	CHECK(ifm_spec_names("eth1 eth1", 16, false, NULL, NULL, &n) == 0 && n.n == 2);
+	ifm_names_free(&n);
+	CHECK(ifm_spec_names("eth1 eth/2", 16, false, NULL, NULL, &n) == -EINVAL &&
+	      !strcmp(n.word, "eth/2"));
+	CHECK(!strcmp(ifm_names_problem(&n, "mirror-to", why, sizeof(why)),
+		      "mirror-to 'eth/2': interface name contains '/', ':' or white space"));
+	ifm_names_free(&n);
+	CHECK(ifm_spec_names("eth0 eth1", 16, false, "eth0", "the interface itself", &n) == -EINVAL);
+	CHECK(!strcmp(ifm_names_problem(&n, "mirror-to", why, sizeof(why)),
+		      "mirror-to 'eth0': that is the interface itself"));
+	ifm_names_free(&n);
+	CHECK(ifm_spec_names(" , ", 16, false, NULL, NULL, &n) == -EINVAL &&
+	      !strcmp(ifm_names_problem(&n, "ports", why, sizeof(why)), "ports: no interface named"));
+	ifm_names_free(&n);
+	/* a name too long is refused, not cut to 15 characters */
+	CHECK(ifm_spec_names("eth1 averyveryverylongname", 16, false, NULL, NULL, &n) == -EINVAL);
+	ifm_names_free(&n);
+	/* more names than allowed: refused, not the first 16 taken */
+	for (int i = 0; i < 17; i++)
+		snprintf(many + strlen(many), sizeof(many) - strlen(many), "p%d ", i);
+	CHECK(ifm_spec_names(many, 16, false, NULL, NULL, &n) == -EINVAL &&
+	      !strcmp(n.why, "more than 16 interfaces"));
+	ifm_names_free(&n);
+	/* a long list is never cut short: 200 names, all there */
+	{
+		static char big[200 * 6 + 1];
+
+		big[0] = '\0';
+		for (int i = 0; i < 200; i++)
+			snprintf(big + strlen(big), sizeof(big) - strlen(big), "v%03d ", i);
+		CHECK(ifm_spec_names(big, 4096, false, NULL, NULL, &n) == 0 && n.n == 200 &&
+		      !strcmp(n.v[199], "v199"));
+		ifm_names_free(&n);
+	}
+}
+
+static void test_ifname(void)
+{
+	CHECK(ifm_ifname_problem("123456789012345") == NULL);
+	CHECK(ifm_ifname_problem("1234567890123456") != NULL);
+	CHECK(ifm_ifname_problem("a\x01") != NULL);
+}
+
+int main(void)
+{
+	test_number();
+	test_sample();
+	test_snaplen_port();
+	test_dir_match_addr();
+	test_names();
+	test_ifname();
+	return CHECK_DONE("spec");
+}
