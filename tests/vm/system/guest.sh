@@ -87,6 +87,18 @@ settled() { # NS DEV: the rx counter once it stops moving
 	done
 	echo "$now"
 }
+# quiet DEV: until DEV sent nothing for 2.5 s. NetworkManager announces an
+# address it configured with ARP (RFC 5227: 2 announcements, 2 s apart) for a
+# few seconds after an activation; those frames are the host's, not ours.
+quiet() {
+	local last=-1 now i
+	for ((i = 0; i < 12; i++)); do
+		now=$(cat /sys/class/net/$1/statistics/tx_packets)
+		[ "$now" = "$last" ] && return 0
+		last=$now
+		sleep 2.5
+	done
+}
 carrier() { [ "$(cat /sys/class/net/$1/carrier 2>/dev/null)" = 1 ]; }
 
 # mirror_exact: N ARP requests into src0, N replies out of it: peer0 gets N
@@ -230,6 +242,7 @@ t_reboot_ifupdown() {
 	local before now
 	before=$(cat $STATE/status)
 	now=$(status_plain)
+	systemctl is-active -q networking.service || fail "networking.service is not active"
 	show ifmirror status
 	[ "$now" = "$before" ] || fail "ifmirror status differs from the last boot:
 $before
@@ -317,6 +330,7 @@ nm_wait() { # until src0 is connected and the mirror applied (by NM or the dispa
 	wait_for 90 bash -c '[ "$(nmcli -g GENERAL.STATE device show src0)" = "100 (connected)" ]'
 	wait_for 90 bash -c '[ "$(nmcli -g GENERAL.STATE device show coll0)" = "100 (connected)" ]'
 	wait_for 30 bash -c '[ "$(tc filter show dev src0 egress | grep -c mirred)" = 1 ]'
+	quiet src0
 }
 
 t_install_nm() {
@@ -347,6 +361,7 @@ t_nm_downup() {
 	[ "$(tc filter show dev src0 ingress | grep -c mirred)" = 0 ] || fail "a mirror stayed on src0 after down"
 	nmcli connection up src0 || fail "nmcli connection up"
 	wait_for 30 bash -c '[ "$(tc filter show dev src0 egress | grep -c mirred)" = 1 ]'
+	quiet src0
 	show tc filter show dev src0 ingress
 	[ "$(tc filter show dev src0 ingress | grep -c mirred)" = 1 ] || fail "not one mirred filter on src0's ingress after up"
 	mirror_exact
