@@ -148,7 +148,7 @@ replug() {
 		echo $n >/run/lane-sent' &
 	sleep 2
 	echo "$label" >$CTL/replug.req.tmp && mv $CTL/replug.req.tmp $CTL/replug.req
-	wait_for 60 test -e $CTL/replug.deleted || fail "the host did not remove the NIC (QMP)"
+	wait_for 150 test -e $CTL/replug.deleted || fail "the host did not remove the NIC within 150 s (QMP device_del)"
 	wait_for 30 bash -c '! test -e /sys/class/net/coll0' || fail "coll0 is still there after device_del"
 	# armed: from now on anything at cap0 came through the new NIC
 	ip netns exec cap bash -c '

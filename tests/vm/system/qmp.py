@@ -100,8 +100,8 @@ def main():
         os.unlink(req)
         q.events = []
         q.cmd("device_del", id=cur)
-        if not q.wait_deleted(cur, 30):
-            print(f"qmp.py: {cur} was not removed within 30 s", file=sys.stderr)
+        if not q.wait_deleted(cur, 120):
+            print(f"qmp.py: {cur} was not removed within 120 s", file=sys.stderr)
             continue
         open(os.path.join(ctl, "replug.deleted"), "w").close()
         if not wait_file(os.path.join(ctl, "replug.armed"), 60):
