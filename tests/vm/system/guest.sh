@@ -53,6 +53,13 @@ skip_test() { printf 'skip\n%s\n' "$2" >$CTL/result.$1; log "test $1: skipped: $
 next_boot() { echo $((phase + 1)) >$STATE/phase; sync; log "rebooting"; systemctl reboot; exit 0; }
 power_off() { echo done >$STATE/phase; sync; log "powering off"; systemctl poweroff; exit 0; }
 
+# booted: the boot's jobs are done (bounded: a job that never ends must not
+# hang the lane; the tests then say what is missing)
+booted() {
+	timeout 300 systemctl is-system-running --wait >/dev/null
+	log "boot done: $(systemctl is-system-running)"
+}
+
 # ---- the lab: peer0 and cap0 in namespaces of their own
 wait_for() { # SECONDS COMMAND...: until COMMAND succeeds
 	local t=$1 i
@@ -224,7 +231,7 @@ t_install_ifmirror() {
 }
 
 boot_ready_ifupdown() {
-	systemctl is-system-running --wait >/dev/null
+	booted
 	udevadm settle -t 60
 	wait_for 60 systemctl is-active -q ifup@coll0.service
 }
@@ -316,7 +323,7 @@ scenario_ifupdown() {
 		to_networkd
 		next_boot ;;
 	3)
-		systemctl is-system-running --wait >/dev/null
+		booted
 		lab
 		run_test 5 t_networkd
 		run_test 6 t_purge_ifmirror
@@ -326,7 +333,7 @@ scenario_ifupdown() {
 
 # ------------------------------------------------------------ NetworkManager
 nm_wait() { # until src0 is connected and the mirror applied (by NM or the dispatcher)
-	systemctl is-system-running --wait >/dev/null
+	booted
 	wait_for 90 bash -c '[ "$(nmcli -g GENERAL.STATE device show src0)" = "100 (connected)" ]'
 	wait_for 90 bash -c '[ "$(nmcli -g GENERAL.STATE device show coll0)" = "100 (connected)" ]'
 	wait_for 30 bash -c '[ "$(tc filter show dev src0 egress | grep -c mirred)" = 1 ]'
@@ -385,7 +392,7 @@ t_purge_nm() {
 scenario_nm() {
 	case $phase in
 	0)
-		systemctl is-system-running --wait >/dev/null
+		booted
 		run_test 7 t_install_nm
 		next_boot ;;
 	1)
