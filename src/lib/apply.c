@@ -189,6 +189,9 @@ again:
 		if (w->how != FAST || w->nresults)
 			continue;
 		if (!ifm_hook_present(&d->t.q, IFM_DIR_INGRESS) && !d->clsact_new) {
+			/* written ahead of the batch: a kill leaves qdiscs flush knows */
+			if ((r = ifm_owned_set(w->src, "clsact", true)) < 0)
+				goto out;
 			d->clsact_new = true;
 			d->clsact_result = b.n;
 			r = ifm_batch_add(&b, ifm_clsact_msg(true, w->src));
@@ -269,11 +272,12 @@ again:
 		       w->m.insns ? "bpf" : plain->kind, w->pref);
 	}
 out:
-	/* the qdiscs this batch created are ifmirror's, whatever else failed */
+	/* the qdiscs this batch created are ifmirror's, whatever else failed;
+	 * the records of those it did not create go */
 	for (int i = 1; i <= a->v.maxdev; i++)
-		if (a->v.devs[i].clsact_new && a->v.devs[i].clsact_result < b.n &&
-		    b.results[a->v.devs[i].clsact_result] == 0)
-			ifm_owned_set(i, "clsact", true);
+		if (a->v.devs[i].clsact_new && (a->v.devs[i].clsact_result >= b.n ||
+						b.results[a->v.devs[i].clsact_result] != 0))
+			ifm_owned_set(i, "clsact", false);
 	if (r < 0)
 		ifm_err("%s: the batch of new sessions stopped: %s", a->c->path, strerror(-r));
 	ifm_batch_free(&b);

@@ -54,6 +54,13 @@ int ifm_collector_up(struct ifm_nl *nl, const struct ifm_collector_spec *spec)
 		return -ENAMETOOLONG;
 	}
 
+	/* a bridge or sink ifmirror was making when it was killed, before its alias */
+	if (ifm_link_get(nl, spec->bridge, &br) == 0 && ifm_half_made(br.name, br.kind, br.alias) &&
+	    ifm_link_delete(nl, br.ifindex) == 0)
+		ifm_making_set(br.name, br.kind, false);
+	if (ifm_link_get(nl, sname, &sink) == 0 && ifm_half_made(sink.name, sink.kind, sink.alias) &&
+	    ifm_link_delete(nl, sink.ifindex) == 0)
+		ifm_making_set(sink.name, sink.kind, false);
 	r = ifm_link_get(nl, spec->bridge, &br);
 	if (r == 0 && (!br.is_bridge || !ifm_collector_mark_parse(br.alias, &old))) {
 		ifm_err("%s: exists and is not an ifmirror collector (no '%s' alias); "

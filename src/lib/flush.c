@@ -36,8 +36,17 @@ int ifm_flush(struct ifm_nl *nl, int *sessions, int *devices)
 				(*sessions)++;
 			any |= ifm_filter_is_ours(&d->t.f[j]) || ifm_filter_is_snaplen(&d->t.f[j]);
 		}
-		if (!any)
+		if (!any) {
+			/* a clsact ifmirror made and was killed before filling */
+			if (d->scanned && !d->t.nf && !strcmp(d->t.q.ingress_kind, "clsact") &&
+			    ifm_owned(i, "clsact")) {
+				(*devices)++;
+				d->clsact_new = true;
+				d->clsact_result = b.n;
+				r = ifm_batch_add(&b, ifm_clsact_msg(false, i));
+			}
 			continue;
+		}
 		(*devices)++;
 		if (!ifm_hooks_have_foreign(&d->t, IFM_DIR_BOTH) &&
 		    !strcmp(d->t.q.ingress_kind, "clsact") && ifm_owned(i, "clsact")) {
@@ -64,9 +73,14 @@ int ifm_flush(struct ifm_nl *nl, int *sessions, int *devices)
 		else if (r == 0 && d->tidy)
 			ifm_hooks_tidy(nl, i);
 	}
-	/* collectors and tunnels, by the alias that marks them */
+	/* collectors and tunnels, by the alias that marks them; links ifmirror
+	 * was making when it was killed, before their alias, by their record */
 	for (size_t i = 0; i < v.nlinks; i++) {
-		if (ifm_is_collector(&v.links[i]))
+		if (ifm_half_made(v.links[i].name, v.links[i].kind, v.links[i].alias)) {
+			if (ifm_link_delete(nl, v.links[i].ifindex) == 0)
+				ifm_making_set(v.links[i].name, v.links[i].kind, false);
+			(*devices)++;
+		} else if (ifm_is_collector(&v.links[i]))
 			ifm_collector_down(nl, v.links[i].name);
 		else if (ifm_tunnel_mark_is(v.links[i].alias))
 			ifm_tunnel_down(nl, v.links[i].name);

@@ -144,13 +144,21 @@ int ifm_link_create(struct ifm_nl *nl, const char *name, const char *kind, const
 		nla_nest_end(msg, data);
 	}
 	nla_nest_end(msg, info);
-	r = ifm_nl_talk(nl, msg);
-	if (r < 0)
+	/*
+	 * The kernel takes an alias only on an existing link: until it is set,
+	 * a record says that ifmirror is making this link (marks.c).
+	 */
+	if (alias && (r = ifm_making_set(name, kind, true)) < 0) {
+		nlmsg_free(msg);
 		return r;
-	/* the kernel takes an alias only on an existing link */
-	r = ifm_link_get(nl, name, &l);
+	}
+	r = ifm_nl_talk(nl, msg);
+	if (r == 0)
+		r = ifm_link_get(nl, name, &l);
 	if (r == 0 && alias)
 		r = ifm_link_set_alias(nl, l.ifindex, alias);
+	if (alias && (r == 0 || ifm_link_get(nl, name, &l) == -ENODEV))
+		ifm_making_set(name, kind, false);
 	return r;
 nomem:
 	nlmsg_free(msg);

@@ -14,11 +14,29 @@
 
 #include "ifmirror.h"
 
+#include <dirent.h>
+#include <stdio.h>
+
 /* RUN_DIR: $IFMIRROR_RUN_DIR, else /run/ifmirror */
 const char *ifm_run_dir(void);
-/* this network namespace (its inode): ifindexes are per namespace */
+/* this network namespace (its cookie, else its inode): ifindexes are per namespace */
 unsigned long ifm_netns_id(void);
 int ifm_run_subdir(const char *sub, char *path, size_t len);  /* made if missing */
+/*
+ * The run directory, checked: a directory, not a symlink, owned by root (or
+ * the caller), not writable by group or others. ifm_run_dir_open: a new
+ * descriptor of it (-errno, said why); ifm_run_dir_use: the one everything
+ * below goes through from now (the locked one).
+ */
+int ifm_run_dir_open(bool create);
+void ifm_run_dir_use(int fd);
+/* SUB/NAME under the run directory (SUB NULL: the directory itself), no
+ * symlink followed, a plain file only; made with O_CREAT in flags */
+int ifm_run_open(const char *sub, const char *name, int flags);
+FILE *ifm_run_fopen(const char *sub, const char *name, bool write);
+int ifm_run_unlink(const char *sub, const char *name);
+bool ifm_run_exists(const char *sub, const char *name);
+DIR *ifm_run_opendir(const char *sub);
 
 /* ---- the action cookie ---- */
 void ifm_cookie_make(struct ifm_cookie *c, enum ifm_dir dir, const struct ifm_link *dest);
@@ -59,7 +77,13 @@ void ifm_snaplen_mark(unsigned int snaplen, char *buf, size_t len);
 unsigned int ifm_snaplen_mark_parse(const char *name);
 
 /* ---- qdiscs ifmirror created ---- */
+/* written before the qdisc is created (write-ahead), removed after it goes */
 int ifm_owned_set(int ifindex, const char *qdisc_kind, bool owned);
 bool ifm_owned(int ifindex, const char *qdisc_kind);
+
+/* ---- links being made (bridge, sink, tunnel before their alias) ---- */
+int ifm_making_set(const char *name, const char *kind, bool on);
+/* a link without an alias, of a name and kind ifmirror was making */
+bool ifm_half_made(const char *name, const char *kind, const char *alias);
 
 #endif

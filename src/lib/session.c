@@ -73,13 +73,18 @@ static void undo_all(struct up_ctx *c)
 
 static int create_hook(struct up_ctx *c, const struct ifm_hook_ops *h)
 {
-	int r = h->create(c->nl, c->src->ifindex);
+	int r;
 
-	if (r < 0)
+	/* written ahead: a kill right after the create leaves a qdisc that is ours */
+	if (h != &ifm_hook_prio && (r = ifm_owned_set(c->src->ifindex, h->kind, true)) < 0)
+		return r; /* prio is marked by its handle */
+	r = h->create(c->nl, c->src->ifindex);
+	if (r < 0) {
+		if (h != &ifm_hook_prio)
+			ifm_owned_set(c->src->ifindex, h->kind, false);
 		return r;
+	}
 	c->undo[c->nundo++] = (struct undo){ .what = UNDO_QDISC, .hook = h };
-	if (h != &ifm_hook_prio) /* prio is marked by its handle */
-		ifm_owned_set(c->src->ifindex, h->kind, true);
 	if (h == &ifm_hook_prio) {
 		strcpy(c->t.q.root_kind, "prio");
 		c->t.q.root_handle = IFM_PRIO_MAJOR << 16;
@@ -196,8 +201,11 @@ static int apply(struct up_ctx *c, enum ifm_dir want)
 	uint16_t pref = 0;
 	int r = 0;
 
-	/* a hook qdisc without ifmirror filters is not ours, whatever /run says */
-	if (c->t.q.ingress_kind[0] && !ifm_hooks_have_ours(&c->t, IFM_DIR_BOTH))
+	/* a hook qdisc with somebody else's filters and none of ours is theirs,
+	 * whatever /run says; an empty one ifmirror noted stays ours (a kill
+	 * between its creation and the first filter) */
+	if (c->t.q.ingress_kind[0] && !ifm_hooks_have_ours(&c->t, IFM_DIR_BOTH) &&
+	    ifm_hooks_have_foreign(&c->t, IFM_DIR_BOTH))
 		ifm_owned_set(c->src->ifindex, c->t.q.ingress_kind, false);
 
 	/* keep both directions of one session on one pref where possible */

@@ -145,13 +145,15 @@ int ifm_snaplen_set(struct ifm_nl *nl, const struct ifm_link *dev, unsigned int 
 				r = -EBUSY;
 				goto out;
 			}
-			r = ifm_hook_clsact.create(nl, dev->ifindex);
+			r = ifm_owned_set(dev->ifindex, "clsact", true); /* written ahead */
+			if (r == 0)
+				r = ifm_hook_clsact.create(nl, dev->ifindex);
 			if (r < 0) {
+				ifm_owned_set(dev->ifindex, "clsact", false);
 				ifm_err("%s: --snaplen needs the clsact qdisc: %s", dev->name,
 					ifm_nl_reason(nl, r));
 				goto out;
 			}
-			ifm_owned_set(dev->ifindex, "clsact", true);
 			created = true;
 		}
 		fd = load_program(snaplen, log, sizeof(log));

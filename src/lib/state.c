@@ -3,7 +3,7 @@
  * What the kernel cannot remember for us.
  *
  * The lock: ifupdown and NetworkManager run hooks in parallel; every command
- * that changes tc state holds an exclusive flock for its whole run.
+ * that changes tc state holds it for its whole run.
  *
  * Deferred sessions and --match expressions, under the run directory
  * (marks.c owns the markers of owned qdiscs there).
@@ -16,43 +16,90 @@
 #include <stdlib.h>
 #include <string.h>
 #include <dirent.h>
+#include <stddef.h>
 #include <sys/file.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-static int ensure_dir(const char *path)
+/*
+ * The lock is a flock on the run directory itself, taken through a checked
+ * descriptor, then confirmed: the path must still name the directory locked,
+ * else (removed, renamed, replaced by a symlink while we waited) it is taken
+ * again on what the path names now. A directory removed while its holder
+ * runs would let a second command lock a new one, so the holder also binds
+ * an abstract unix socket named after the run directory, per network
+ * namespace -- the kernel's tc state is per namespace, and the kernel drops
+ * the name when the holder dies, kill -9 included. A second command in the
+ * same namespace waits for that name whatever happened to the directory.
+ */
+static int name_fd = -1;
+
+static int lock_name(void)
 {
-	if (mkdir(path, 0755) < 0 && errno != EEXIST)
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	uint64_t h = 1469598103934665603ULL;
+	socklen_t len;
+	int fd;
+
+	for (const char *p = ifm_run_dir(); *p; p++)
+		h = (h ^ (unsigned char)*p) * 1099511628211ULL;
+	len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 +
+			  (size_t)snprintf(sa.sun_path + 1, sizeof(sa.sun_path) - 1,
+					   "ifmirror-lock:%016llx", (unsigned long long)h));
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
 		return -errno;
-	return 0;
+	while (bind(fd, (struct sockaddr *)&sa, len) < 0) {
+		if (errno != EADDRINUSE) {
+			int r = -errno;
+
+			close(fd);
+			return r;
+		}
+		usleep(20000);
+	}
+	return fd;
 }
 
 int ifm_lock(void)
 {
-	char path[512];
-	int fd, r;
+	for (int tries = 0; tries < 100; tries++) {
+		struct stat held, now;
+		int fd = ifm_run_dir_open(true), r;
 
-	r = ensure_dir(ifm_run_dir());
-	if (r < 0)
-		return r;
-	snprintf(path, sizeof(path), "%s/lock", ifm_run_dir());
-	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return -errno;
-	while (flock(fd, LOCK_EX) < 0) {
-		if (errno != EINTR) {
-			r = -errno;
-			close(fd);
-			return r;
+		if (fd < 0)
+			return fd;
+		while (flock(fd, LOCK_EX) < 0) {
+			if (errno != EINTR) {
+				r = -errno;
+				close(fd);
+				return r;
+			}
 		}
+		if (fstat(fd, &held) == 0 && lstat(ifm_run_dir(), &now) == 0 &&
+		    held.st_dev == now.st_dev && held.st_ino == now.st_ino) {
+			if ((r = lock_name()) < 0) {
+				close(fd);
+				return r;
+			}
+			name_fd = r;
+			ifm_run_dir_use(fd);
+			return fd;
+		}
+		close(fd); /* replaced while we waited: lock what is there now */
 	}
-	return fd;
+	return -EAGAIN;
 }
 
 void ifm_unlock(int fd)
 {
 	if (fd >= 0)
 		close(fd);
+	if (name_fd >= 0)
+		close(name_fd);
+	name_fd = -1;
 }
 
 /*
@@ -61,26 +108,13 @@ void ifm_unlock(int fd)
  * the device appears. One file per session: "<netns>:<source>:<dest>"
  * (':' cannot occur in an interface name), holding the direction.
  */
-static void pending_dir(char *buf, size_t len)
-{
-	snprintf(buf, len, "%s/pending", ifm_run_dir());
-}
-
 int ifm_pending_add_spec(const struct ifm_session_spec *sp)
 {
-	char path[512];
+	char name[128];
 	FILE *f;
-	int r;
 
-	r = ensure_dir(ifm_run_dir());
-	pending_dir(path, sizeof(path));
-	if (r == 0)
-		r = ensure_dir(path);
-	if (r < 0)
-		return r;
-	snprintf(path + strlen(path), sizeof(path) - strlen(path), "/%lu:%s:%s", ifm_netns_id(),
-		 sp->source, sp->dest);
-	f = fopen(path, "we");
+	snprintf(name, sizeof(name), "%lu:%s:%s", ifm_netns_id(), sp->source, sp->dest);
+	f = ifm_run_fopen("pending", name, true);
 	if (!f)
 		return -errno;
 	/* direction, sample, expression: one a line */
@@ -98,14 +132,13 @@ int ifm_pending_add(const char *source, const char *dest, enum ifm_dir dir)
 
 int ifm_pending_each(int (*fn)(const struct ifm_session_spec *s, void *arg), void *arg)
 {
-	char dirpath[512], prefix[32], path[1024];
+	char prefix[32];
 	struct dirent *de;
 	DIR *d;
 	int r = 0;
 
-	pending_dir(dirpath, sizeof(dirpath));
 	snprintf(prefix, sizeof(prefix), "%lu:", ifm_netns_id());
-	d = opendir(dirpath);
+	d = ifm_run_opendir("pending");
 	if (!d)
 		return 0;
 	while (r == 0 && (de = readdir(d))) {
@@ -123,8 +156,7 @@ int ifm_pending_each(int (*fn)(const struct ifm_session_spec *s, void *arg), voi
 			continue;
 		snprintf(source, sizeof(source), "%.*s", (int)(colon - rest), rest);
 		snprintf(dest, sizeof(dest), "%s", colon + 1);
-		snprintf(path, sizeof(path), "%s/%s", dirpath, de->d_name);
-		f = fopen(path, "re");
+		f = ifm_run_fopen("pending", de->d_name, false);
 		if (!f)
 			continue;
 		if (fscanf(f, "%15s %u ", word, &sp.sample) < 1)
@@ -150,14 +182,12 @@ struct pending_match {
 static int pending_del_one(const struct ifm_session_spec *sp, void *arg)
 {
 	struct pending_match *m = arg;
-	char path[512];
+	char name[128];
 
 	if (strcmp(sp->source, m->source) || (m->dest && strcmp(sp->dest, m->dest)))
 		return 0;
-	pending_dir(path, sizeof(path));
-	snprintf(path + strlen(path), sizeof(path) - strlen(path), "/%lu:%s:%s", ifm_netns_id(),
-		 sp->source, sp->dest);
-	unlink(path);
+	snprintf(name, sizeof(name), "%lu:%s:%s", ifm_netns_id(), sp->source, sp->dest);
+	ifm_run_unlink("pending", name);
 	return 0;
 }
 
@@ -175,21 +205,13 @@ void ifm_pending_del(const char *source, const char *dest)
  */
 int ifm_match_remember(const struct ifm_match *m)
 {
-	char path[512];
+	char name[32];
 	FILE *f;
-	int r;
 
 	if (!m->expr)
 		return 0;
-	r = ensure_dir(ifm_run_dir());
-	snprintf(path, sizeof(path), "%s/match", ifm_run_dir());
-	if (r == 0)
-		r = ensure_dir(path);
-	if (r < 0)
-		return r;
-	snprintf(path + strlen(path), sizeof(path) - strlen(path), "/%016llx",
-		 (unsigned long long)m->hash);
-	f = fopen(path, "we");
+	snprintf(name, sizeof(name), "%016llx", (unsigned long long)m->hash);
+	f = ifm_run_fopen("match", name, true);
 	if (!f)
 		return -errno;
 	fputs(m->expr, f);
@@ -198,12 +220,12 @@ int ifm_match_remember(const struct ifm_match *m)
 
 bool ifm_match_recall(uint64_t hash, char *buf, size_t len)
 {
-	char path[512];
+	char name[32];
 	size_t n;
 	FILE *f;
 
-	snprintf(path, sizeof(path), "%s/match/%016llx", ifm_run_dir(), (unsigned long long)hash);
-	f = fopen(path, "re");
+	snprintf(name, sizeof(name), "%016llx", (unsigned long long)hash);
+	f = ifm_run_fopen("match", name, false);
 	if (!f)
 		return false;
 	n = fread(buf, 1, len - 1, f);

@@ -151,6 +151,16 @@ int ifm_tunnel_up(struct ifm_nl *nl, const struct ifm_tunnel_spec *t)
 		return r;
 	}
 	had = r == 0;
+	/* one ifmirror was making when it was killed, before its alias */
+	if (had && ifm_half_made(old.name, old.kind, old.alias)) {
+		if ((r = ifm_link_delete(nl, old.ifindex)) < 0) {
+			ifm_err("%s: cannot remove a half-made tunnel: %s", t->name,
+				ifm_nl_reason(nl, r));
+			return r;
+		}
+		ifm_making_set(t->name, old.kind, false);
+		had = false;
+	}
 	if (had && !ifm_tunnel_mark_is(old.alias)) {
 		ifm_err("%s: exists and is not an ifmirror tunnel (no '%s' alias); not touching it",
 			t->name, IFM_MARK_TUNNEL);
@@ -170,6 +180,11 @@ int ifm_tunnel_up(struct ifm_nl *nl, const struct ifm_tunnel_spec *t)
 			ifm_err("%s: cannot remove the old tunnel: %s", t->name, ifm_nl_reason(nl, r));
 			return r;
 		}
+		if ((r = ifm_making_set(t->name, p.kind, true)) < 0) {
+			ifm_err("%s: cannot write the record in %s: %s", t->name, ifm_run_dir(),
+				strerror(-r));
+			return r;
+		}
 		r = ifm_tunnel_create(nl, t->name, t, &p, dev.ifindex);
 		if (r < 0) {
 			struct ifm_tunnel_spec o;
@@ -187,11 +202,14 @@ int ifm_tunnel_up(struct ifm_nl *nl, const struct ifm_tunnel_spec *t)
 				struct ifm_link od = { 0 };
 
 				ifm_tunnel_addrs(&o, &op);
+				ifm_making_set(t->name, p.kind, false);
 				back = (!o.dev || ifm_link_get(nl, o.dev, &od) == 0) &&
+				       ifm_making_set(t->name, op.kind, true) == 0 &&
 				       ifm_tunnel_create(nl, t->name, &o, &op, od.ifindex) == 0 &&
 				       ifm_link_get(nl, t->name, &l) == 0 &&
 				       ifm_link_set_alias(nl, l.ifindex, old.alias) == 0 &&
 				       ifm_link_quiet_up(nl, &l) == 0;
+				ifm_making_set(t->name, op.kind, false);
 				if (back)
 				{
 					bool was = ifm_quiet_set(true);
@@ -200,6 +218,7 @@ int ifm_tunnel_up(struct ifm_nl *nl, const struct ifm_tunnel_spec *t)
 					ifm_quiet_set(was);
 				}
 			}
+			ifm_making_set(t->name, p.kind, false);
 			ifm_err("%s: %s%s", t->name, problem,
 				back ? "; the tunnel stays as it was" : had ? "; the old tunnel is gone" : "");
 			return r;
@@ -211,6 +230,7 @@ int ifm_tunnel_up(struct ifm_nl *nl, const struct ifm_tunnel_spec *t)
 				ifm_nl_reason(nl, r));
 			goto fail;
 		}
+		ifm_making_set(t->name, p.kind, false);
 		if (had)
 			ifm_info("%s: tunnel re-created as %s (was:%s); sessions into it are re-pointed",
 			       t->name, desc, old.alias + strlen(IFM_MARK_TUNNEL));

@@ -11,6 +11,10 @@
  * has done what the request asked and the process never sees the answer: the
  * worst moment for a command that records what it did after doing it.
  *
+ * With IFM_CRASHPOINT_HOLD=SECONDS, the command is held stopped at point N
+ * instead (stdout: "holding", flushed), with all it holds (its lock), for
+ * SECONDS, and killed then.
+ *
  * Exit status: 0 when the command was killed at point N (stdout: "killed"),
  * 3 when it exited by itself before reaching point N (stdout: "exited RC
  * after K requests"), 2 on a usage or tracing error. Children the command
@@ -159,6 +163,11 @@ int main(int argc, char **argv)
 		if (!is_netlink(pid, (long)regs.rdi) || !is_change(pid, (long)regs.orig_rax, regs.rsi) ||
 		    ++count < target)
 			continue;
+		if (getenv("IFM_CRASHPOINT_HOLD")) {
+			printf("holding\n");
+			fflush(stdout);
+			sleep((unsigned)atoi(getenv("IFM_CRASHPOINT_HOLD")));
+		}
 		kill(pid, SIGKILL);
 		waitpid(pid, &status, 0);
 		printf("killed\n");
