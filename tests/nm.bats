@@ -378,6 +378,24 @@ mirrors() {
 	assert_equal "$(sessions s6)" 0
 	nmcli connection down s6 >/dev/null
 
+	# a private bridge profile that names the uplink as a collector port
+	nmcli connection add type bridge ifname br-m6 con-name br-m6 autoconnect no ipv4.method disabled \
+		ipv6.method disabled connection.permissions user:root >/dev/null
+	bkf=/etc/NetworkManager/system-connections/br-m6.nmconnection
+	nmx sh -c "printf '\n[user]\nifmirror.collector=d6\n' >>$bkf && nmcli connection load $bkf"
+	run ifmnm collector br-m6 --port d6 --commit
+	assert_failure 1
+	assert_output "ifmirror-nm: br-m6: the profile is private to users (connection.permissions), who may edit it: the dispatcher would ignore a collector in it; not touching it"
+	nmcli connection up br-m6 >/dev/null
+	buuid=$(nmcli -g connection.uuid connection show br-m6)
+	run nmx env CONNECTION_UUID="$buuid" CONNECTION_ID=br-m6 CONNECTION_FILENAME=$bkf DEVICE_IFACE=br-m6 \
+		"$NMBIN" dispatch br-m6 up
+	assert_success
+	assert_output "ifmirror-nm: br-m6: profile 'br-m6': its ifmirror data is ignored: it is private to users (connection.permissions), who may edit it"
+	run nsx ip -d link show d6
+	refute_output --partial "master br-m6"
+	nmcli connection down br-m6 >/dev/null
+
 	# without permissions it is root's: mirrored
 	nmcli connection modify s6 connection.permissions ''
 	run dispatch CONNECTION_FILENAME=$kf
