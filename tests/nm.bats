@@ -27,6 +27,7 @@ setup() {
 teardown() { nm_reset; }
 
 N=100
+AUTO_WHY="auto never chooses native mode, with which NetworkManager fails the connection's whole activation while the destination is missing (--mode native asks for it)"
 
 # mirrored N frames in and N out of SOURCE arrive at PEER: WANT of them
 mirrors() {
@@ -83,32 +84,22 @@ mirrors() {
 	fi
 	assert_equal "$(nm_state)" "$before"
 
-	# auto, on this kernel (--print, the default: the first line says why)
+	# auto: always the dispatcher (--print, the default: the first line says why)
 	run ifmnm profile s0 --to d0
 	assert_success
-	if kernel_has matchall; then
-		assert_line --regexp '^# s0: native mode: the kernel has clsact and matchall, and NetworkManager [0-9.]+ applies the mirror itself$'
-		assert_line --regexp "^nmcli connection modify [-0-9a-f]+ tc.qdiscs clsact tc.tfilters 'parent ffff:fff2 matchall action mirred dev d0 egress mirror, parent ffff:fff3 matchall action mirred dev d0 egress mirror'$"
-	else
-		assert_line "# s0: dispatcher mode: the kernel has no matchall classifier (cls_matchall), the only one NetworkManager's tc setting can use; NetworkManager would fail the activation"
-		refute_output --partial tc.tfilters
-	fi
-	# a destination that a NetworkManager profile creates and deletes
-	nmcli connection add type bridge ifname br-m0 con-name br-m0 autoconnect no \
-		ipv4.method disabled ipv6.method disabled >/dev/null
-	nmcli connection up br-m0 >/dev/null
-	run ifmnm profile s0 --to br-m0
+	assert_line "# s0: dispatcher mode: $AUTO_WHY"
+	refute_output --partial tc.tfilters
+	run ifmnm profile s0 --to d0 --commit
 	assert_success
-	assert_line --regexp "^# s0: dispatcher mode: (br-m0 is created by the bridge profile 'br-m0' and comes and goes with it, which NetworkManager's mirror does not follow|the kernel has no matchall)"
-	# the kernel without matchall, as IFMIRROR_AVOID makes it look (both lanes)
-	run nmx env IFMIRROR_AVOID=matchall "$NMBIN" profile s0 --to d0 --commit
-	assert_success
-	assert_line --partial "s0: dispatcher mode: the kernel has no matchall classifier"
-	# two destinations: NetworkManager keeps one filter per hook
+	assert_line "s0: dispatcher mode: $AUTO_WHY"
+	# two destinations
 	run ifmnm profile s0 --to d9
 	assert_success
-	assert_line "# s0: dispatcher mode: 2 destinations: NetworkManager's tc setting keeps one filter per hook, so it can carry one"
-	assert_line "ifmirror.to=d0 d9"
+	assert_line "# s0: dispatcher mode: $AUTO_WHY"
+	# native, asked for, with two: NetworkManager keeps one filter per hook
+	run ifmnm profile s0 --to d9 --mode native
+	assert_failure 1
+	assert_output "ifmirror-nm: s0: native mode: 2 destinations: NetworkManager's tc setting keeps one filter per hook, so it can carry one"
 }
 
 @test "dispatcher mode: nmcli up mirrors, a reapplied change takes effect, nmcli down removes it" {
@@ -148,7 +139,7 @@ mirrors() {
 
 	# NetworkManager >= 1.46 passes the user data itself (CONNECTION_USER_*);
 	# down removes what up applied (recorded), whatever the profile says then
-	uuid=00000000-0000-4000-8000-000000000001
+	uuid=$(nmcli -g connection.uuid connection show s1)
 	run nmx env CONNECTION_UUID=$uuid DEVICE_IFACE=s1 CONNECTION_USER_IFMIRROR__TO=d1 \
 		CONNECTION_USER_IFMIRROR__DIRECTION=ingress "$NMBIN" dispatch s1 up
 	assert_success
@@ -219,9 +210,9 @@ mirrors() {
 	veth s5 d5
 	nm_profile s5
 	orig=$(keyfile s5)
-	run ifmnm profile s5 --to d5 --commit
+	run ifmnm profile s5 --to d5 --mode native --commit
 	assert_success
-	assert_line --regexp '^s5: native mode: the kernel has clsact and matchall'
+	assert_line "s5: native mode: as asked"
 	assert_line "s5: mirror to d5 (both, native mode) saved in the profile"
 	run nmcli -g tc.qdiscs,tc.tfilters connection show s5
 	assert_output "$(printf '%s\n%s' clsact 'parent ffff\:fff2 matchall action mirred dev d5 egress mirror, parent ffff\:fff3 matchall action mirred dev d5 egress mirror')"
@@ -287,4 +278,145 @@ mirrors() {
 	assert_equal "$(keyfile s4)" "$orig"
 	run nmcli -g tc.qdiscs,tc.tfilters connection show s4
 	assert_output "$tbf"
+}
+
+@test "auto mode is the dispatcher: a destination missing at activation leaves the source up, and a re-created one is mirrored (issue 12)" {
+	veth s7 d7
+	nm_profile s7
+	nm_profile d7
+	# the destination exists now, and native would work on this kernel now
+	run ifmnm profile s7 --to d7 --commit
+	assert_success
+	assert_line "s7: dispatcher mode: $AUTO_WHY"
+	run nmcli -g tc.qdiscs,tc.tfilters connection show s7
+	assert_output ""
+	# later the destination is missing when the source activates
+	nsx ip link del d7
+	run nmcli connection up s7
+	assert_success
+	run nmcli -g GENERAL.STATE connection show s7
+	assert_output activated
+	eventually 30 nmx sh -c 'ls /run/ifmirror/pending | grep -q ":s7:d7$"'
+	# re-created (and activated by its profile): mirrored without reactivating the source
+	veth d7
+	nmcli connection up d7 >/dev/null
+	eventually 30 has_sessions s7 2
+	mirrors s7 d7p $((2 * N))
+	nmcli connection down s7 >/dev/null
+	eventually 30 has_sessions s7 0
+}
+
+@test "dispatcher: ifmirror.match and ifmirror.sample reach the session; bad values mirror nothing (issue 12)" {
+	veth s8 d8
+	nm_profile s8
+	uuid=$(nmcli -g connection.uuid connection show s8)
+	# NetworkManager 1.42: the dispatcher reads them from the keyfile
+	run ifmnm profile s8 --to d8 --direction ingress --match arp --sample 2 --commit
+	assert_success
+	nmcli connection up s8 >/dev/null
+	eventually 30 has_sessions s8 1
+	run ifm status s8
+	assert_output --partial "match 'arp'"
+	assert_output --partial "sample 1/2"
+	nmcli connection down s8 >/dev/null
+	eventually 30 has_sessions s8 0
+	run ifmnm profile s8 --to d8 --direction ingress --match arp --commit
+	assert_success
+	nmcli connection up s8 >/dev/null
+	eventually 30 has_sessions s8 1
+	before=$(rx_packets d8p)
+	send_in s8 $N
+	send_in s8 $N --type 0x0806
+	expect_rx d8p "$before" $N
+	nmcli connection down s8 >/dev/null
+	eventually 30 has_sessions s8 0
+
+	# NetworkManager >= 1.46 passes them in the environment; a bad one: one line, no mirror
+	for bad in SAMPLE=0 SAMPLE=x MATCH='udp port'; do
+		run nmx env CONNECTION_UUID=$uuid DEVICE_IFACE=s8 CONNECTION_USER_IFMIRROR__TO=d8 \
+			"CONNECTION_USER_IFMIRROR__$bad" "$NMBIN" dispatch s8 up
+		assert_success
+		assert_line "ifmirror-nm: s8: the profile's ifmirror data has errors: no mirror applied"
+		assert_equal "${#lines[@]}" 2
+		assert_equal "$(sessions s8)" 0
+		run nmx ls /run/ifmirror/pending
+		refute_output --partial ":s8:"
+	done
+}
+
+@test "trust: ifmirror data of a profile users may edit, or stored where others write, is ignored (issue 12)" {
+	veth s6 d6
+	nm_profile s6 connection.permissions user:root
+	kf=/etc/NetworkManager/system-connections/s6.nmconnection
+	nmx sh -c "printf '\n[user]\nifmirror.to=d6\n' >>$kf && nmcli connection load $kf"
+	uuid=$(nmcli -g connection.uuid connection show s6)
+	dispatch() {
+		nmx env CONNECTION_UUID="$uuid" CONNECTION_ID=s6 DEVICE_IFACE=s6 "$@" "$NMBIN" dispatch s6 up
+	}
+	private="ifmirror-nm: s6: profile 's6': its ifmirror data is ignored: it is private to users (connection.permissions), who may edit it"
+	# ifmirror-nm writes no mirror into it
+	run ifmnm profile s6 --to d6 --commit
+	assert_failure 1
+	assert_output "ifmirror-nm: s6: the profile is private to users (connection.permissions), who may edit it: the dispatcher would ignore a mirror in it"
+	# the dispatcher: from the keyfile (1.42), over D-Bus, from the environment (1.46)
+	run dispatch CONNECTION_FILENAME=$kf
+	assert_success
+	assert_output "$private"
+	run dispatch
+	assert_output "$private"
+	run dispatch CONNECTION_FILENAME=$kf CONNECTION_USER_IFMIRROR__TO=d6
+	assert_output "$private"
+	run dispatch CONNECTION_USER_IFMIRROR__COLLECTOR=d6
+	assert_output "$private"
+	assert_equal "$(sessions s6)" 0
+	run nsx ip -d link show d6
+	refute_output --partial master
+	# a real activation by NetworkManager: nothing either
+	run nmcli connection up s6
+	assert_success
+	sleep 2
+	assert_equal "$(sessions s6)" 0
+	nmcli connection down s6 >/dev/null
+
+	# a private bridge profile that names the uplink as a collector port
+	nmcli connection add type bridge ifname br-m6 con-name br-m6 autoconnect no ipv4.method disabled \
+		ipv6.method disabled connection.permissions user:root >/dev/null
+	bkf=/etc/NetworkManager/system-connections/br-m6.nmconnection
+	nmx sh -c "printf '\n[user]\nifmirror.collector=d6\n' >>$bkf && nmcli connection load $bkf"
+	run ifmnm collector br-m6 --port d6 --commit
+	assert_failure 1
+	assert_output "ifmirror-nm: br-m6: the profile is private to users (connection.permissions), who may edit it: the dispatcher would ignore a collector in it; not touching it"
+	nmcli connection up br-m6 >/dev/null
+	buuid=$(nmcli -g connection.uuid connection show br-m6)
+	run nmx env CONNECTION_UUID="$buuid" CONNECTION_ID=br-m6 CONNECTION_FILENAME=$bkf DEVICE_IFACE=br-m6 \
+		"$NMBIN" dispatch br-m6 up
+	assert_success
+	assert_output "ifmirror-nm: br-m6: profile 'br-m6': its ifmirror data is ignored: it is private to users (connection.permissions), who may edit it"
+	run nsx ip -d link show d6
+	refute_output --partial "master br-m6"
+	nmcli connection down br-m6 >/dev/null
+
+	# without permissions it is root's: mirrored
+	nmcli connection modify s6 connection.permissions ''
+	run dispatch CONNECTION_FILENAME=$kf
+	assert_success
+	assert_line --partial "s6: ingress mirror to d6 added"
+	assert_equal "$(sessions s6)" 2
+	nmx env CONNECTION_UUID="$uuid" DEVICE_IFACE=s6 "$NMBIN" dispatch s6 down
+	assert_equal "$(sessions s6)" 0
+	# but not from a file another user owns, a link, or a directory others write
+	nmx sh -c "mkdir -m 0755 $NMDIR/kf $NMDIR/kfw && chmod 0777 $NMDIR/kfw &&
+		install -m 0600 -o nobody $kf $NMDIR/kf/user.nmconnection &&
+		install -m 0600 $kf $NMDIR/kfw/s6.nmconnection &&
+		install -m 0620 $kf $NMDIR/kf/group.nmconnection &&
+		ln -s $kf $NMDIR/kf/link.nmconnection"
+	run dispatch CONNECTION_FILENAME=$NMDIR/kf/user.nmconnection
+	assert_output "ifmirror-nm: s6: profile 's6': its ifmirror data is ignored: its file is owned by uid $(id -u nobody), not root"
+	run dispatch CONNECTION_FILENAME=$NMDIR/kf/group.nmconnection
+	assert_output "ifmirror-nm: s6: profile 's6': its ifmirror data is ignored: its file is writable by its group"
+	run dispatch CONNECTION_FILENAME=$NMDIR/kf/link.nmconnection
+	assert_output "ifmirror-nm: s6: profile 's6': its ifmirror data is ignored: its file $NMDIR/kf/link.nmconnection: is a symbolic link"
+	run dispatch CONNECTION_FILENAME=$NMDIR/kfw/s6.nmconnection
+	assert_output "ifmirror-nm: s6: profile 's6': its ifmirror data is ignored: its directory is writable by others"
+	assert_equal "$(sessions s6)" 0
 }

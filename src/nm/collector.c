@@ -318,6 +318,14 @@ int nmm_cmd_collector(int argc, char *argv[])
 					"%s; not touching it", p[i].id, p[i].what);
 				goto out;
 			}
+			if (rc && nm_connection_get_setting_connection(NM_CONNECTION(rc)) &&
+			    nm_setting_connection_get_num_permissions(
+				    nm_connection_get_setting_connection(NM_CONNECTION(rc))) > 0) {
+				ifm_err("%s: the profile is private to users (connection.permissions), "
+					"who may edit it: the dispatcher would ignore a collector in "
+					"it; not touching it", p[i].id);
+				goto out;
+			}
 			p[i].existing = rc;
 		}
 	}

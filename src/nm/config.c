@@ -70,9 +70,14 @@ int nmm_config_read(struct nmm_config *c, nmm_lookup_fn lookup, void *arg, const
 	c->mode = NMM_MODE_DISPATCHER;
 	c->any = to || dir || mode || native || ports || sink || sinkkind || match || sample;
 	if (match && *match) {
+		char mwhat[128];
+
+		snprintf(mwhat, sizeof(mwhat), "%s: %s", what, NMM_KEY_MATCH);
 		if ((problem = ifm_spec_match(match))) {
 			ifm_err("%s: %s: %s", what, NMM_KEY_MATCH, problem);
 			ret = -1;
+		} else if (ifm_match_check(match, 1, mwhat) < 0) {
+			ret = -1; /* libpcap's reason printed */
 		} else {
 			c->match = strdup(match);
 		}

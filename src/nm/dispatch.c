@@ -32,18 +32,25 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <gio/gio.h>
 
 enum action { A_UP, A_REAPPLY, A_PRE_DOWN, A_DOWN };
 
-static const char *const keys[] = { NMM_KEY_TO, NMM_KEY_DIRECTION, NMM_KEY_MODE, NMM_KEY_NATIVE,
-				    NMM_KEY_COLLECTOR, NMM_KEY_SINK, NMM_KEY_SINKKIND };
+static const char *const keys[] = { NMM_KEY_TO,        NMM_KEY_DIRECTION, NMM_KEY_MATCH,
+				    NMM_KEY_SAMPLE,    NMM_KEY_MODE,      NMM_KEY_NATIVE,
+				    NMM_KEY_COLLECTOR, NMM_KEY_SINK,      NMM_KEY_SINKKIND };
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
 
 struct values {
 	char *v[NKEYS];
 	const char *source;     /* where they were read */
+	/* trust (ifmirror-nm(8), TRUST): what is known of the profile */
+	bool perms_known;       /* its connection.permissions were read */
+	bool private_;          /* ... and name users: a profile users may edit */
+	bool file_known;        /* its file was looked at (or it has none) */
+	char untrusted[300];    /* why it is not trusted, "" */
 };
 
 static const char *env(const char *name)
@@ -90,30 +97,65 @@ static bool from_env(struct values *vals)
 	return any;
 }
 
-/* a keyfile profile: its [user] group */
-static bool from_keyfile(struct values *vals, const char *path)
+/* the file a profile is stored in: trusted (root's), else why not */
+static void check_file(struct values *vals, const char *path)
 {
+	int fd;
+
+	vals->file_known = true;
+	if (!path || !*path)
+		return; /* in memory only: NetworkManager's, judged by its permissions */
+	fd = nmm_profile_file_open(path, vals->untrusted, sizeof(vals->untrusted));
+	if (fd >= 0)
+		close(fd);
+}
+
+/* a keyfile profile: its [user] group, and its permissions */
+static bool from_keyfile(struct values *vals, const char *path, bool data)
+{
+	char why[300], buf[65536], *perms;
 	GKeyFile *kf;
+	ssize_t n;
+	int fd;
 
 	if (!path || !g_str_has_suffix(path, ".nmconnection"))
 		return false;
+	fd = nmm_profile_file_open(path, why, sizeof(why));
+	if (fd < 0) {
+		/* judged here; the data (to say whose it was) over D-Bus */
+		vals->file_known = true;
+		snprintf(vals->untrusted, sizeof(vals->untrusted), "%s", why);
+		return false;
+	}
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	vals->file_known = true;
+	if (n < 0 || n == (ssize_t)sizeof(buf) - 1)
+		return false;
+	buf[n] = '\0';
 	kf = g_key_file_new();
-	if (!g_key_file_load_from_file(kf, path, G_KEY_FILE_NONE, NULL)) {
+	if (!g_key_file_load_from_data(kf, buf, (gsize)n, G_KEY_FILE_NONE, NULL)) {
 		g_key_file_unref(kf);
 		return false;
 	}
-	for (size_t i = 0; i < NKEYS; i++)
+	perms = g_key_file_get_string(kf, "connection", "permissions", NULL);
+	vals->perms_known = true;
+	vals->private_ = perms && *perms && strspn(perms, "; \t") != strlen(perms);
+	g_free(perms);
+	for (size_t i = 0; data && i < NKEYS; i++)
 		vals->v[i] = g_key_file_get_string(kf, "user", keys[i], NULL);
 	g_key_file_unref(kf);
-	vals->source = "keyfile";
+	if (data)
+		vals->source = "keyfile";
 	return true;
 }
 
 /* any other profile: its settings over D-Bus */
-static bool from_dbus(struct values *vals, const char *path, const char *uuid, bool complain)
+static bool from_dbus(struct values *vals, const char *path, const char *uuid, bool complain,
+		      bool want_data)
 {
 	GDBusConnection *bus;
-	GVariant *r = NULL, *settings = NULL, *user = NULL, *data = NULL;
+	GVariant *r = NULL, *settings = NULL, *user = NULL, *data = NULL, *con = NULL, *perms;
 	GError *e = NULL;
 	char *obj = NULL;
 	bool ok = false;
@@ -142,8 +184,36 @@ static bool from_dbus(struct values *vals, const char *path, const char *uuid, b
 	if (!r)
 		goto out;
 	ok = true;
-	vals->source = "D-Bus";
 	settings = g_variant_get_child_value(r, 0);
+	con = g_variant_lookup_value(settings, "connection", G_VARIANT_TYPE("a{sv}"));
+	perms = con ? g_variant_lookup_value(con, "permissions", G_VARIANT_TYPE("as")) : NULL;
+	vals->perms_known = true;
+	vals->private_ = perms && g_variant_n_children(perms) > 0;
+	if (perms)
+		g_variant_unref(perms);
+	if (!vals->file_known) {
+		GVariant *fr = g_dbus_connection_call_sync(
+			bus, "org.freedesktop.NetworkManager", obj, "org.freedesktop.DBus.Properties",
+			"Get", g_variant_new("(ss)", "org.freedesktop.NetworkManager.Settings.Connection",
+					     "Filename"), G_VARIANT_TYPE("(v)"), G_DBUS_CALL_FLAGS_NONE,
+			10000, NULL, NULL);
+		GVariant *fv = NULL;
+
+		if (fr)
+			g_variant_get(fr, "(v)", &fv);
+		if (fv && g_variant_is_of_type(fv, G_VARIANT_TYPE_STRING))
+			check_file(vals, g_variant_get_string(fv, NULL));
+		else
+			snprintf(vals->untrusted, sizeof(vals->untrusted),
+				 "NetworkManager did not say where it is stored");
+		if (fv)
+			g_variant_unref(fv);
+		if (fr)
+			g_variant_unref(fr);
+	}
+	if (!want_data)
+		goto out;
+	vals->source = "D-Bus";
 	user = g_variant_lookup_value(settings, "user", G_VARIANT_TYPE("a{sv}"));
 	if (user)
 		data = g_variant_lookup_value(user, "data", G_VARIANT_TYPE("a{ss}"));
@@ -171,6 +241,8 @@ out:
 	}
 	if (data)
 		g_variant_unref(data);
+	if (con)
+		g_variant_unref(con);
 	if (user)
 		g_variant_unref(user);
 	if (settings)
@@ -181,6 +253,25 @@ out:
 	if (bus)
 		g_object_unref(bus);
 	return ok;
+}
+
+/* why root must not act on the profile's ifmirror data, or NULL (it has none,
+ * or it is trusted): see ifmirror-nm(8), TRUST */
+static const char *untrusted(const struct values *vals)
+{
+	bool any = false;
+
+	for (size_t i = 0; i < NKEYS; i++)
+		any |= vals->v[i] != NULL;
+	if (!any)
+		return NULL;
+	if (vals->untrusted[0])
+		return vals->untrusted;
+	if (!vals->perms_known)
+		return "cannot read its connection.permissions";
+	if (vals->private_)
+		return "it is private to users (connection.permissions), who may edit it";
+	return NULL;
 }
 
 static bool recorded(const struct nmm_record *r, const char *dest)
@@ -279,7 +370,8 @@ int nmm_cmd_dispatch(int argc, char *argv[])
 	struct values vals = { 0 };
 	struct nmm_config c;
 	struct nmm_record rec, newrec = { 0 };
-	const char *iface, *uuid = env("CONNECTION_UUID"), *problem;
+	const char *iface, *uuid = env("CONNECTION_UUID"), *problem, *why;
+	const char *file = env("CONNECTION_FILENAME"), *dbus = env("CONNECTION_DBUS_PATH");
 	enum ifm_dir dir;
 	struct ifm_nl nl;
 	bool have_rec, any;
@@ -301,10 +393,31 @@ int nmm_cmd_dispatch(int argc, char *argv[])
 		return IFM_EXIT_OK;
 
 	/* NetworkManager's in-memory profiles of devices it does not manage have no user data */
-	if (!from_env(&vals) && !env("CONNECTION_EXTERNAL") &&
-	    !from_keyfile(&vals, env("CONNECTION_FILENAME")) && (uuid || env("CONNECTION_DBUS_PATH")))
-		from_dbus(&vals, env("CONNECTION_DBUS_PATH"), uuid, act <= A_REAPPLY);
-	nmm_config_read(&c, values_lookup, &vals, iface, iface);
+	if (from_env(&vals)) {
+		/* the data came with the profile: its permissions and file still decide */
+		if (!from_keyfile(&vals, file, false) && !vals.untrusted[0]) {
+			if (file && !vals.file_known)
+				check_file(&vals, file);
+			if (!vals.untrusted[0] && (uuid || dbus))
+				from_dbus(&vals, dbus, uuid, act <= A_REAPPLY, false);
+		}
+	} else if (!env("CONNECTION_EXTERNAL") && !from_keyfile(&vals, file, true)) {
+		if (file && !vals.file_known)
+			check_file(&vals, file);
+		if (uuid || dbus)
+			from_dbus(&vals, dbus, uuid, act <= A_REAPPLY, true);
+	}
+	if ((why = untrusted(&vals))) {
+		ifm_err("%s: profile '%s': its ifmirror data is ignored: %s", iface,
+			env("CONNECTION_ID") ? env("CONNECTION_ID") : uuid ? uuid : "?", why);
+		values_free(&vals);
+		memset(&vals, 0, sizeof(vals));
+	}
+	if (nmm_config_read(&c, values_lookup, &vals, iface, iface) < 0 && act <= A_REAPPLY) {
+		ifm_err("%s: the profile's ifmirror data has errors: no mirror applied", iface);
+		c.nto = 0;
+		c.nports = 0;
+	}
 	have_rec = nmm_record_read(uuid, &rec);
 	any = c.nto || c.nports || have_rec;
 	if (!any && act != A_UP) {

@@ -90,6 +90,12 @@ struct nmm_kernel {
 };
 void nmm_probe_kernel(struct nmm_kernel *k);
 
+/* ---- trust.c: root takes ifmirror data only from profiles root controls ---- */
+/* The file a profile is stored in, opened (O_NOFOLLOW) when it is a regular
+ * file owned by root and not group/other-writable, in a directory likewise:
+ * the descriptor, or -1 with the reason in why ("its file X is ...") */
+int nmm_profile_file_open(const char *path, char *why, size_t len);
+
 /* ---- commands ---- */
 int nmm_cmd_profile(int argc, char *argv[]);
 int nmm_cmd_collector(int argc, char *argv[]);

@@ -3,7 +3,7 @@
  * Native mode: the profile's own tc setting (a clsact qdisc, one matchall
  * filter per hook with "mirred egress mirror dev DEST"), taken out again
  * exactly as it was put in; and the choice between it and the dispatcher
- * (native only where it cannot hurt, see profile.c).
+ * (what stands against native mode, which is made only when asked for).
  */
 #include "profile.h"
 #include "probe.h"

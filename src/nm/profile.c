@@ -11,11 +11,13 @@
  * dispatcher  no tc setting (so NM leaves tc alone); the session is user data
  *             (ifmirror.to, ifmirror.direction) that the dispatcher script
  *             applies with the ifmirror core when the connection comes up.
- * auto        native only where it cannot hurt: this kernel has clsact and
- *             matchall, NM is 1.28 or newer, one destination, nothing on the
- *             hooks NM would have to share or delete, a destination that
- *             exists and does not come and go with a profile. Otherwise the
- *             dispatcher, and it says why.
+ * auto        the dispatcher: native fails the source's whole activation
+ *             whenever DEST is missing then, which nothing rules out when the
+ *             profile is written. Native only when asked for (--mode native),
+ *             refused or warned about where it cannot work (native.c).
+ *
+ * A profile with connection.permissions is private to users, who may edit
+ * it: the dispatcher ignores ifmirror data there, so no mirror goes into it.
  *
  * Native mode also writes user data (ifmirror.mode=native, ifmirror.to,
  * ifmirror.direction, ifmirror.native = what it added to the tc setting), so
@@ -295,6 +297,14 @@ int nmm_cmd_profile(int argc, char *argv[])
 		goto out;
 	/* copies: the remote connection changes under us once NM signals an update */
 	c.name = g_strdup(nm_connection_get_id(NM_CONNECTION(c.rc)));
+	/* the dispatcher ignores ifmirror data of profiles users may edit */
+	if (!o.remove && nm_connection_get_setting_connection(NM_CONNECTION(c.rc)) &&
+	    nm_setting_connection_get_num_permissions(
+		    nm_connection_get_setting_connection(NM_CONNECTION(c.rc))) > 0) {
+		ifm_err("%s: the profile is private to users (connection.permissions), who may "
+			"edit it: the dispatcher would ignore a mirror in it", c.name);
+		goto out;
+	}
 	c.iface = g_strdup(nmm_connection_iface(c.client, c.rc));
 	for (int i = 0; i < o.nto; i++) {
 		if (c.iface && !strcmp(o.to[i], c.iface)) {
@@ -339,25 +349,28 @@ int nmm_cmd_profile(int argc, char *argv[])
 		} else if (o.mode == NMM_MODE_DISPATCHER) {
 			mode = NMM_MODE_DISPATCHER;
 			snprintf(why, sizeof(why), "as asked");
+		} else if (o.mode == NMM_MODE_AUTO) {
+			/* a native mirror whose destination is missing at activation
+			 * fails the source's whole activation: auto never risks it */
+			mode = NMM_MODE_DISPATCHER;
+			snprintf(why, sizeof(why), "auto never chooses native mode, with which "
+				 "NetworkManager fails the connection's whole activation while the "
+				 "destination is missing (--mode native asks for it)");
 		} else {
 			ob = nmm_native_obstacle(&c, why, sizeof(why));
-			if (o.mode == NMM_MODE_AUTO) {
-				mode = ob == OK_NATIVE ? NMM_MODE_NATIVE : NMM_MODE_DISPATCHER;
+			mode = NMM_MODE_NATIVE;
+			if (ob == EXPRESS ||
+			    (o.out == OUT_COMMIT && (ob == HOST || ob == MISSING))) {
+				ifm_err("%s: native mode: %s%s", c.name, why,
+					ob == EXPRESS ? "" : " (use --mode dispatcher here; "
+					"--print and --keyfile make profiles for other hosts)");
+				goto out;
+			}
+			if (ob != OK_NATIVE) {
+				ifm_warn("%s: native mode: %s", c.name, why);
+				snprintf(why, sizeof(why), "as asked, despite the warning");
 			} else {
-				mode = NMM_MODE_NATIVE;
-				if (ob == EXPRESS ||
-				    (o.out == OUT_COMMIT && (ob == HOST || ob == MISSING))) {
-					ifm_err("%s: native mode: %s%s", c.name, why,
-						ob == EXPRESS ? "" : " (use --mode dispatcher here; "
-						"--print and --keyfile make profiles for other hosts)");
-					goto out;
-				}
-				if (ob != OK_NATIVE) {
-					ifm_warn("%s: native mode: %s", c.name, why);
-					snprintf(why, sizeof(why), "as asked, despite the warning");
-				} else {
-					snprintf(why, sizeof(why), "as asked");
-				}
+				snprintf(why, sizeof(why), "as asked");
 			}
 		}
 	}
