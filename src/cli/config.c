@@ -103,6 +103,13 @@ static void section(struct ifm_conf_parser *p, char *s)
 				ifm_ifname_problem(name));
 		return;
 	}
+	for (const char *q = name; *q; q++) {
+		if ((unsigned char)*q < 0x20 || *q == 0x7f) {
+			ifm_conf_error(p, p->line, "[%s %.40s]: the name contains a control character",
+					type, name);
+			return;
+		}
+	}
 	if (strlen(name) >= 64) {
 		ifm_conf_error(p, p->line, "[%s %.40s...]: name longer than 63 characters", type, name);
 		return;
