@@ -45,7 +45,7 @@ refused() {
 @test "--sample given twice" { refused 2 "up: --sample given twice" up s0 --to d0 --sample 2 --sample 3; }
 @test "name with a newline: one line" { refused 2 "up: 'd0\\\\nx': interface name contains a control character" up s0 --to $'d0\nx'; }
 @test "name with a control character: one line" { refused 2 "up: 'd0\\\\x01': interface name contains a control character" up s0 --to $'d0\x01'; }
-@test "config section name with a newline: one line" {
+@test "config section name with a control character: one line" {
 	printf '[session a]\nsource = s0\nto = d0\n[tunnel t\x01x]\ntype = vxlan\n' >"$BATS_TEST_TMPDIR/c.conf"
 	chmod 0644 "$BATS_TEST_TMPDIR/c.conf"
 	refused 1 ".*c.conf:4: \\[tunnel t\\\\x01x\\]: the name is the interface's: interface name contains a control character" apply --config "$BATS_TEST_TMPDIR/c.conf"
