@@ -236,3 +236,39 @@ broken() {
 	assert_failure 2
 	assert_equal "$(tc_state)" "$STATE"
 }
+
+@test "a FIFO, a symbolic link, or a file in a directory others can write is refused at once" {
+	STATE=$(tc_state)
+	local d=$BATS_TEST_TMPDIR/etc
+	mkdir -m 0755 "$d"
+	printf '[session a]\nsource = s0\nto = d0\n' >"$d/real.conf"
+	chmod 0644 "$d/real.conf"
+	# a FIFO: refused without waiting for a writer (timeout would say 124)
+	mkfifo -m 0644 "$d/fifo.conf"
+	run timeout 10 ip netns exec "$NS" "$IFM" apply --config "$d/fifo.conf"
+	assert_failure 1
+	assert_output "ifmirror: $d/fifo.conf: not a regular file"
+	# a symbolic link, even to a good file, is not followed
+	ln -s real.conf "$d/link.conf"
+	run ifm apply --config "$d/link.conf"
+	assert_failure 1
+	assert_output "ifmirror: $d/link.conf: refusing a symbolic link (give the file itself)"
+	# a directory others can write (sticky or not): the file could be swapped
+	chmod 1777 "$d"
+	run ifm apply --config "$d/real.conf"
+	assert_failure 1
+	assert_output "ifmirror: $d/real.conf: refusing a file in a directory that anyone but root can write (owner uid 0, mode 1777)"
+	chmod 0757 "$d"
+	run ifm apply --config "$d/real.conf"
+	assert_failure 1
+	assert_output --partial "mode 0757"
+	chmod 0755 "$d"
+	chown 65534 "$d"
+	run ifm apply --config "$d/real.conf"
+	assert_failure 1
+	assert_output --partial "(owner uid 65534, mode 0755)"
+	chown 0 "$d"
+	assert_equal "$(tc_state)" "$STATE"
+	run ifm apply --config "$d/real.conf"
+	assert_success
+}

@@ -41,6 +41,15 @@ refused() {
 @test "name too long" { refused 2 "up: 'averyveryverylongname': interface name longer than 15" up s0 --to averyveryverylongname; }
 @test "name with white space" { refused 2 "up: 'a b': interface name contains" up s0 --to "a b"; }
 @test "empty name" { refused 2 "up: '': empty interface name" up s0 --to ""; }
+@test "--match given twice" { refused 2 "up: --match given twice" up s0 --to d0 --match tcp --match udp; }
+@test "--sample given twice" { refused 2 "up: --sample given twice" up s0 --to d0 --sample 2 --sample 3; }
+@test "name with a newline: one line" { refused 2 "up: 'd0\\\\nx': interface name contains a control character" up s0 --to $'d0\nx'; }
+@test "name with a control character: one line" { refused 2 "up: 'd0\\\\x01': interface name contains a control character" up s0 --to $'d0\x01'; }
+@test "config section name with a control character: one line" {
+	printf '[session a]\nsource = s0\nto = d0\n[tunnel t\x01x]\ntype = vxlan\n' >"$BATS_TEST_TMPDIR/c.conf"
+	chmod 0644 "$BATS_TEST_TMPDIR/c.conf"
+	refused 1 ".*c.conf:4: \\[tunnel t\\\\x01x\\]: the name is the interface's: interface name contains a control character" apply --config "$BATS_TEST_TMPDIR/c.conf"
+}
 @test "name '..'" { refused 2 "up: '..': not a valid interface name" up .. --to d0; }
 @test "SOURCE does not exist" { refused 1 "nosuch0: no such device" up nosuch0 --to d0; }
 @test "DEST does not exist" { refused 1 "nosuch1: no such device" up s0 --to nosuch1; }

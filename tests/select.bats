@@ -55,6 +55,29 @@ selects_like_tcpdump() {
 	done
 }
 
+@test "--defer keeps a --match expression with a newline whole: the session runs all of it" {
+	# issue 12: the record was cut at the newline, and the session mirrored
+	# every udp frame, port 123 included, that the user had excluded
+	local expr=$'udp\nand not port 123' want got
+	run ifm up s0 --to dl --defer --match "$expr"
+	assert_success
+	veth dl
+	run ifm refresh dl
+	assert_success
+	run ifm status s0 --json
+	assert_output --partial '"match": "udp\u000aand not port 123"'
+	capture_start src s0
+	capture_start dst dlp
+	send_in s0 1 --pcap "$MIX"
+	send_out s0 1 --pcap "$MIX"
+	capture_stop src
+	capture_stop dst
+	want=$(frames "$BATS_TEST_TMPDIR/src.pcap" 'udp and not port 123')
+	got=$(frames "$BATS_TEST_TMPDIR/dst.pcap")
+	[[ -n $want && $(frames "$BATS_TEST_TMPDIR/src.pcap" 'udp port 123') ]]
+	assert_equal "$got" "$want"
+}
+
 @test "--match keeps the session declarative: same expression unchanged, another replaces it" {
 	run ifm up s0 --to d0 --match 'udp'
 	assert_success

@@ -65,6 +65,7 @@ int ifm_parse_opts(enum ifm_cmd_kind kind, int argc, char *argv[],
 		   struct ifm_opts *o, char *err, size_t errlen)
 {
 	const char *problem;
+	bool sample_seen = false;
 
 	memset(o, 0, sizeof(*o));
 	o->dir = IFM_DIR_BOTH;
@@ -93,6 +94,8 @@ int ifm_parse_opts(enum ifm_cmd_kind kind, int argc, char *argv[],
 			v = cli_opt_value(argc, argv, &i, "--match", NULL);
 			if (!v || !*v)
 				return usage_err(err, errlen, "%s needs a tcpdump expression", "--match");
+			if (o->match)
+				return usage_err(err, errlen, "%s given twice", "--match");
 			if ((problem = ifm_spec_match(v)))
 				return usage_err(err, errlen, "--match: %s", problem);
 			o->match = v;
@@ -101,6 +104,9 @@ int ifm_parse_opts(enum ifm_cmd_kind kind, int argc, char *argv[],
 			if (!v)
 				return usage_err(err, errlen, "%s needs a number N (one frame in N)",
 						 "--sample");
+			if (sample_seen)
+				return usage_err(err, errlen, "%s given twice", "--sample");
+			sample_seen = true;
 			if ((problem = ifm_spec_sample(v, &o->sample)))
 				return field_err(err, errlen, "--sample", v, problem);
 		} else if (!strcmp(a, "--defer") && kind == IFM_ARGS_UP) {

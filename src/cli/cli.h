@@ -71,6 +71,8 @@ int ifm_ifupdown_read(struct ifm_ifupdown_opts *o);
 void ifm_ifupdown_free(struct ifm_ifupdown_opts *o);
 
 /* s as a JSON string, quotes included, on standard output */
+/* a JSON string of any bytes, valid UTF-8 (see json.c) */
 void ifm_json_str(const char *s);
+size_t ifm_utf8_len(const unsigned char *s);
 
 #endif

@@ -103,6 +103,13 @@ static void section(struct ifm_conf_parser *p, char *s)
 				ifm_ifname_problem(name));
 		return;
 	}
+	for (const char *q = name; *q; q++) {
+		if ((unsigned char)*q < 0x20 || *q == 0x7f) {
+			ifm_conf_error(p, p->line, "[%s %.40s]: the name contains a control character",
+					type, name);
+			return;
+		}
+	}
 	if (strlen(name) >= 64) {
 		ifm_conf_error(p, p->line, "[%s %.40s...]: name longer than 63 characters", type, name);
 		return;
@@ -301,31 +308,87 @@ int ifm_config_parse(FILE *f, const char *path, struct ifm_config *c)
 	return 0;
 }
 
-int ifm_config_load(const char *path, struct ifm_config *c)
+/*
+ * Whoever can write the file, or swap it in its directory, can mirror any
+ * traffic anywhere: the directory must be root's and not writable by others
+ * (a sticky /tmp-like one included), the file root's, regular, writable by
+ * root alone. The file is opened below the directory already judged, never
+ * through a link, and without waiting on a FIFO.
+ */
+static int open_dir_of(const char *path, const char **base)
 {
+	char dir[4096];
+	const char *slash = strrchr(path, '/');
 	struct stat st;
-	FILE *f;
-	int fd, r;
+	int fd;
 
-	memset(c, 0, sizeof(*c));
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	*base = slash ? slash + 1 : path;
+	if (!slash)
+		snprintf(dir, sizeof(dir), ".");
+	else if (slash == path)
+		snprintf(dir, sizeof(dir), "/");
+	else if ((size_t)(slash - path) >= sizeof(dir))
+		return -ENAMETOOLONG;
+	else
+		snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path), path);
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0) {
 		int e = errno;
 
-		ifm_err("%s: cannot read it: %s", path, strerror(e));
+		ifm_err("%s: cannot open its directory: %s", path, strerror(e));
 		return -e;
 	}
+	if (fstat(fd, &st) < 0 || st.st_uid != 0 || (st.st_mode & 002)) {
+		ifm_err("%s: refusing a file in a directory that anyone but root can write "
+			"(owner uid %u, mode %04o)", path, (unsigned int)st.st_uid,
+			(unsigned int)(st.st_mode & 07777));
+		close(fd);
+		return -EPERM;
+	}
+	return fd;
+}
+
+int ifm_config_load(const char *path, struct ifm_config *c)
+{
+	const char *base;
+	struct stat st;
+	FILE *f;
+	int dfd, fd, r;
+
+	memset(c, 0, sizeof(*c));
+	dfd = open_dir_of(path, &base);
+	if (dfd < 0)
+		return dfd;
+	fd = openat(dfd, base, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	if (fd < 0) {
+		int e = errno;
+		struct stat lst;
+
+		if (e == ELOOP && fstatat(dfd, base, &lst, AT_SYMLINK_NOFOLLOW) == 0 &&
+		    S_ISLNK(lst.st_mode))
+			ifm_err("%s: refusing a symbolic link (give the file itself)", path);
+		else
+			ifm_err("%s: cannot read it: %s", path, strerror(e));
+		close(dfd);
+		return -e;
+	}
+	close(dfd);
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
 		ifm_err("%s: not a regular file", path);
 		close(fd);
 		return -EINVAL;
 	}
-	/* whoever can write it can mirror any traffic anywhere */
 	if (st.st_uid != 0 || (st.st_mode & 022)) {
 		ifm_err("%s: refusing a file that anyone but root can write (owner uid %u, mode %04o)",
 			path, (unsigned int)st.st_uid, (unsigned int)(st.st_mode & 07777));
 		close(fd);
 		return -EPERM;
+	}
+	/* a regular file: reads do not block; back to plain reads for stdio */
+	if (fcntl(fd, F_SETFL, 0) < 0) {
+		r = -errno;
+		close(fd);
+		return r;
 	}
 	f = fdopen(fd, "r");
 	if (!f) {

@@ -240,14 +240,18 @@ bool ifm_collector_mark_parse(const char *alias, struct ifm_collector_mark *m)
 		return false;
 	snprintf(buf, sizeof(buf), "%s", alias + strlen(IFM_MARK_COLLECTOR));
 	for (char *w = strtok_r(buf, " ", &save); w; w = strtok_r(NULL, " ", &save)) {
+		/* a name that is not whole (an alias cut short elsewhere) is
+		 * skipped, never cut to a prefix that may name another device */
 		if (!strncmp(w, "sink=", 5)) {
-			snprintf(m->sink, sizeof(m->sink), "%.15s", w + 5);
+			if (!ifm_ifname_problem(w + 5))
+				snprintf(m->sink, sizeof(m->sink), "%s", w + 5);
 		} else if (!strncmp(w, "ports=", 6)) {
 			char *s2 = NULL;
 
 			for (char *p = strtok_r(w + 6, ",", &s2); p && m->nports < IFM_MAX_PORTS;
 			     p = strtok_r(NULL, ",", &s2))
-				snprintf(m->ports[m->nports++], IFM_IFNAMSIZ, "%.15s", p);
+				if (!ifm_ifname_problem(p))
+					snprintf(m->ports[m->nports++], IFM_IFNAMSIZ, "%s", p);
 		}
 	}
 	return true;

@@ -32,17 +32,37 @@ bool ifm_quiet_set(bool quiet)
 	return was;
 }
 
+size_t ifm_report_escape(const char *in, char *out, size_t len)
+{
+	size_t n = 0;
+
+	for (const unsigned char *p = (const unsigned char *)in; *p && n + 5 < len; p++) {
+		if (*p >= 0x20 && *p != 0x7f)
+			out[n++] = (char)*p;
+		else if (*p == '\n' || *p == '\t' || *p == '\r')
+			n += (size_t)snprintf(out + n, len - n, "\\%c",
+					      *p == '\n' ? 'n' : *p == '\t' ? 't' : 'r');
+		else
+			n += (size_t)snprintf(out + n, len - n, "\\x%02x", *p);
+	}
+	if (len)
+		out[n] = '\0';
+	return n;
+}
+
 static void emit(enum ifm_level level, const char *fmt, va_list ap)
 {
 	static const char *const tag[] = {
 		[IFM_LEVEL_WARNING] = "warning: ",
 		[IFM_LEVEL_NOTICE] = "notice: ",
 	};
-	char text[2048];
+	char raw[2048], text[2048 * 4];
 
 	if (sink.quiet && (level == IFM_LEVEL_NOTICE || level == IFM_LEVEL_INFO))
 		return;
-	vsnprintf(text, sizeof(text), fmt, ap);
+	vsnprintf(raw, sizeof(raw), fmt, ap);
+	/* one line each, whatever bytes a name or value held */
+	ifm_report_escape(raw, text, sizeof(text));
 	if (sink.line) {
 		sink.line(level, text, sink.arg);
 	} else if (level >= IFM_LEVEL_INFO) {

@@ -8,6 +8,7 @@
 #define IFMIRROR_REPORT_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 enum ifm_level {
 	IFM_LEVEL_ERROR,    /* "PROG: text", stderr */
@@ -31,6 +32,13 @@ const char *ifm_report_prog(void);
 bool ifm_quiet(void);
 /* sets quiet, returns what it was (for a step whose chatter nobody asked for) */
 bool ifm_quiet_set(bool quiet);
+
+/*
+ * Every line is one line: control bytes become \n, \t, \r or \xNN (a name
+ * with a newline is refused in one line). Writes at most len - 1 bytes of in,
+ * escaped, and a NUL into out; returns the length.
+ */
+size_t ifm_report_escape(const char *in, char *out, size_t len);
 
 void ifm_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void ifm_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

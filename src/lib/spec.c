@@ -22,12 +22,12 @@ const char *ifm_ifname_problem(const char *name)
 		return "interface name longer than 15 characters";
 	if (!strcmp(name, ".") || !strcmp(name, ".."))
 		return "not a valid interface name";
-	for (const char *p = name; *p; p++) {
-		if (*p == '/' || *p == ':' || isspace((unsigned char)*p))
-			return "interface name contains '/', ':' or white space";
+	for (const char *p = name; *p; p++)
 		if ((unsigned char)*p < 0x20 || *p == 0x7f)
 			return "interface name contains a control character";
-	}
+	for (const char *p = name; *p; p++)
+		if (*p == '/' || *p == ':' || isspace((unsigned char)*p))
+			return "interface name contains '/', ':' or white space";
 	return NULL;
 }
 

@@ -113,11 +113,17 @@ int ifm_pending_add_spec(const struct ifm_session_spec *sp)
 	char name[128];
 	FILE *f;
 
+	if (sp->match && strlen(sp->match) > IFM_MATCH_MAX)
+		return -ENAMETOOLONG; /* never recorded cut */
 	snprintf(name, sizeof(name), "%lu:%s:%s", ifm_netns_id(), sp->source, sp->dest);
 	f = ifm_run_fopen("pending", name, true);
 	if (!f)
 		return -errno;
-	/* direction, sample, expression: one a line */
+	/*
+	 * direction and sample one a line, then the expression whole to the end
+	 * of the file (it may hold newlines: pcap takes them as white space),
+	 * and one newline that the reader drops
+	 */
 	fprintf(f, "%s\n%u\n%s\n", ifm_dir_name(sp->dir), sp->sample ? sp->sample : 1,
 		sp->match ? sp->match : "");
 	return fclose(f) == 0 ? 0 : -EIO;
@@ -142,9 +148,12 @@ int ifm_pending_each(int (*fn)(const struct ifm_session_spec *s, void *arg), voi
 	if (!d)
 		return 0;
 	while (r == 0 && (de = readdir(d))) {
-		char source[IFM_IFNAMSIZ], dest[IFM_IFNAMSIZ], word[16] = "", expr[1024] = "";
+		char source[IFM_IFNAMSIZ], dest[IFM_IFNAMSIZ], word[16] = "", num[16] = "";
+		char expr[IFM_MATCH_MAX + 3];
 		struct ifm_session_spec sp = { 0 };
 		const char *rest, *colon;
+		unsigned long sample;
+		size_t n;
 		FILE *f;
 
 		if (strncmp(de->d_name, prefix, strlen(prefix)))
@@ -159,11 +168,20 @@ int ifm_pending_each(int (*fn)(const struct ifm_session_spec *s, void *arg), voi
 		f = ifm_run_fopen("pending", de->d_name, false);
 		if (!f)
 			continue;
-		if (fscanf(f, "%15s %u ", word, &sp.sample) < 1)
+		if (!fgets(word, sizeof(word), f) || !fgets(num, sizeof(num), f))
 			word[0] = '\0';
-		if (fgets(expr, sizeof(expr), f))
-			expr[strcspn(expr, "\n")] = '\0';
+		n = fread(expr, 1, sizeof(expr) - 1, f);
 		fclose(f);
+		expr[n] = '\0';
+		word[strcspn(word, "\n")] = '\0';
+		num[strcspn(num, "\n")] = '\0';
+		if (n && expr[n - 1] == '\n')
+			expr[--n] = '\0';
+		/* a record that is not whole is skipped, never run cut */
+		if (n > IFM_MATCH_MAX || strlen(expr) != n ||
+		    !ifm_spec_number(num, 1, IFM_SAMPLE_MAX, &sample))
+			continue;
+		sp.sample = (unsigned int)sample;
 		sp.source = source;
 		sp.dest = dest;
 		sp.dir = ifm_dir_parse(word);

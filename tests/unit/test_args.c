@@ -4,6 +4,8 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
+#include <stdlib.h>
 
 static int failures, checks;
 
@@ -97,12 +99,56 @@ static void test_hash(void)
 	CHECK(ifm_name_hash("") == 2166136261u);
 }
 
+/* issue 12: repeated --match/--sample were last-wins; names with a newline made two lines */
+static void test_repeats_and_escapes(void)
+{
+	struct ifm_opts o;
+	char err[160], out[64];
+
+	CHECK(parse(IFM_ARGS_UP, "up s0 --to d0 --match tcp --match udp", &o, err) < 0 &&
+	      !strcmp(err, "--match given twice"));
+	CHECK(parse(IFM_ARGS_UP, "up s0 --to d0 --sample 2 --sample=3", &o, err) < 0 &&
+	      !strcmp(err, "--sample given twice"));
+	CHECK(parse(IFM_ARGS_UP, "up s0 --to d0 --sample 2 --match tcp", &o, err) == 0 &&
+	      o.sample == 2 && !strcmp(o.match, "tcp"));
+	CHECK(!strcmp(ifm_ifname_problem("a\nb"), "interface name contains a control character"));
+	CHECK(!strcmp(ifm_ifname_problem("a\x7f"), "interface name contains a control character"));
+	CHECK(ifm_report_escape("a\nb\tc\x01\x7f\xc3\xa9", out, sizeof(out)) == 17 &&
+	      !strcmp(out, "a\\nb\\tc\\x01\\x7f\xc3\xa9"));
+	CHECK(ifm_report_escape("\x01\x01", out, 7) == 4 && !strcmp(out, "\\x01"));
+}
+
+/* status --json of a name that is not UTF-8: still valid UTF-8 JSON */
+static void test_json(void)
+{
+	char path[] = "/tmp/ifm-test-json.XXXXXX", buf[128] = "";
+	int fd = mkstemp(path), saved = dup(1);
+	ssize_t n;
+
+	fflush(stdout);
+	dup2(fd, 1);
+	ifm_json_str("e\xc3\xa9\xff\xc3\"\\\n\x7f\xed\xa0\x80\xf0\x9f\x98\x80");
+	fflush(stdout);
+	dup2(saved, 1);
+	close(saved);
+	n = pread(fd, buf, sizeof(buf) - 1, 0);
+	close(fd);
+	unlink(path);
+	buf[n > 0 ? n : 0] = '\0';
+	CHECK(!strcmp(buf, "\"e\xc3\xa9\\u00ff\\u00c3\\\"\\\\\\u000a\\u007f"
+			   "\\u00ed\\u00a0\\u0080\xf0\x9f\x98\x80\""));
+	CHECK(ifm_utf8_len((const unsigned char *)"\xc0\x80") == 0); /* overlong */
+	CHECK(ifm_utf8_len((const unsigned char *)"\xf4\x90\x80\x80") == 0); /* > U+10FFFF */
+}
+
 int main(void)
 {
 	test_names();
 	test_dirs();
 	test_opts();
 	test_hash();
+	test_repeats_and_escapes();
+	test_json();
 	printf("%d checks, %d failed\n", checks, failures);
 	return failures ? 1 : 0;
 }

@@ -26,6 +26,13 @@ static void test_collector(void)
 	snprintf(br.alias, sizeof(br.alias), "ifmirror-collector sink=s ports=a,b");
 	CHECK(ifm_is_collector(&br) && ifm_collector_has_port(&br, "b") &&
 	      !ifm_collector_has_port(&br, "c") && ifm_collector_sink_is(&br, "s"));
+	/* a port name longer than an interface name is skipped, not cut to a
+	 * prefix that names another device (issue 12: refresh enslaved it) */
+	snprintf(br.alias, sizeof(br.alias),
+		 "ifmirror-collector sink=s ports=a,port-0123456789abcdef,b");
+	CHECK(ifm_collector_has_port(&br, "a") && ifm_collector_has_port(&br, "b") &&
+	      !ifm_collector_has_port(&br, "port-0123456789"));
+	CHECK(ifm_collector_mark_parse(br.alias, &m) && m.nports == 2);
 	br.is_bridge = false;
 	CHECK(!ifm_is_collector(&br) && !ifm_collector_has_port(&br, "b"));
 	/* 16 ports of 15 characters do not fit an alias: refused, not cut */
