@@ -4,6 +4,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 
 static struct ifm_report sink = { .prog = "ifmirror" };
 
@@ -61,6 +62,26 @@ static void emit(enum ifm_level level, const char *fmt, va_list ap)
 	if (sink.quiet && (level == IFM_LEVEL_NOTICE || level == IFM_LEVEL_INFO))
 		return;
 	vsnprintf(raw, sizeof(raw), fmt, ap);
+	if (level >= IFM_LEVEL_INFO && strchr(raw, '\n')) {
+		/* what a command prints may be several lines (a plan, a report):
+		 * each is escaped on its own */
+		char *line = raw, *nl;
+
+		do {
+			nl = strchr(line, '\n');
+			if (nl)
+				*nl = '\0';
+			if (nl && !nl[1])
+				nl = NULL; /* a trailing newline ends the last line */
+			ifm_report_escape(line, text, sizeof(text));
+			if (sink.line)
+				sink.line(level, text, sink.arg);
+			else
+				printf("%s\n", text);
+			line = nl ? nl + 1 : NULL;
+		} while (line);
+		return;
+	}
 	/* one line each, whatever bytes a name or value held */
 	ifm_report_escape(raw, text, sizeof(text));
 	if (sink.line) {
