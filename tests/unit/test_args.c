@@ -1,23 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* Unit tests of the argv parser of up, down and status. */
 #include "cli.h"
+#include "check.h"
 
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 #include <stdlib.h>
 
-static int failures, checks;
-
-#define CHECK(cond)                                                             \
-	do {                                                                    \
-		checks++;                                                       \
-		if (!(cond)) {                                                  \
-			failures++;                                             \
-			fprintf(stderr, "%s:%d: CHECK(%s) failed\n", __FILE__,  \
-				__LINE__, #cond);                               \
-		}                                                               \
-	} while (0)
 
 static int parse(enum ifm_cmd_kind k, const char *line, struct ifm_opts *o, char *err)
 {
@@ -149,6 +139,5 @@ int main(void)
 	test_hash();
 	test_repeats_and_escapes();
 	test_json();
-	printf("%d checks, %d failed\n", checks, failures);
-	return failures ? 1 : 0;
+	return CHECK_DONE("args");
 }
