@@ -14,16 +14,22 @@ teardown() { lab_down; }
 
 # the mix into s0 and out of s0; the frames at d0p must be exactly those
 # that tcpdump EXPR selects from a capture of the same traffic on s0
-selects_like_tcpdump() {
-	local expr=$1 want got
-	run ifm up s0 --to d0 --match "$expr"
-	assert_success
+# mix_through PEER: the mix into and out of s0, captured on s0 (src.pcap)
+# and on the destination's peer PEER (dst.pcap)
+mix_through() {
 	capture_start src s0
-	capture_start dst d0p
+	capture_start dst "$1"
 	send_in s0 1 --pcap "$MIX"
 	send_out s0 1 --pcap "$MIX"
 	capture_stop src
 	capture_stop dst
+}
+
+selects_like_tcpdump() {
+	local expr=$1 want got
+	run ifm up s0 --to d0 --match "$expr"
+	assert_success
+	mix_through d0p
 	want=$(frames "$BATS_TEST_TMPDIR/src.pcap" "$expr")
 	got=$(frames "$BATS_TEST_TMPDIR/dst.pcap")
 	# the whole mix was seen on s0, both ways
@@ -66,12 +72,7 @@ selects_like_tcpdump() {
 	assert_success
 	run ifm status s0 --json
 	assert_output --partial '"match": "udp\u000aand not port 123"'
-	capture_start src s0
-	capture_start dst dlp
-	send_in s0 1 --pcap "$MIX"
-	send_out s0 1 --pcap "$MIX"
-	capture_stop src
-	capture_stop dst
+	mix_through dlp
 	want=$(frames "$BATS_TEST_TMPDIR/src.pcap" 'udp and not port 123')
 	got=$(frames "$BATS_TEST_TMPDIR/dst.pcap")
 	[[ -n $want && $(frames "$BATS_TEST_TMPDIR/src.pcap" 'udp port 123') ]]
