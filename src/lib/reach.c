@@ -260,8 +260,10 @@ bool ifm_reach_loops(struct ifm_reach *g, int from, int to)
 
 			switch (e->type) {
 			case E_MIRROR:
-				if (e->hooks & (state == TX ? IFM_DIR_EGRESS : IFM_DIR_INGRESS))
-					push(&b, e->to, e->to_rx ? RX : TX);
+				/* every mirror on x, whichever hook: a u32 filter's is
+				 * not known for sure, and what x receives its stack may
+				 * send on; a loop is refused, so a possible one counts */
+				push(&b, e->to, e->to_rx ? RX : TX);
 				break;
 			case E_PORT:
 				if (state == RX) {
