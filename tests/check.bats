@@ -108,17 +108,22 @@ assert d["avoided"] == [] and d["session"] is None, d
 	nsx tc filter add dev d0p egress pref 3 protocol all u32 match u32 0 0 \
 		action mirred egress mirror dev s0
 	checked s0 --to d0p
-	assert_line "warning: loop: d0p already leads back into s0 (a mirror or bridge path): a loop, which ifmirror up refuses"
+	assert_line "warning: loop: d0p already leads back into s0 (through mirrors, bridges or a veth's peer): copies would loop and storm, which ifmirror up refuses"
 	nsx tc qdisc del dev d0p clsact
 
-	# frames bigger than the destination takes
+	# frames bigger than the destination takes: a veth hands them to its peer,
+	# whose MTU is the one that counts
 	nsx ip link set s0 mtu 2000
 	checked s0 --to d0
-	assert_line "warning: mtu: 2014-byte frames (s0's MTU 2000) exceed d0's MTU 1500: they may be dropped; raise d0's MTU to 2000"
+	assert_line "warning: mtu: 2014-byte frames (s0's MTU 2000) exceed the MTU 1500 of d0's peer d0p: it drops them; raise d0p's MTU to 2000"
+	nsx ip link set d0p mtu 2000
+	checked s0 --to d0
+	assert_line "session s0 -> d0: no warnings"
+	nsx ip link set d0p mtu 1500
 	# a VLAN on the source adds its tag, where the kernel has VLANs
 	if nsx ip link add link s0 name s0.5 type vlan id 5 2>/dev/null; then
 		checked s0 --to d0
-		assert_line "warning: mtu: 2018-byte frames (s0's MTU 2000 + a VLAN tag) exceed d0's MTU 1500: they may be dropped; raise d0's MTU to 2000"
+		assert_line "warning: mtu: 2018-byte frames (s0's MTU 2000 + a VLAN tag) exceed the MTU 1500 of d0's peer d0p: it drops them; raise d0p's MTU to 2000"
 		nsx ip link del s0.5
 	fi
 
@@ -167,6 +172,91 @@ assert w[1]["message"] == "2014-byte frames (s0'"'"'s MTU 2000) exceed the MTU 1
 	fi
 	checked s0 --to d0 --direction ingress
 	assert_line "session s0 -> d0: no warnings"
+}
+
+@test "a chain of more mirrors than the kernel nests: check and up warn, and the kernel drops the copies" {
+	veth m1 m2 m3 m4 m5
+	run ifm up s0 --to m1 --direction ingress
+	assert_success
+	refute_output --partial warning
+	for i in 1 2 3; do
+		run ifm up "m$i" --to "m$((i + 1))" --direction egress
+		assert_success
+		refute_output --partial warning
+	done
+	# four mirror actions in a row: every copy arrives
+	before=$(rx_packets m4p)
+	send_in s0 20
+	expect_rx m4p "$before" 20
+	checked m4 --to m5 --direction ingress
+	assert_line "session m4 -> m5: no warnings"
+
+	msg="copies would pass 5 mirror actions in a row (s0 -> m1 -> m2 -> m3 -> m4 -> m5): the kernel nests at most 4, and the one past them drops the copy the one before was sending, so the end of the chain gets none; mirror into it directly"
+	checked m4 --to m5 --direction egress
+	assert_line "warning: chain: $msg"
+	checked m4 --to m5 --direction egress --json
+	printf '%s' "$output" | jq -e --arg m "$msg" '.session.warnings == [{"kind": "chain", "message": $m}]'
+	# the same chain seen from its other end
+	checked m3 --to m4 --direction egress
+	run ifm up m4 --to m5 --direction egress
+	assert_success
+	assert_line "ifmirror: warning: m4: $msg"
+	# what the warning is about: the copies into m4 are lost now, and none reach m5
+	before=$(rx_packets m4p)
+	b5=$(rx_packets m5p)
+	send_in s0 20
+	expect_rx m4p "$before" 0
+	expect_rx m5p "$b5" 0
+}
+
+@test "a jumbo source into a collector with smaller ports: check and up warn and offer --snaplen" {
+	veth c0
+	nsx ip link set s0 mtu 9000
+	nsx ip link set s0p mtu 9000
+	run ifm collector up brm --port c0 -q
+	assert_success
+	msg="9014-byte frames (s0's MTU 9000) exceed the MTU 1500 of brm's port c0: the bridge drops them there; raise c0's MTU to 9000, or cut copies to 1514 bytes (ifmirror collector up brm ... --snaplen 1514)"
+	checked s0 --to brm
+	assert_line "warning: mtu: $msg"
+	checked s0 --to brm --json
+	printf '%s' "$output" | jq -e --arg m "$msg" '.session.warnings == [{"kind": "mtu", "message": $m}]'
+	run ifm up s0 --to brm --direction ingress
+	assert_success
+	assert_line "ifmirror: warning: s0: $msg"
+	# what it warns of: the big copies vanish at the port, small ones pass
+	before=$(rx_packets c0p)
+	send_in s0 5 --size 8000
+	send_in s0 5
+	expect_rx c0p "$before" 5
+
+	# the port takes them, but its veth peer does not
+	nsx ip link set c0 mtu 9000
+	checked s0 --to brm
+	assert_line "warning: mtu: 9014-byte frames (s0's MTU 9000) exceed the MTU 1500 of c0p, the peer of brm's port c0: it drops them; raise c0p's MTU to 9000, or cut copies to 1514 bytes (ifmirror collector up brm ... --snaplen 1514)"
+
+	# the offered fix: copies cut to what the way takes, and they arrive
+	run ifm collector up brm --port c0 --snaplen 1514 -q
+	assert_success
+	checked s0 --to brm
+	assert_line "session s0 -> brm: no warnings"
+	before=$(rx_packets c0p)
+	send_in s0 5 --size 8000
+	expect_rx c0p "$before" 5
+}
+
+@test "a veth whose peer is a port of the source's bridge: check warns of the loop" {
+	veth v0
+	nsx ip link add br0 type bridge
+	nsx ip link set br0 up
+	nsx ip link set s0 master br0
+	nsx ip link set v0p master br0
+	checked s0 --to v0 --direction ingress
+	assert_line "warning: loop: v0 already leads back into s0 (through mirrors, bridges or a veth's peer): copies would loop and storm, which ifmirror up refuses"
+	checked s0p --to v0
+	assert_line "warning: loop: v0 already leads back into s0p (through mirrors, bridges or a veth's peer): copies would loop and storm, which ifmirror up refuses"
+	nsx ip link set v0p nomaster
+	checked s0 --to v0
+	assert_line "session s0 -> v0: no warnings"
 }
 
 @test "bad input for check: one line, exit 2 for usage and 1 for runtime, nothing changed" {

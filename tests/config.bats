@@ -272,3 +272,72 @@ broken() {
 	run ifm apply --config "$d/real.conf"
 	assert_success
 }
+
+@test "a cycle of mirrors among other devices: apply checks for loops in linear time, and right" {
+	# m1..m6 mirror into each other (two targets each): every path around the
+	# cycle is another one, which an unbounded search would walk one by one
+	veth m1 m2 m3 m4 m5 m6
+	for i in 1 2 3 4 5 6; do
+		nsx tc qdisc add dev "m$i" clsact
+		nsx tc filter add dev "m$i" egress pref 10 protocol all u32 match u32 0 0 \
+			action mirred egress mirror dev "m$((i % 6 + 1))"
+		nsx tc filter add dev "m$i" egress pref 11 protocol all u32 match u32 0 0 \
+			action mirred egress mirror dev "m$(((i + 1) % 6 + 1))"
+	done
+	conf <<-EOT
+	[session into-the-cycle]
+	source = s0
+	to = m1
+	EOT
+	state=$(tc_state)
+	# (the search that walked every path took minutes here, under the lock)
+	run timeout 20 ip netns exec "$NS" "$IFM" apply --config "$CONF" --dry-run
+	assert_success
+	assert_output "$(printf '%s\n' "would add: s0 both mirror to m1" "$CONF: dry run, nothing was changed")"
+	assert_equal "$(tc_state)" "$state"
+
+	# the cycle leads back into the source: a loop, however far around
+	nsx tc filter add dev m4 egress pref 12 protocol all u32 match u32 0 0 \
+		action mirred egress mirror dev s0
+	run timeout 20 ip netns exec "$NS" "$IFM" apply --config "$CONF" --dry-run
+	assert_failure 1
+	assert_output "ifmirror: $CONF:1: s0 to m1 would loop: m1 leads back into s0"
+	state=$(tc_state)
+	run timeout 20 ip netns exec "$NS" "$IFM" apply --config "$CONF"
+	assert_failure 1
+	assert_equal "$(tc_state)" "$state"
+}
+
+@test "a loop through a collector the file makes is refused before anything is made" {
+	# the collector's port is s0p, the other end of the source's link: copies
+	# sent out of it come back into s0
+	conf <<-EOT
+	[collector brm]
+	ports = s0p
+
+	[session back]
+	source = s0
+	to = brm
+	EOT
+	state=$(tc_state)
+	run apply --dry-run
+	assert_failure 1
+	assert_output "ifmirror: $CONF:4: s0 to brm would loop: brm leads back into s0"
+	run apply
+	assert_failure 1
+	assert_output "ifmirror: $CONF:4: s0 to brm would loop: brm leads back into s0"
+	assert_equal "$(tc_state)" "$state"
+
+	# the same through a port that mirrors on into the source
+	nsx tc qdisc add dev c0 clsact
+	nsx tc filter add dev c0 egress pref 3 protocol all u32 match u32 0 0 \
+		action mirred egress mirror dev s0
+	printf '[collector brm]\nports = c0\n[session back]\nsource = s0\nto = brm\n' | conf
+	state=$(tc_state)
+	run apply
+	assert_failure 1
+	assert_output "ifmirror: $CONF:3: s0 to brm would loop: brm leads back into s0"
+	assert_equal "$(tc_state)" "$state"
+	run nsx ip link show brm
+	assert_failure
+}

@@ -357,3 +357,74 @@ N=200
 	run "$IFM" up --help
 	assert_success
 }
+
+# many_veths N PREFIX: N veth pairs PREFIX1..PREFIXN (and their peers), up, made at once
+many_veths() {
+	local i
+	for ((i = 1; i <= $1; i++)); do
+		echo "link add $2$i type veth peer name $2${i}p"
+		echo "link set $2$i up"
+		echo "link set $2${i}p up"
+	done | nsx ip -batch -
+}
+
+@test "refuses a loop through a bridge of 70 ports, the source its last port" {
+	nsx ip link add br0 type bridge
+	nsx ip link set br0 up
+	many_veths 70 p
+	for ((i = 1; i <= 70; i++)); do echo "link set p$i master br0"; done | nsx ip -batch -
+	veth s9
+	nsx ip link set s9 master br0
+	state=$(tc_state)
+	run ifm up s9 --to br0
+	assert_failure 1
+	assert_output "ifmirror: br0: refusing to mirror s9 into it: br0 already leads back into s9 (through mirrors, bridges or a veth's peer), which would loop"
+	assert_equal "$(tc_state)" "$state"
+}
+
+@test "refuses to mirror into a veth whose peer is a port of the source's bridge (a storm)" {
+	# copies into v0 come out of v0p into br0, which floods them out of s0 again
+	veth v0
+	nsx ip link add br0 type bridge
+	nsx ip link set br0 up
+	nsx ip link set s0 master br0
+	nsx ip link set v0p master br0
+	state=$(tc_state)
+	for dir in ingress egress both; do
+		run ifm up s0 --to v0 --direction $dir
+		assert_failure 1
+		assert_output "ifmirror: v0: refusing to mirror s0 into it: v0 already leads back into s0 (through mirrors, bridges or a veth's peer), which would loop"
+	done
+	# the bridge itself as the source, and the far end of a port's link
+	run ifm up br0 --to v0
+	assert_failure 1
+	run ifm up s0p --to v0
+	assert_failure 1
+	assert_equal "$(tc_state)" "$state"
+	# a veth whose peer is in another bridge is fine
+	nsx ip link add br1 type bridge
+	nsx ip link set v0p nomaster
+	nsx ip link set v0p master br1
+	run ifm up s0 --to v0 -q
+	assert_success
+}
+
+@test "refresh re-points every dangling session to the new device, however many" {
+	many_veths 70 x
+	conf=$BATS_TEST_TMPDIR/ifmirror.conf
+	printf '[session many]\nsource = %s\nto = d0\ndirection = ingress\n' \
+		"$(echo x{1..70})" >"$conf"
+	chmod 0644 "$conf"
+	run ifm apply --config "$conf" -q
+	assert_success
+	nsx ip link del d0
+	veth d0
+	run ifm refresh d0 -q
+	assert_success
+	run sh -c "ip netns exec $NS $IFM status --json | jq '[.[] | select(.destination == \"d0\")] | length'"
+	assert_output 70
+	before=$(rx_packets d0p)
+	send_in x70 5
+	send_in x1 5
+	expect_rx d0p "$before" 10
+}

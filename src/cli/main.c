@@ -48,7 +48,8 @@ static const struct ifm_command commands[] = {
 		  "  check [SOURCE --to DEST [--direction D]] [--json]\n"
 		  "      What this kernel offers (probed in a scratch network namespace),\n"
 		  "      the strategy ifmirror uses, and what would go wrong for a session:\n"
-		  "      destination down, a loop, MTU headroom, a hook egress cannot use.\n" },
+		  "      destination down, a loop, more mirrors in a row than the kernel\n"
+		  "      nests, copies too big for the way into DEST, a hook egress cannot use.\n" },
 	{ .name = "ifupdown-hook", .fn = cmd_ifupdown_hook, .help =
 		  "  ifupdown-hook pre-up|up|down|post-down\n"
 		  "      Run by the ifupdown hooks; reads IFACE and IF_MIRROR_*.\n" },

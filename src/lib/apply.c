@@ -9,6 +9,7 @@
  * path as `ifmirror up`.
  */
 #include "plan.h"
+#include "reach.h"
 #include "view.h"
 
 #include <errno.h>
@@ -20,6 +21,7 @@ struct want {
 	const struct ifm_conf_session *cs;
 	const char *source;
 	int src, dst;                  /* ifindex; dst 0 until the device exists */
+	int dst_node;                  /* in the loop check: dst, or the file's device */
 	const char *dst_name;
 	enum { KEEP, FAST, SLOW } how;
 	struct ifm_match m;
@@ -110,26 +112,55 @@ static int scan(struct apply_ctx *a)
 	return r;
 }
 
-/* Does the kernel plus the file lead from 'from' back to 'to'? */
-static bool loops(struct apply_ctx *a, int from, int to, int depth)
+/*
+ * The kernel plus the file as one graph: the planned sessions, and the
+ * collectors of the file (made or not) with their ports. Devices the file
+ * makes get nodes of their own until they exist.
+ */
+static struct ifm_reach *plan_graph(struct apply_ctx *a)
 {
-	struct ifm_view_dev *d = ifm_view_dev(&a->v, from);
+	struct ifm_config *c = a->c;
+	struct ifm_reach *g = ifm_reach_new(&a->v, c->ncollectors + c->ntunnels);
+	int *node;
 
-	if (from == to)
-		return true;
-	if (depth > 32 || !d || !d->leads_on)
-		return false;
-	for (size_t i = 0; d->scanned && i < d->t.nf; i++)
-		if (d->t.f[i].has_action && d->t.f[i].act.is_mirred && d->t.f[i].act.ifindex > 0 &&
-		    d->t.f[i].act.ifindex != from && loops(a, d->t.f[i].act.ifindex, to, depth + 1))
-			return true;
-	for (int i = 0; i < a->nw; i++)
-		if (a->w[i].src == from && a->w[i].dst && loops(a, a->w[i].dst, to, depth + 1))
-			return true;
-	for (size_t i = 0; i < a->v.nlinks; i++)
-		if (a->v.links[i].master == from && loops(a, a->v.links[i].ifindex, to, depth + 1))
-			return true;
-	return false;
+	if (!g)
+		return NULL;
+	node = calloc((size_t)(c->ncollectors + c->ntunnels) + 1, sizeof(*node));
+	if (!node) {
+		ifm_reach_free(g);
+		return NULL;
+	}
+	for (int i = 0; i < c->ncollectors + c->ntunnels; i++) {
+		const char *name = i < c->ncollectors ? c->collectors[i].name
+						      : c->tunnels[i - c->ncollectors].name;
+		const struct ifm_link *l = ifm_view_link(&a->v, name);
+
+		node[i] = l ? l->ifindex : ifm_reach_planned(g, i, name);
+	}
+	for (int i = 0; i < c->ncollectors; i++)
+		for (int j = 0; j < c->collectors[i].nports; j++) {
+			const struct ifm_link *p = ifm_view_link(&a->v, c->collectors[i].ports[j]);
+
+			if (p)
+				ifm_reach_add_port(g, p->ifindex, node[i]);
+		}
+	for (int i = 0; i < a->nw; i++) {
+		struct want *w = &a->w[i];
+		int to = w->dst;
+
+		for (int k = 0; !to && k < c->ncollectors + c->ntunnels; k++)
+			if (!strcmp(k < c->ncollectors ? c->collectors[k].name
+				    : c->tunnels[k - c->ncollectors].name, w->dst_name))
+				to = node[k];
+		w->dst_node = to;
+		if (w->src > 0 && to > 0 && ifm_reach_add_mirror(g, w->src, w->cs->dir, to) < 0) {
+			free(node);
+			ifm_reach_free(g);
+			return NULL;
+		}
+	}
+	free(node);
+	return g;
 }
 
 static bool same_dest(const struct ifm_filter *f, int dst, const char *dst_name)
@@ -341,10 +372,13 @@ static int remove_stale(struct apply_ctx *a)
 static int apply(struct apply_ctx *a)
 {
 	struct ifm_config *c = a->c;
+	struct ifm_reach *g;
 	int r;
 
 	if ((r = ifm_view_links(&a->v, a->nl)) < 0 || (r = validate(a)) < 0 || (r = scan(a)) < 0)
 		return r;
+	if (!(g = plan_graph(a)))
+		return -ENOMEM;
 	for (int i = 0; i < a->nw; i++) {
 		struct want *w = &a->w[i];
 
@@ -354,12 +388,14 @@ static int apply(struct apply_ctx *a)
 					j < c->collectors[k].nports; j++)
 				if (!strcmp(c->collectors[k].ports[j], w->source))
 					w->dst = -1;
-		if (w->dst && (w->dst < 0 || loops(a, w->dst, w->src, 0))) {
+		if (w->dst < 0 || (w->dst_node && ifm_reach_loops(g, w->dst_node, w->src))) {
 			ifm_err("%s:%d: %s to %s would loop: %s leads back into %s", c->path,
 				w->cs->line, w->source, w->dst_name, w->dst_name, w->source);
+			ifm_reach_free(g);
 			return -ELOOP;
 		}
 	}
+	ifm_reach_free(g);
 	if (a->dry) {
 		for (int i = 0; i < c->ntunnels; i++)
 			if (!ifm_view_link(&a->v, c->tunnels[i].name))

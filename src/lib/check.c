@@ -5,6 +5,7 @@
  * big for the destination or a tunnel's underlay. It changes nothing.
  */
 #include "probe.h"
+#include "reach.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -49,17 +50,157 @@ static void tunnel_mtu(struct ifm_nl *nl, struct ifm_warnings *w, const struct i
 	     h.snaplen);
 }
 
+static const struct ifm_link *link_of(const struct ifm_view *v, int ifindex)
+{
+	for (size_t i = 0; ifindex > 0 && i < v->nlinks; i++)
+		if (v->links[i].ifindex == ifindex)
+			return &v->links[i];
+	return NULL;
+}
+
+/*
+ * Where a copy sent out of dev is dropped for its size: a veth hands it to
+ * its peer, which takes no frame beyond its own MTU (the veth's own MTU does
+ * not matter); any other device takes up to its MTU. The device that limits.
+ */
+static const struct ifm_link *mtu_limit(const struct ifm_view *v, const struct ifm_link *dev)
+{
+	const struct ifm_link *peer = !strcmp(dev->kind, "veth") ? link_of(v, dev->link) : NULL;
+
+	return peer ? peer : dev;
+}
+
+/* "raise X's MTU to N", and --snaplen where ifmirror can cut copies there */
+static void mtu_fix(char *buf, size_t len, const char *dev, unsigned int need,
+		    const struct ifm_link *collector, unsigned int limit)
+{
+	int n = snprintf(buf, len, "raise %s's MTU to %u", dev, need);
+
+	if (collector && n > 0 && (size_t)n < len)
+		snprintf(buf + n, len - (size_t)n, ", or cut copies to %u bytes (ifmirror collector "
+			 "up %s ... --snaplen %u)", limit + IFM_ETH_HDR, collector->name,
+			 limit + IFM_ETH_HDR);
+}
+
+/* A port of the bridge a copy is sent into: its MTU, or its veth peer's. */
+static void port_mtu(struct ifm_warnings *w, const struct ifm_view *v, const struct ifm_link *br,
+		     const struct ifm_link *p, unsigned int frame, unsigned int vlan, const char *from)
+{
+	const struct ifm_link *lim = mtu_limit(v, p);
+	struct ifm_collector_mark mark;
+	const struct ifm_link *coll = ifm_collector_mark_parse(br->alias, &mark) ? br : NULL;
+	char fix[200];
+
+	if (frame - IFM_ETH_HDR - vlan > p->mtu) {
+		mtu_fix(fix, sizeof(fix), p->name, frame - IFM_ETH_HDR - vlan, coll, p->mtu);
+		warn(w, "mtu", "%u-byte frames (%s) exceed the MTU %u of %s's port %s: the bridge "
+		     "drops them there; %s", frame, from, p->mtu, br->name, p->name, fix);
+	} else if (lim != p && frame - IFM_ETH_HDR - vlan > lim->mtu) {
+		mtu_fix(fix, sizeof(fix), lim->name, frame - IFM_ETH_HDR - vlan, coll, lim->mtu);
+		warn(w, "mtu", "%u-byte frames (%s) exceed the MTU %u of %s, the peer of %s's port "
+		     "%s: it drops them; %s", frame, from, lim->mtu, lim->name, br->name, p->name,
+		     fix);
+	}
+}
+
+/*
+ * What becomes of the copies on their way from src into dst: a way back into
+ * src (a loop), more mirror actions in a row than the kernel nests, frames
+ * larger than a device on the way takes.
+ */
+static void check_path(struct ifm_nl *nl, const struct ifm_tunnel_info *src,
+		       const struct ifm_tunnel_info *dst, enum ifm_dir dir, bool loop,
+		       struct ifm_warnings *w)
+{
+	struct ifm_tunnel_info *links = NULL;
+	struct ifm_view v = { 0 };
+	struct ifm_reach *g = NULL;
+	const struct ifm_link *d;
+	unsigned int snaplen = 0, frame, vlan = 0;
+	char from[80], path[400];
+	size_t n = 0;
+	int nest;
+
+	if (ifm_view_links(&v, nl) < 0 || ifm_view_scan(&v, nl) < 0 || !(g = ifm_reach_new(&v, 0)))
+		goto out;
+	if (loop && ifm_reach_loops(g, dst->ifindex, src->ifindex))
+		warn(w, "loop", "%s already leads back into %s (through mirrors, bridges or a veth's "
+		     "peer): copies would loop and storm, which ifmirror up refuses", dst->name,
+		     src->name);
+	else if ((nest = ifm_reach_nest(g, src->ifindex, dir, dst->ifindex, path, sizeof(path))) >
+		 IFM_MIRROR_NEST)
+		warn(w, "chain", "copies would pass %d mirror actions in a row (%s): the kernel "
+		     "nests at most %d, and the one past them drops the copy the one before was "
+		     "sending, so the end of the chain gets none; mirror into it directly",
+		     nest, path, IFM_MIRROR_NEST);
+
+	/* the largest frame: the source's MTU, its Ethernet header, a VLAN tag if it has VLANs */
+	ifm_tnl_links(nl, &links, &n);
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(links[i].kind, "vlan") && links[i].link == src->ifindex)
+			vlan = 4;
+	frame = src->mtu + IFM_ETH_HDR + vlan;
+	snprintf(from, sizeof(from), "%s's MTU %u%s", src->name, src->mtu,
+		 vlan ? " + a VLAN tag" : "");
+	if (ifm_snaplen_get(nl, dst->ifindex, &snaplen) == 0 && snaplen && snaplen < frame) {
+		frame = snaplen;
+		snprintf(from, sizeof(from), "cut to %u by %s's snaplen", snaplen, dst->name);
+	}
+	d = link_of(&v, dst->ifindex);
+	if (dst->type) {
+		tunnel_mtu(nl, w, dst, frame, from);
+	} else if (d && d->is_bridge) {
+		for (size_t i = 0; i < n; i++) {
+			const struct ifm_tunnel_info *p = &links[i];
+			const struct ifm_link *pl = link_of(&v, p->ifindex);
+
+			if (p->master != dst->ifindex || !pl ||
+			    !strncmp(p->alias, IFM_MARK_SINK, strlen(IFM_MARK_SINK)))
+				continue;
+			if (p->type) {
+				int before = w->n;
+
+				tunnel_mtu(nl, w, p, frame, from);
+				if (w->n > before)
+					continue;
+			}
+			port_mtu(w, &v, d, pl, frame, vlan, from);
+		}
+	} else if (d) {
+		const struct ifm_link *lim = mtu_limit(&v, d);
+		char fix[200];
+
+		mtu_fix(fix, sizeof(fix), lim->name, frame - IFM_ETH_HDR - vlan, NULL, 0);
+		if (frame - IFM_ETH_HDR - vlan > lim->mtu && lim == d)
+			warn(w, "mtu", "%u-byte frames (%s) exceed %s's MTU %u: they may be dropped; %s",
+			     frame, from, d->name, d->mtu, fix);
+		else if (frame - IFM_ETH_HDR - vlan > lim->mtu)
+			warn(w, "mtu", "%u-byte frames (%s) exceed the MTU %u of %s's peer %s: it drops "
+			     "them; %s", frame, from, lim->mtu, d->name, lim->name, fix);
+	}
+out:
+	free(links);
+	ifm_reach_free(g);
+	ifm_view_free(&v);
+}
+
+void ifm_session_warn(struct ifm_nl *nl, int source, int dest, enum ifm_dir dir)
+{
+	struct ifm_tunnel_info src, dst;
+	struct ifm_warnings w = { 0 };
+
+	if (ifm_tnl_link(nl, NULL, source, &src) < 0 || ifm_tnl_link(nl, NULL, dest, &dst) < 0)
+		return;
+	check_path(nl, &src, &dst, dir, false, &w);
+	for (int i = 0; i < w.n; i++)
+		ifm_warn("%s: %s", src.name, w.text[i]);
+}
+
 void ifm_check_session(struct ifm_nl *nl, const struct ifm_probe *res,
 			  const struct ifm_tunnel_info *src, const struct ifm_tunnel_info *dst,
 			  enum ifm_dir dir, struct ifm_warnings *w)
 {
-	struct ifm_tunnel_info *links = NULL;
 	struct ifm_qdiscs q;
-	unsigned int snaplen = 0, frame, vlan = 0;
-	char from[80];
-	size_t n = 0;
-
-	ifm_tnl_links(nl, &links, &n);
 
 	/* the destination */
 	if (!(dst->flags & IFF_UP))
@@ -70,9 +211,6 @@ void ifm_check_session(struct ifm_nl *nl, const struct ifm_probe *res,
 		     "%s --port ...)", dst->name, dst->name);
 	else if (!(dst->flags & IFF_LOWER_UP))
 		warn(w, "carrier", "%s has no carrier: copies are dropped until it has", dst->name);
-	if (ifm_reaches(nl, dst->ifindex, src->ifindex))
-		warn(w, "loop", "%s already leads back into %s (a mirror or bridge path): a loop, "
-		     "which ifmirror up refuses", dst->name, src->name);
 
 	/* the hook for egress */
 	if ((dir & IFM_DIR_EGRESS) && ifm_qdiscs_scan(nl, src->ifindex, &q) == 0 &&
@@ -92,43 +230,6 @@ void ifm_check_session(struct ifm_nl *nl, const struct ifm_probe *res,
 			     q.root_kind[0] ? q.root_kind : "?", q.root_handle >> 16);
 	}
 
-	/* the largest frame: the source's MTU, its Ethernet header, a VLAN tag if it has VLANs */
-	for (size_t i = 0; i < n; i++)
-		if (!strcmp(links[i].kind, "vlan") && links[i].link == src->ifindex)
-			vlan = 4;
-	frame = src->mtu + 14 + vlan;
-	snprintf(from, sizeof(from), "%s's MTU %u%s", src->name, src->mtu,
-		 vlan ? " + a VLAN tag" : "");
-	if (ifm_snaplen_get(nl, dst->ifindex, &snaplen) == 0 && snaplen && snaplen < frame) {
-		frame = snaplen;
-		snprintf(from, sizeof(from), "cut to %u by %s's snaplen", snaplen, dst->name);
-	}
-	if (dst->type) {
-		tunnel_mtu(nl, w, dst, frame, from);
-	} else if (!strcmp(dst->kind, "bridge")) {
-		for (size_t i = 0; i < n; i++) {
-			const struct ifm_tunnel_info *p = &links[i];
-
-			if (p->master != dst->ifindex ||
-			    !strncmp(p->alias, IFM_MARK_SINK, strlen(IFM_MARK_SINK)))
-				continue;
-			if (p->type) {
-				int before = w->n;
-
-				tunnel_mtu(nl, w, p, frame, from);
-				if (w->n > before)
-					continue;
-			}
-			if (frame - 14 - vlan > p->mtu)
-				warn(w, "mtu", "%u-byte frames (%s) exceed the MTU %u of %s's port %s: "
-				     "the bridge drops them there; raise %s's MTU to %u", frame, from,
-				     p->mtu, dst->name, p->name, p->name, frame - 14 - vlan);
-		}
-	} else if (frame - 14 - vlan > dst->mtu) {
-		warn(w, "mtu", "%u-byte frames (%s) exceed %s's MTU %u: they may be dropped; "
-		     "raise %s's MTU to %u", frame, from, dst->name, dst->mtu, dst->name,
-		     frame - 14 - vlan);
-	}
-	free(links);
+	check_path(nl, src, dst, dir, true, w);
 }
 

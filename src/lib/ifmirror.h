@@ -64,6 +64,8 @@ struct ifm_link {
 	char name[IFM_IFNAMSIZ];
 	unsigned int flags;  /* IFF_* */
 	int master;          /* ifindex of the bridge/bond it is a port of, 0 */
+	int link;            /* IFLA_LINK in this namespace (a veth's peer, a VLAN's lower), 0 */
+	unsigned int mtu;
 	bool is_bridge;
 	char kind[16];       /* rtnl link kind: "bridge", "veth", "" ... */
 	char alias[IFM_ALIAS_MAX];  /* IFLA_IFALIAS: ifmirror marks its devices there */
@@ -262,8 +264,12 @@ int ifm_snaplen_get(struct ifm_nl *nl, int ifindex, unsigned int *snaplen);
 /* 0 removes it */
 int ifm_snaplen_set(struct ifm_nl *nl, const struct ifm_link *dev, unsigned int snaplen);
 
-/* Does a mirror path lead from 'from' to 'to' (mirred or bridge ports)? */
+/* reach.c: does a copy sent out of 'from' come back into 'to' (mirrors,
+ * bridge ports, veth peers, VLANs)? */
 bool ifm_reaches(struct ifm_nl *nl, int from, int to);
+/* check.c: warnings (report sink) for a session just made: more mirrors in a
+ * row than the kernel nests, copies larger than the way into dest takes */
+void ifm_session_warn(struct ifm_nl *nl, int source, int dest, enum ifm_dir dir);
 
 /* ---- operations: 0 or -errno, errors reported (lock held) ---- */
 struct ifm_session_spec {

@@ -35,12 +35,17 @@ static void fill(struct ifm_link *out, struct rtnl_link *l)
 {
 	const char *type = rtnl_link_get_type(l);
 	const char *name = rtnl_link_get_name(l);
+	int32_t nsid;
 
 	memset(out, 0, sizeof(*out));
 	out->ifindex = rtnl_link_get_ifindex(l);
 	strncpy(out->name, name ? name : "", sizeof(out->name) - 1);
 	out->flags = rtnl_link_get_flags(l);
 	out->master = rtnl_link_get_master(l);
+	out->mtu = rtnl_link_get_mtu(l);
+	/* a veth's peer, a VLAN's lower device: only when it is in this namespace */
+	if (rtnl_link_get_link_netnsid(l, &nsid) < 0)
+		out->link = rtnl_link_get_link(l);
 	out->is_bridge = type && !strcmp(type, "bridge");
 	strncpy(out->kind, type ? type : "", sizeof(out->kind) - 1);
 	if (rtnl_link_get_ifalias(l))

@@ -48,7 +48,7 @@ static int pending_one(const struct ifm_session_spec *sp, void *arg)
 int ifm_refresh(struct ifm_nl *nl, const char *ifname)
 {
 	struct ifm_link *links = NULL, *self = NULL;
-	struct dangling dl[64];
+	struct dangling *dl = NULL;
 	struct pending_ctx pc = { .nl = nl, .ifname = ifname };
 	unsigned int hash = ifm_name_hash(ifname);
 	size_t nlinks = 0, nd = 0;
@@ -85,7 +85,12 @@ int ifm_refresh(struct ifm_nl *nl, const char *ifname)
 	}
 
 	/* dangling sessions of the old device of this name, on every device */
-	for (size_t i = 0; i < nlinks && nd < 64; i++) {
+	dl = calloc(nlinks + 1, sizeof(*dl));   /* one per device at most */
+	if (!dl) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	for (size_t i = 0; i < nlinks; i++) {
 		struct ifm_dev_tc t;
 		enum ifm_dir dirs = 0;
 
@@ -142,6 +147,7 @@ int ifm_refresh(struct ifm_nl *nl, const char *ifname)
 	if (pc.ret < 0)
 		ret = pc.ret;
 out:
+	free(dl);
 	free(links);
 	return ret;
 }

@@ -310,7 +310,7 @@ int ifm_mirror_up_spec(struct ifm_nl *nl, const struct ifm_session_spec *spec)
 	}
 	if (ifm_reaches(nl, dst.ifindex, src.ifindex)) {
 		ifm_err("%s: refusing to mirror %s into it: %s already leads back into %s "
-			"(a mirror or bridge path), which would loop",
+			"(through mirrors, bridges or a veth's peer), which would loop",
 			dst.name, src.name, dst.name, src.name);
 		return -ELOOP;
 	}
@@ -341,6 +341,7 @@ int ifm_mirror_up_spec(struct ifm_nl *nl, const struct ifm_session_spec *spec)
 	if (strcmp(ifm_link_state(&dst), "up"))
 		ifm_notice("%s: destination is %s; copies are dropped until it is up with carrier",
 			   dst.name, ifm_link_state(&dst));
+	ifm_session_warn(nl, src.ifindex, dst.ifindex, dir);
 	return 0;
 }
 
@@ -415,58 +416,4 @@ int ifm_mirror_down(struct ifm_nl *nl, const char *source, const char *dest)
 		ifm_info("%s: no ifmirror session%s%s, nothing to remove", src.name,
 		       dest ? " to " : "", dest ? dest : "");
 	return 0;
-}
-
-/* Mirror targets of every filter on a device, ours or not. */
-static size_t mirror_targets(struct ifm_nl *nl, int ifindex, int *out, size_t max)
-{
-	struct ifm_dev_tc t;
-	size_t n = 0;
-
-	if (ifm_dev_tc_scan(nl, ifindex, &t) < 0)
-		return 0;
-	for (size_t i = 0; i < t.nf && n < max; i++)
-		if (t.f[i].has_action && t.f[i].act.is_mirred && t.f[i].act.ifindex > 0)
-			out[n++] = t.f[i].act.ifindex;
-	ifm_dev_tc_free(&t);
-	return n;
-}
-
-bool ifm_reaches(struct ifm_nl *nl, int from, int to)
-{
-	enum { MAXN = 256 };
-	int queue[MAXN], nq = 0;
-	struct ifm_link *links = NULL;
-	size_t nlinks = 0;
-	bool found = false;
-
-	if (from == to)
-		return true;
-	ifm_link_list(nl, &links, &nlinks);
-	queue[nq++] = from;
-	for (int head = 0; head < nq && !found; head++) {
-		int cur = queue[head], next[64];
-		size_t nn = mirror_targets(nl, cur, next, 64);
-
-		/* frames sent into a bridge leave through its ports */
-		for (size_t i = 0; i < nlinks && nn < 64; i++)
-			if (links[i].master == cur)
-				for (size_t j = 0; j < nlinks; j++)
-					if (links[j].ifindex == cur && links[j].is_bridge)
-						next[nn++] = links[i].ifindex;
-		for (size_t i = 0; i < nn && !found; i++) {
-			bool seen = false;
-
-			if (next[i] == to) {
-				found = true;
-				break;
-			}
-			for (int k = 0; k < nq; k++)
-				seen |= queue[k] == next[i];
-			if (!seen && nq < MAXN)
-				queue[nq++] = next[i];
-		}
-	}
-	free(links);
-	return found;
 }
