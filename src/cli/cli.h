@@ -48,6 +48,7 @@ int cmd_tunnel(int argc, char *argv[]);
 int cmd_check(int argc, char *argv[]);
 int cmd_apply(int argc, char *argv[]);
 int cmd_flush(int argc, char *argv[]);
+int cmd_watch(int argc, char *argv[]);
 
 /* /etc/ifmirror.conf: every error reported as "FILE:LINE: ..."; -errno when any */
 int ifm_config_load(const char *path, struct ifm_config *c);

@@ -60,6 +60,12 @@ static const struct ifm_command commands[] = {
 	{ .name = "flush", .fn = cmd_flush, .help =
 		  "  flush [-q]\n"
 		  "      Remove everything ifmirror made.\n" },
+	{ .name = "watch", .fn = cmd_watch, .help =
+		  "  watch [--config FILE] [-q]\n"
+		  "      Keep the kernel equal to FILE while devices come and go: apply,\n"
+		  "      then again at each link event that matters (a device came, went,\n"
+		  "      was renamed or moved to another bridge). SIGHUP reloads FILE;\n"
+		  "      SIGTERM exits, leaving the mirrors. One line per change, on stderr.\n" },
 	{ .name = NULL },
 };
 
