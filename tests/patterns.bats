@@ -67,6 +67,11 @@ copies() {
 	assert_output 40
 	run apply
 	assert_output "$CONF: 4 sessions, nothing to change"
+	run ifm status --config "$CONF"
+	assert_success
+	assert_line "pattern [session vms] source tap* vnet? @master:vmbr0 !tapmgmt0 -> brm: vnet1 tap1 tap2 p0"
+	run ifm status --config "$CONF" --json
+	assert_failure 2
 }
 
 @test "patterns: a later apply adds new devices, removes those that went or no longer match" {

@@ -13,6 +13,7 @@ struct ifm_opts {
 	const char *dest;        /* --to */
 	enum ifm_dir dir;        /* --direction, default both */
 	bool json;               /* --json */
+	const char *config;      /* status --config FILE: what its patterns match */
 	bool quiet;              /* -q, --quiet */
 	bool defer;              /* --defer: remember it while a device is missing */
 	const char *match;       /* --match EXPR (tcpdump syntax) */
