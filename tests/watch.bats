@@ -182,3 +182,24 @@ conf_vms() {
 	run sessions
 	assert_output "$(printf '%s\n' 'tap3 ingress brm' 'tapmgmt0 ingress brm')"
 }
+
+@test "watch: 40 command-line calls in parallel beside it end consistent, nothing doubled" {
+	conf_vms
+	watch_start
+	pids=()
+	for i in $(seq 1 20); do
+		(tap "tap$i" && ifm up "tap$i" --to d0 --direction ingress -q) &
+		pids+=($!)
+		ifm apply --config "$CONF" -q &
+		pids+=($!)
+	done
+	for p in "${pids[@]}"; do wait "$p"; done
+	want=$(for i in $(seq 1 20); do
+		printf '%s\n' "tap$i egress brm" "tap$i ingress brm" "tap$i ingress d0"
+	done | sort)
+	wait_until have_sessions "$want"
+	before=$(counter_settles c0p)
+	for i in $(seq 1 20); do send_out "tap$i" 1; done
+	expect_rx c0p "$before" 20
+	kill -0 "$WATCH"
+}
