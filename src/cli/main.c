@@ -19,9 +19,10 @@ static const struct ifm_command commands[] = {
 		  "      Remove ifmirror's sessions on SOURCE (all, or the one to DEST).\n"
 		  "      Exits 0 when there is nothing to remove or SOURCE is gone.\n" },
 	{ .name = "status", .fn = cmd_status, .help =
-		  "  status [SOURCE] [--json]\n"
+		  "  status [SOURCE] [--json] [--config FILE]\n"
 		  "      One line per session: direction, destination and its state,\n"
-		  "      packets and bytes mirrored, copies dropped; then the collectors.\n" },
+		  "      packets and bytes mirrored, copies dropped; then the collectors;\n"
+		  "      --config: then the devices each source pattern of FILE matches.\n" },
 	{ .name = "collector", .fn = cmd_collector, .help =
 		  "  collector up BRIDGE --port IFACE [--port IFACE]... [--sink NAME]\n"
 		  "     [--snaplen BYTES] [-q]\n"
