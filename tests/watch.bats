@@ -44,11 +44,15 @@ wait_until() {
 }
 
 # watch in the lab's namespace, in the background (ip netns exec execs it:
-# $! is its PID); returns once it has converged
-watch_start() {
+# $! is its PID); returns once it listens
+watch_start_plain() {
 	ip netns exec "$NS" "$IFM" watch --config "$CONF" 2>>"$LOG" &
 	WATCH=$!
 	wait_until grep -q "watching $CONF" "$LOG"
+}
+# the same, once it has made the collector brm of the file
+watch_start() {
+	watch_start_plain
 	wait_until nsx test -e /sys/class/net/brm/brif/c0
 }
 
@@ -202,4 +206,27 @@ conf_vms() {
 	for i in $(seq 1 20); do send_out "tap$i" 1; done
 	expect_rx c0p "$before" 20
 	kill -0 "$WATCH"
+}
+
+@test "watch: an overrun of its event socket (ENOBUFS) is a resync, and it goes on" {
+	conf <<-EOT
+	[session vms]
+	source = tap*
+	to = d0
+	direction = egress
+	EOT
+	watch_start_plain
+	# stopped, it reads nothing: link events pile up until the socket overruns
+	# (8000 links: several MiB of events, more than its 4 MiB buffer)
+	kill -STOP "$WATCH"
+	for ((i = 0; i < 4000; i++)); do
+		echo "link add x$i type veth peer name y$i"
+	done | nsx ip -batch -
+	kill -CONT "$WATCH"
+	wait_until grep -q "link events were lost (the socket overran): reading all links again" "$LOG"
+	tap tap1
+	wait_until have_sessions "tap1 egress d0"
+	before=$(counter_settles d0p)
+	send_out tap1 10
+	expect_rx d0p "$before" 10
 }
