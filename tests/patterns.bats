@@ -89,7 +89,10 @@ copies() {
 	nsx ip tuntap add mode tap tap3
 	nsx ip link set tap3 up
 	nsx ip link del tap2
+	# (down first: kernels before 6.2 refuse to rename a device that is up)
+	nsx ip link set tap1 down
 	nsx ip link set tap1 name vm1
+	nsx ip link set vm1 up
 	run apply
 	assert_success
 	assert_output --partial "tap3: egress mirror to brm added"

@@ -143,7 +143,10 @@ conf_vms() {
 	wait "$WATCH" || true
 	WATCH=
 	tap tap2 tapmgmt0
+	# (down first: kernels before 6.2 refuse to rename a device that is up)
+	nsx ip link set tap1 down
 	nsx ip link set tap1 name vm1
+	nsx ip link set vm1 up
 	run sessions
 	assert_output "$(printf '%s\n' 'vm1 egress brm' 'vm1 ingress brm')"
 	watch_start
