@@ -90,6 +90,11 @@ int ifm_parse_opts(enum ifm_cmd_kind kind, int argc, char *argv[],
 				return field_err(err, errlen, "--direction", v, problem);
 		} else if (!strcmp(a, "--json") && kind == IFM_ARGS_STATUS) {
 			o->json = true;
+		} else if (cli_is_opt(a, "--config") && kind == IFM_ARGS_STATUS) {
+			v = cli_opt_value(argc, argv, &i, "--config", NULL);
+			if (!v || !*v)
+				return usage_err(err, errlen, "%s needs a file", "--config");
+			o->config = v;
 		} else if (cli_is_opt(a, "--match") && kind == IFM_ARGS_UP) {
 			v = cli_opt_value(argc, argv, &i, "--match", NULL);
 			if (!v || !*v)

@@ -13,6 +13,7 @@ struct ifm_opts {
 	const char *dest;        /* --to */
 	enum ifm_dir dir;        /* --direction, default both */
 	bool json;               /* --json */
+	const char *config;      /* status --config FILE: what its patterns match */
 	bool quiet;              /* -q, --quiet */
 	bool defer;              /* --defer: remember it while a device is missing */
 	const char *match;       /* --match EXPR (tcpdump syntax) */
@@ -48,6 +49,7 @@ int cmd_tunnel(int argc, char *argv[]);
 int cmd_check(int argc, char *argv[]);
 int cmd_apply(int argc, char *argv[]);
 int cmd_flush(int argc, char *argv[]);
+int cmd_watch(int argc, char *argv[]);
 
 /* /etc/ifmirror.conf: every error reported as "FILE:LINE: ..."; -errno when any */
 int ifm_config_load(const char *path, struct ifm_config *c);

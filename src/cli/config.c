@@ -224,7 +224,7 @@ static void check_whole(struct ifm_conf_parser *p)
 	for (int i = 0; i < c->nsessions; i++) {
 		struct ifm_conf_session *s = &c->sessions[i];
 
-		if (!s->nsources)
+		if (!s->nsources && !s->npats)
 			ifm_conf_error(p, s->line, "[session %s] needs 'source'", s->name);
 		if (!s->to[0])
 			ifm_conf_error(p, s->line, "[session %s] needs 'to' (the destination)", s->name);
@@ -406,6 +406,9 @@ void ifm_config_free(struct ifm_config *c)
 		for (int j = 0; j < c->sessions[i].nsources; j++)
 			free(c->sessions[i].sources[j]);
 		free(c->sessions[i].sources);
+		for (int j = 0; j < c->sessions[i].npats; j++)
+			free(c->sessions[i].pats[j]);
+		free(c->sessions[i].pats);
 		free(c->sessions[i].match);
 	}
 	for (int i = 0; i < c->ncollectors; i++)

@@ -40,6 +40,58 @@ static bool one_name(struct ifm_conf_parser *p, const char *key, const char *v, 
 	return true;
 }
 
+/*
+ * source: names, and patterns (spec.h: globs, @master:BRIDGE, !exclusions)
+ * kept apart for apply to expand against the links of the moment.
+ */
+static void source_key(struct ifm_conf_parser *p, struct ifm_conf_session *s, char *v)
+{
+	char *save = NULL, *lits = strdup(v);
+	int words = 1, positive = 0;
+
+	for (const char *q = v; *q; q++)
+		words += *q == ' ' || *q == ',' || *q == '\t';
+	s->pats = calloc((size_t)words, sizeof(*s->pats));
+	if (!lits || !s->pats) {
+		ifm_conf_error(p, p->line, "source: out of memory");
+		free(lits);
+		return;
+	}
+	lits[0] = '\0';
+	for (char *w = strtok_r(v, " ,\t", &save); w; w = strtok_r(NULL, " ,\t", &save)) {
+		const char *problem = ifm_spec_source_word(w);
+
+		if (problem) {
+			ifm_conf_error(p, p->line, "source '%.40s': %s", w, problem);
+			free(lits);
+			return;
+		}
+		if (ifm_source_kind(w) == IFM_SRC_NAME) {
+			strcat(strcat(lits, lits[0] ? " " : ""), w);
+			positive++;
+			continue;
+		}
+		positive += ifm_source_kind(w) != IFM_SRC_EXCLUDE;
+		if (s->npats == IFM_CONF_MAX_SOURCES) {
+			ifm_conf_error(p, p->line, "source: more than %d patterns", IFM_CONF_MAX_SOURCES);
+			free(lits);
+			return;
+		}
+		s->pats[s->npats++] = strdup(w);
+	}
+	if (!positive) {
+		ifm_conf_error(p, p->line, "source: exclusions only; name a device or a pattern too");
+	} else if (lits[0]) {
+		if (words > IFM_CONF_MAX_SOURCES)
+			words = IFM_CONF_MAX_SOURCES;
+		s->sources = calloc((size_t)words, sizeof(*s->sources));
+		s->nsources = s->sources ? names(p, "source", lits, s->sources, words) : -1;
+		if (s->nsources < 0)
+			s->nsources = 0;
+	}
+	free(lits);
+}
+
 int ifm_conf_address_family(const char *v)
 {
 	int family;
@@ -53,17 +105,8 @@ void ifm_conf_session_key(struct ifm_conf_parser *p, struct ifm_conf_session *s,
 	const char *problem;
 
 	if (!strcmp(k, "source")) {
-		int words = 1;
-
-		for (const char *q = v; *q; q++)
-			words += *q == ' ' || *q == ',' || *q == '\t';
-		if (words > IFM_CONF_MAX_SOURCES)
-			words = IFM_CONF_MAX_SOURCES;
-		s->sources = calloc((size_t)words, sizeof(*s->sources));
-		s->nsources = s->sources ? names(p, "source", v, s->sources, words) : -1;
-		if (s->nsources < 0)
-			s->nsources = 0;
 		s->source_line = p->line;
+		source_key(p, s, v);
 	} else if (!strcmp(k, "to")) {
 		if (one_name(p, "to", v, s->to))
 			s->to_line = p->line;

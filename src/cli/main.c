@@ -19,9 +19,10 @@ static const struct ifm_command commands[] = {
 		  "      Remove ifmirror's sessions on SOURCE (all, or the one to DEST).\n"
 		  "      Exits 0 when there is nothing to remove or SOURCE is gone.\n" },
 	{ .name = "status", .fn = cmd_status, .help =
-		  "  status [SOURCE] [--json]\n"
+		  "  status [SOURCE] [--json] [--config FILE]\n"
 		  "      One line per session: direction, destination and its state,\n"
-		  "      packets and bytes mirrored, copies dropped; then the collectors.\n" },
+		  "      packets and bytes mirrored, copies dropped; then the collectors;\n"
+		  "      --config: then the devices each source pattern of FILE matches.\n" },
 	{ .name = "collector", .fn = cmd_collector, .help =
 		  "  collector up BRIDGE --port IFACE [--port IFACE]... [--sink NAME]\n"
 		  "     [--snaplen BYTES] [-q]\n"
@@ -61,6 +62,12 @@ static const struct ifm_command commands[] = {
 	{ .name = "flush", .fn = cmd_flush, .help =
 		  "  flush [-q]\n"
 		  "      Remove everything ifmirror made.\n" },
+	{ .name = "watch", .fn = cmd_watch, .help =
+		  "  watch [--config FILE] [-q]\n"
+		  "      Keep the kernel equal to FILE while devices come and go: apply,\n"
+		  "      then again at each link event that matters (a device came, went,\n"
+		  "      was renamed or moved to another bridge). SIGHUP reloads FILE;\n"
+		  "      SIGTERM exits, leaving the mirrors. One line per change, on stderr.\n" },
 	{ .name = NULL },
 };
 

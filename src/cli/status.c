@@ -7,6 +7,7 @@
  * mirroring has stopped until `ifmirror up` runs again.
  */
 #include "cli.h"
+#include "pattern.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -122,6 +123,45 @@ static void collector_lines(struct ifm_nl *nl, const struct ifm_link *links, siz
 	}
 }
 
+/* "pattern [session S] source PATS -> DEST: A B" for each session with patterns */
+static int pattern_lines(struct ifm_nl *nl, const char *path)
+{
+	struct ifm_config c;
+	struct ifm_view v = { 0 };
+	struct ifm_expansion x = { 0 };
+	bool was;
+	int r;
+
+	if (ifm_config_load(path, &c) < 0)
+		return -EINVAL;
+	was = ifm_quiet_set(true); /* what a pattern skips is apply's to say */
+	r = ifm_view_links(&v, nl);
+	if (r == 0)
+		r = ifm_expand(&c, &v, false, &x);
+	ifm_quiet_set(was);
+	for (int s = 0; r == 0 && s < c.nsessions; s++) {
+		const struct ifm_conf_session *cs = &c.sessions[s];
+		int n = 0;
+
+		if (!cs->npats)
+			continue;
+		printf("pattern [session %s] source", cs->name);
+		for (int i = 0; i < cs->npats; i++)
+			printf(" %s", cs->pats[i]);
+		printf(" -> %s:", cs->to);
+		for (int i = 0; i < x.n; i++)
+			if (x.v[i].session == s && ++n)
+				printf(" %s", x.v[i].name);
+		printf("%s\n", n ? "" : " matches nothing now");
+	}
+	if (r < 0)
+		ifm_err("%s: cannot match its patterns: %s", path, strerror(-r));
+	ifm_expansion_free(&x);
+	ifm_view_free(&v);
+	ifm_config_free(&c);
+	return r;
+}
+
 int cmd_status(int argc, char *argv[])
 {
 	struct ifm_opts o;
@@ -133,6 +173,10 @@ int cmd_status(int argc, char *argv[])
 
 	if (ifm_parse_opts(IFM_ARGS_STATUS, argc, argv, &o, err, sizeof(err)) < 0) {
 		ifm_err("status: %s", err);
+		return IFM_EXIT_USAGE;
+	}
+	if (o.config && o.json) {
+		ifm_err("status: --config is for the text output, not --json");
 		return IFM_EXIT_USAGE;
 	}
 	if (ifm_begin_read(&nl) < 0)
@@ -177,6 +221,8 @@ int cmd_status(int argc, char *argv[])
 		printf("%s]\n", rows ? "\n" : "");
 	else
 		collector_lines(&nl, links, nlinks, o.source);
+	if (o.config && !o.json && pattern_lines(&nl, o.config) < 0)
+		goto out;
 	ret = IFM_EXIT_OK;
 out:
 	free(links);

@@ -8,6 +8,7 @@
  * out as one pipelined batch. Sessions that exist but differ take the same
  * path as `ifmirror up`.
  */
+#include "pattern.h"
 #include "plan.h"
 #include "reach.h"
 #include "view.h"
@@ -24,6 +25,7 @@ struct want {
 	int dst_node;                  /* in the loop check: dst, or the file's device */
 	const char *dst_name;
 	enum { KEEP, FAST, SLOW } how;
+	bool pattern;                  /* matched by a pattern: skipped, not refused */
 	struct ifm_match m;
 	uint16_t pref;
 	unsigned int first_result;     /* in the batch */
@@ -38,6 +40,7 @@ struct apply_ctx {
 	struct ifm_view v;
 	struct want *w;
 	int nw;
+	struct ifm_expansion x;        /* what the patterns match */
 	int added, removed, changed, failed;
 };
 
@@ -56,11 +59,13 @@ static bool in_file_as_device(const struct ifm_config *c, const char *name)
 static int validate(struct apply_ctx *a)
 {
 	struct ifm_config *c = a->c;
-	int errors = 0, n = 0;
+	int errors = 0, n = 0, r;
 
+	if ((r = ifm_expand(c, &a->v, a->dry, &a->x)) < 0)
+		return r;
 	for (int i = 0; i < c->nsessions; i++)
 		n += c->sessions[i].nsources;
-	a->w = calloc((size_t)n + 1, sizeof(*a->w));
+	a->w = calloc((size_t)(n + a->x.n) + 1, sizeof(*a->w));
 	if (!a->w)
 		return -ENOMEM;
 	for (int i = 0; i < c->nsessions; i++) {
@@ -97,6 +102,16 @@ static int validate(struct apply_ctx *a)
 				errors++;
 			}
 		}
+	}
+	for (int i = 0; i < a->x.n; i++) {
+		const struct ifm_conf_session *cs = &c->sessions[a->x.v[i].session];
+		const struct ifm_link *src = ifm_view_link(&a->v, a->x.v[i].name);
+		const struct ifm_link *dst = ifm_view_link(&a->v, cs->to);
+		struct want *w = &a->w[a->nw++];
+
+		*w = (struct want){ .cs = cs, .source = a->x.v[i].name, .dst_name = cs->to,
+				    .src = src ? src->ifindex : 0, .dst = dst ? dst->ifindex : 0,
+				    .pattern = true };
 	}
 	return errors ? -EINVAL : 0;
 }
@@ -388,7 +403,14 @@ static int apply(struct apply_ctx *a)
 					j < c->collectors[k].nports; j++)
 				if (!strcmp(c->collectors[k].ports[j], w->source))
 					w->dst = -1;
-		if (w->dst < 0 || (w->dst_node && ifm_reach_loops(g, w->dst_node, w->src))) {
+		bool loop = w->dst < 0 || (w->dst_node && ifm_reach_loops(g, w->dst_node, w->src));
+
+		if (loop && w->pattern) {
+			ifm_notice("%s:%d: skipping %s to %s: it would loop (%s leads back into %s)",
+				   c->path, w->cs->source_line, w->source, w->dst_name, w->dst_name,
+				   w->source);
+			a->w[i--] = a->w[--a->nw];
+		} else if (loop) {
 			ifm_err("%s:%d: %s to %s would loop: %s leads back into %s", c->path,
 				w->cs->line, w->source, w->dst_name, w->dst_name, w->source);
 			ifm_reach_free(g);
@@ -479,6 +501,7 @@ static void apply_free(struct apply_ctx *a)
 		ifm_match_free(&a->w[i].m);
 	ifm_view_free(&a->v);
 	free(a->w);
+	ifm_expansion_free(&a->x);
 }
 
 int ifm_apply(struct ifm_nl *nl, struct ifm_config *c, bool dry, struct ifm_apply_result *res)

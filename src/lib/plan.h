@@ -15,6 +15,8 @@ struct ifm_conf_session {
 	int line, source_line, to_line, match_line;
 	char **sources;          /* nsources names */
 	int nsources;
+	char **pats;             /* npats patterns and exclusions (spec.h), in order */
+	int npats;
 	char to[IFM_IFNAMSIZ];
 	enum ifm_dir dir;
 	char *match;

@@ -5,6 +5,7 @@
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
+#include <fnmatch.h>
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
@@ -208,4 +209,99 @@ bool ifm_addr_is_zero(const unsigned char *a)
 	static const unsigned char zero[16];
 
 	return !memcmp(a, zero, sizeof(zero));
+}
+
+#define MASTER_PREFIX "@master:"
+
+enum ifm_source_kind ifm_source_kind(const char *w)
+{
+	if (w[0] == '!')
+		return IFM_SRC_EXCLUDE;
+	if (w[0] == '@')
+		return IFM_SRC_MASTER;
+	return strpbrk(w, "*?[") ? IFM_SRC_GLOB : IFM_SRC_NAME;
+}
+
+/* every '[' closes: fnmatch would take an open one as a plain character */
+static bool brackets_close(const char *w)
+{
+	for (const char *p = w; *p; p++) {
+		if (*p != '[')
+			continue;
+		p++;
+		if (*p == '!' || *p == '^')
+			p++;
+		if (*p == ']')
+			p++;
+		while (*p && *p != ']')
+			p++;
+		if (!*p)
+			return false;
+	}
+	return true;
+}
+
+const char *ifm_spec_source_word(const char *w)
+{
+	if (!w || !*w)
+		return "empty source";
+	switch (ifm_source_kind(w)) {
+	case IFM_SRC_NAME:
+		return ifm_ifname_problem(w);
+	case IFM_SRC_EXCLUDE:
+		if (!w[1])
+			return "'!' needs a name or pattern to exclude";
+		if (w[1] == '!')
+			return "an exclusion of an exclusion";
+		return ifm_spec_source_word(w + 1);
+	case IFM_SRC_MASTER:
+		if (strncmp(w, MASTER_PREFIX, strlen(MASTER_PREFIX)))
+			return "a pattern starting with '@' is @master:BRIDGE";
+		if (strpbrk(w + strlen(MASTER_PREFIX), "*?["))
+			return "the bridge of @master: is a name, not a glob";
+		return ifm_ifname_problem(w + strlen(MASTER_PREFIX));
+	case IFM_SRC_GLOB:
+		if (strlen(w) > 63)
+			return "pattern longer than 63 characters";
+		for (const char *p = w; *p; p++)
+			if ((unsigned char)*p < 0x20 || *p == 0x7f)
+				return "pattern contains a control character";
+		for (const char *p = w; *p; p++)
+			if (*p == '/' || *p == ':' || isspace((unsigned char)*p))
+				return "pattern contains '/', ':' or white space";
+		if (!brackets_close(w))
+			return "pattern has a '[' without its ']'";
+		return NULL;
+	}
+	return "not a source";
+}
+
+bool ifm_source_pattern_matches(const char *pat, const char *name, const char *master)
+{
+	switch (ifm_source_kind(pat)) {
+	case IFM_SRC_NAME:
+		return !strcmp(pat, name);
+	case IFM_SRC_GLOB:
+		return fnmatch(pat, name, 0) == 0;
+	case IFM_SRC_MASTER:
+		return master && !strcmp(pat + strlen(MASTER_PREFIX), master);
+	case IFM_SRC_EXCLUDE:
+		break;
+	}
+	return false;
+}
+
+bool ifm_sources_match(const char *const *pats, int n, const char *name, const char *master)
+{
+	bool in = false;
+
+	for (int i = 0; i < n; i++) {
+		if (ifm_source_kind(pats[i]) == IFM_SRC_EXCLUDE) {
+			if (ifm_source_pattern_matches(pats[i] + 1, name, master))
+				return false;
+		} else if (!in) {
+			in = ifm_source_pattern_matches(pats[i], name, master);
+		}
+	}
+	return in;
 }

@@ -75,6 +75,24 @@ void ifm_names_free(struct ifm_names *n);
 const char *ifm_names_problem(const struct ifm_names *n, const char *field, char *buf,
 			      size_t len);
 
+/*
+ * A source word of the config file: a device name, a shell glob on names
+ * ("tap*", "vnet?", "eth[0-3]": fnmatch), every port of a bridge
+ * ("@master:vmbr0"), or an exclusion ("!tapmgmt0", "!tap9*", "!@master:br1")
+ * of what the other patterns match. A word with '*', '?' or '[' is a glob, one
+ * starting with '@' or '!' a pattern: a device whose name has them is named by
+ * a glob ("[@]x", "[]!]x", "[*]x").
+ */
+enum ifm_source_kind { IFM_SRC_NAME, IFM_SRC_GLOB, IFM_SRC_MASTER, IFM_SRC_EXCLUDE };
+enum ifm_source_kind ifm_source_kind(const char *w);
+/* NULL, or why w is no source word */
+const char *ifm_spec_source_word(const char *w);
+/* Does one pattern (a glob or @master:B, not an exclusion) match the device?
+ * master: the name of the bridge it is a port of, or NULL. */
+bool ifm_source_pattern_matches(const char *pat, const char *name, const char *master);
+/* Is the device matched by a pattern of pats[0..n) and by none of its exclusions? */
+bool ifm_sources_match(const char *const *pats, int n, const char *name, const char *master);
+
 /* name is one of names[0..n) */
 bool ifm_name_listed(const char *const *names, int n, const char *name);
 /* 16 bytes of zeros (an unset or unusable address) */

@@ -95,8 +95,12 @@ int ifm_lock(void)
 
 void ifm_unlock(int fd)
 {
-	if (fd >= 0)
+	/* the run directory's descriptor kept for use shares the lock: a
+	 * process that goes on (watch) must let it go explicitly */
+	if (fd >= 0) {
+		flock(fd, LOCK_UN);
 		close(fd);
+	}
 	if (name_fd >= 0)
 		close(name_fd);
 	name_fd = -1;

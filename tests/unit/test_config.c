@@ -58,6 +58,23 @@ int main(void)
 	      c.sessions[0].line == 11 && c.sessions[0].source_line == 12);
 	ifm_config_free(&c);
 
+	/* source patterns: kept apart from the names, in their order */
+	CHECK(parse("[session vms]\nsource = eth0 tap*, @master:vmbr0 !tapmgmt0\nto = br0\n", &c) == 0);
+	CHECK(c.sessions[0].nsources == 1 && !strcmp(c.sessions[0].sources[0], "eth0") &&
+	      c.sessions[0].npats == 3 && !strcmp(c.sessions[0].pats[0], "tap*") &&
+	      !strcmp(c.sessions[0].pats[1], "@master:vmbr0") &&
+	      !strcmp(c.sessions[0].pats[2], "!tapmgmt0"));
+	ifm_config_free(&c);
+	CHECK(parse("[session vms]\nsource = vnet*\nto = br0\n", &c) == 0);
+	CHECK(c.sessions[0].nsources == 0 && c.sessions[0].npats == 1);
+	ifm_config_free(&c);
+	CHECK(refused("[session a]\nsource = !tap0 !tap1\nto = br0\n",
+		      "t.conf:2: source: exclusions only; name a device or a pattern too"));
+	CHECK(refused("[session a]\nsource = tap[0-\nto = br0\n",
+		      "t.conf:2: source 'tap[0-': pattern has a '[' without its ']'"));
+	CHECK(refused("[session a]\nsource = @bridge:br1\nto = br0\n",
+		      "t.conf:2: source '@bridge:br1': a pattern starting with '@' is @master:BRIDGE"));
+
 	CHECK(refused("[session a]\nsource = eth0\nto = eth1\nsample = 0\n",
 		      "t.conf:4: sample '0': not a whole number from 1 to 2147483647"));
 	CHECK(refused("[collector c]\nports = eth1\nsnaplen = 10\n",

@@ -131,8 +131,73 @@ static void test_ifname(void)
 	CHECK(ifm_ifname_problem("a\x01") != NULL);
 }
 
+static void test_source_patterns(void)
+{
+	const char *vms[] = { "tap*", "vnet?", "@master:vmbr0", "!tapmgmt0", "!@master:vmbr9" };
+	const char *only_excl[] = { "!tap*" };
+
+	/* the judge */
+	CHECK(ifm_spec_source_word("eth0") == NULL);
+	CHECK(ifm_spec_source_word("tap*") == NULL);
+	CHECK(ifm_spec_source_word("eth[0-3]") == NULL);
+	CHECK(ifm_spec_source_word("[@]x") == NULL);
+	CHECK(ifm_spec_source_word("[]!]x") == NULL);
+	CHECK(ifm_spec_source_word("[!]x") != NULL); /* the ] is a member: open */
+	CHECK(ifm_spec_source_word("@master:vmbr0") == NULL);
+	CHECK(ifm_spec_source_word("!tapmgmt0") == NULL);
+	CHECK(ifm_spec_source_word("!tap9*") == NULL);
+	CHECK(ifm_spec_source_word("!@master:br1") == NULL);
+	CHECK(ifm_spec_source_word("") != NULL);
+	CHECK(ifm_spec_source_word("!") != NULL);
+	CHECK(ifm_spec_source_word("!!x") != NULL);
+	CHECK(ifm_spec_source_word("@master:") != NULL);
+	CHECK(ifm_spec_source_word("@master:br*") != NULL);
+	CHECK(ifm_spec_source_word("@slave:br0") != NULL);
+	CHECK(ifm_spec_source_word("@master:1234567890123456") != NULL);
+	CHECK(ifm_spec_source_word("tap[0-3") != NULL);
+	CHECK(ifm_spec_source_word("tap*/x") != NULL);
+	CHECK(ifm_spec_source_word("tap*:1") != NULL);
+	CHECK(ifm_spec_source_word("tap\x01*") != NULL);
+	CHECK(ifm_spec_source_word("tap\x7f*") != NULL);
+	CHECK(ifm_spec_source_word("tap *") != NULL);
+	{
+		char longpat[80];
+
+		memset(longpat, 'a', sizeof(longpat));
+		longpat[0] = '*';
+		longpat[64] = '\0';
+		CHECK(ifm_spec_source_word(longpat) != NULL);
+		longpat[63] = '\0';
+		CHECK(ifm_spec_source_word(longpat) == NULL);
+	}
+	CHECK(ifm_source_kind("eth0") == IFM_SRC_NAME && ifm_source_kind("tap*") == IFM_SRC_GLOB &&
+	      ifm_source_kind("@master:b") == IFM_SRC_MASTER &&
+	      ifm_source_kind("!x") == IFM_SRC_EXCLUDE);
+
+	/* the matches */
+	CHECK(ifm_sources_match(vms, 5, "tap100i0", NULL));
+	CHECK(ifm_sources_match(vms, 5, "vnet1", NULL));
+	CHECK(!ifm_sources_match(vms, 5, "vnet12", NULL));
+	CHECK(ifm_sources_match(vms, 5, "fwpr1p0", "vmbr0"));
+	CHECK(!ifm_sources_match(vms, 5, "fwpr1p0", "vmbr1"));
+	CHECK(!ifm_sources_match(vms, 5, "fwpr1p0", NULL));
+	CHECK(!ifm_sources_match(vms, 5, "tapmgmt0", NULL));        /* excluded */
+	CHECK(!ifm_sources_match(vms, 5, "tapmgmt0", "vmbr0"));
+	CHECK(!ifm_sources_match(vms, 5, "tap1", "vmbr9"));         /* excluded bridge */
+	CHECK(ifm_sources_match(vms, 5, "tapmgmt1", NULL));
+	CHECK(!ifm_sources_match(vms, 5, "eth0", NULL));
+	CHECK(!ifm_sources_match(only_excl, 1, "eth0", NULL));       /* nothing positive */
+	CHECK(!ifm_sources_match(only_excl, 1, "tap0", NULL));
+	CHECK(ifm_source_pattern_matches("eth[0-3]", "eth2", NULL));
+	CHECK(!ifm_source_pattern_matches("eth[0-3]", "eth4", NULL));
+	CHECK(ifm_source_pattern_matches("[]!]x", "!x", NULL));
+	CHECK(ifm_source_pattern_matches("[@]x", "@x", NULL));
+	CHECK(ifm_source_pattern_matches("[*]x", "*x", NULL));
+}
+
 int main(void)
 {
+	test_source_patterns();
 	test_number();
 	test_sample();
 	test_snaplen_port();

@@ -4,7 +4,9 @@
 #include "check.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
+#include <sys/file.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -28,6 +30,20 @@ static int read_back(void)
 	got_match[0] = '\0';
 	ifm_pending_each(take, NULL);
 	return seen;
+}
+
+/* a process that goes on after ifm_unlock (watch) holds the lock no more */
+static void test_relock(const char *dir)
+{
+	int fd = ifm_lock(), probe;
+
+	if (fd < 0)
+		return; /* not root: a run directory of another owner is refused */
+	ifm_unlock(fd);
+	probe = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	CHECK(probe >= 0 && flock(probe, LOCK_EX | LOCK_NB) == 0);
+	if (probe >= 0)
+		close(probe);
 }
 
 int main(void)
@@ -67,6 +83,7 @@ int main(void)
 	CHECK(read_back() == 1 && !strcmp(got_match, "(none)") && got_sample == 1);
 	ifm_pending_del("s0", "d0");
 
+	test_relock(dir);
 	rmdir(strcat(strcpy(big, dir), "/pending"));
 	rmdir(dir);
 	return CHECK_DONE("state");
