@@ -410,6 +410,10 @@ static int apply(struct apply_ctx *a)
 				   c->path, w->cs->source_line, w->source, w->dst_name, w->dst_name,
 				   w->source);
 			a->w[i--] = a->w[--a->nw];
+			/* the graph had its mirror: without it, later ones may not loop */
+			ifm_reach_free(g);
+			if (!(g = plan_graph(a)))
+				return -ENOMEM;
 		} else if (loop) {
 			ifm_err("%s:%d: %s to %s would loop: %s leads back into %s", c->path,
 				w->cs->line, w->source, w->dst_name, w->dst_name, w->source);
