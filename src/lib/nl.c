@@ -266,8 +266,7 @@ struct nl_msg *ifm_nl_msg(int type, int flags, size_t payload)
 
 	if (payload > IFM_NL_MSG_MAX)
 		return NULL;
-	msg = nlmsg_alloc_size(payload + NLMSG_HDRLEN <= page ? page
-				: NLMSG_ALIGN(payload + NLMSG_HDRLEN + 1024));
+	msg = nlmsg_alloc_size(NLMSG_SPACE(payload) <= page ? page : NLMSG_SPACE(payload));
 	if (msg && !nlmsg_put(msg, NL_AUTO_PID, NL_AUTO_SEQ, type, 0, flags)) {
 		nlmsg_free(msg);
 		return NULL;
