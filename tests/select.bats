@@ -227,3 +227,110 @@ selects_like_tcpdump() {
 	assert_failure
 	assert_output --partial "ifmirror: s0: mirror-sample 'zero': not a whole number"
 }
+
+# A VLAN 20 frame: tag, IPv4 192.0.2.10 -> 192.0.2.20, TCP SYN from 40000 to PORT (hex)
+tagged_tcp() {
+	echo "00140800450000280000000040060000c000020ac00002149c40${1}00000000000000005002721000000000"
+}
+
+@test "--match 'vlan and tcp port 80' copies every tagged TCP port 80 frame, in and out" {
+	# issue 12: 0 copies on ingress, where the kernel takes the tag out of the
+	# frame, on both kernels: the rewrite read the tag for the IP header length
+	local tag80 tag443 expr='vlan and tcp port 80'
+	tag80=$(tagged_tcp 0050) tag443=$(tagged_tcp 01bb)
+	run ifm up s0 --to d0 --match "$expr"
+	assert_success
+	before=$(rx_packets d0p)
+	send_in s0 40 --type 0x8100 --dst 02:00:00:00:00:0b --hex "$tag80"
+	expect_rx d0p "$before" 40
+	# the same flow to port 443, and port 80 untagged: not one copy
+	send_in s0 40 --type 0x8100 --dst 02:00:00:00:00:0b --hex "$tag443"
+	send_in s0 40 --type 0x0800 --dst 02:00:00:00:00:0b --hex "${tag80:8}"
+	expect_rx d0p "$before" 40
+	# out of s0, the tag in the frame
+	send_out s0 30 --type 0x8100 --dst 02:00:00:00:00:0b --hex "$tag80"
+	send_out s0 30 --type 0x8100 --dst 02:00:00:00:00:0b --hex "$tag443"
+	expect_rx d0p "$before" 70
+	run ifm status s0
+	assert_line --regexp "^s0 ingress -> d0 \(up\) packets 40 .* match 'vlan and tcp port 80'"
+	assert_line --regexp "^s0 egress -> d0 \(up\) packets 30 .* match 'vlan and tcp port 80'"
+	# and the mix, both ways: its one tagged TCP port 80 frame, in and out
+	selects_like_tcpdump "$expr"
+	assert_equal "$(frames "$BATS_TEST_TMPDIR/dst.pcap" | wc -l)" 2
+}
+
+# alternatives FORMAT BYTES: "F(1) or F(2) or ..." as long as fits in BYTES,
+# F(i) being printf FORMAT with i twice (i mod 256)
+alternatives() {
+	local e="" next i
+	for ((i = 1; ; i++)); do
+		next=${e:+$e or }$(printf "$1" $((i % 256)) $((i % 256)))
+		((${#next} <= $2)) || break
+		e=$next
+	done
+	echo "$e"
+}
+
+# the number of instructions of the bpf filter on s0's ingress
+ingress_insns() {
+	nsx tc filter show dev s0 ingress | sed -n "s/.* bytecode '\([0-9]*\),.*/\1/p"
+}
+
+@test "--match programs of thousands of instructions: added whole by up and apply, seen, removed" {
+	# issue 12: a request did not fit one page: up said "Cannot allocate memory"
+	# past about 500 instructions, and apply crashed (a NULL message put into
+	# its batch), leaving a clsact that no command removed
+	local expr
+	expr="tcp port 80 or $(alternatives 'decnet host %d.%d' 840)"
+	((${#expr} <= 1023))
+	selects_like_tcpdump "$expr"
+	(($(ingress_insns) > 3500))
+	run ifm status s0 --json
+	assert_output --partial "\"match\": \"$expr\""
+	run ifm down s0
+	assert_success
+	run nsx tc qdisc show dev s0
+	refute_output --partial clsact
+
+	CONF=$BATS_TEST_TMPDIR/ifmirror.conf
+	printf '[session big]\nsource = s0\nto = d0\nmatch = %s\n' "$expr" >"$CONF"
+	run ifm apply --config "$CONF" --dry-run
+	assert_success
+	run ifm apply --config "$CONF"
+	assert_success
+	assert_output --partial "1 added"
+	(($(ingress_insns) > 3500))
+	mix_through d0p
+	assert_equal "$(frames "$BATS_TEST_TMPDIR/dst.pcap")" \
+		"$(frames "$BATS_TEST_TMPDIR/src.pcap" "$expr")"
+	run ifm flush
+	assert_success
+	run nsx tc qdisc show dev s0
+	refute_output --partial clsact
+}
+
+@test "--match programs bigger than a filter can hold: refused up front by up and apply, nothing changed" {
+	local expr state
+	# more than the 3968 instructions ifmirror allows, fewer than the kernel's 4096
+	expr=$(alternatives 'decnet host %d.%d' 900)
+	state=$(tc_state)
+	run ifm up s0 --to d0 --match "$expr"
+	assert_failure 2
+	assert_equal "${#lines[@]}" 1
+	assert_output --regexp "^ifmirror: up: --match 'decnet host 1\.1 or .*': compiles to 40[0-9][0-9] instructions, more than the 3968 that a filter can hold$"
+	assert_equal "$(tc_state)" "$state"
+	CONF=$BATS_TEST_TMPDIR/ifmirror.conf
+	printf '[session big]\nsource = s0\nto = d0\nmatch = %s\n' "$expr" >"$CONF"
+	for dry in --dry-run ""; do
+		run ifm apply --config "$CONF" $dry
+		assert_failure 1
+		assert_equal "${#lines[@]}" 1
+		assert_output --regexp "^ifmirror: .*ifmirror.conf:4: match 'decnet host 1\.1 or .*': compiles to 40[0-9][0-9] instructions, more than the 3968 that a filter can hold$"
+		assert_equal "$(tc_state)" "$state"
+	done
+	# and the bound on the text, which bounds libpcap's time
+	run ifm up s0 --to d0 --match "$(alternatives 'host 10.0.%d.%d' 1100)"
+	assert_failure 2
+	assert_output "ifmirror: up: --match: longer than 1023 bytes"
+	assert_equal "$(tc_state)" "$state"
+}

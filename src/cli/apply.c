@@ -13,6 +13,28 @@
 
 #define DEFAULT_CONFIG "/etc/ifmirror.conf"
 
+/*
+ * Every expression of the file, compiled before the lock (libpcap's time
+ * holds up no other command; the library finds them done): a bad one is
+ * told as the library would tell it, and nothing is applied.
+ */
+static int compile_matches(const struct ifm_config *c)
+{
+	int errors = 0;
+
+	for (int i = 0; i < c->nsessions; i++) {
+		const struct ifm_conf_session *cs = &c->sessions[i];
+		char what[600];
+
+		if (!cs->match)
+			continue;
+		snprintf(what, sizeof(what), "%s:%d: match", c->path, cs->match_line);
+		if (ifm_match_check(cs->match, cs->sample, what) < 0)
+			errors++;
+	}
+	return errors ? -EINVAL : 0;
+}
+
 int cmd_apply(int argc, char *argv[])
 {
 	const char *path = DEFAULT_CONFIG;
@@ -39,6 +61,10 @@ int cmd_apply(int argc, char *argv[])
 	ifm_quiet_set(quiet);
 	if (ifm_config_load(path, &c) < 0)
 		return IFM_EXIT_RUNTIME;
+	if (compile_matches(&c) < 0) {
+		ifm_config_free(&c);
+		return IFM_EXIT_RUNTIME;
+	}
 	lock = ifm_begin(&nl);
 	if (lock < 0) {
 		ifm_config_free(&c);

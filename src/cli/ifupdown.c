@@ -201,11 +201,16 @@ int cmd_ifupdown_hook(int argc, char *argv[])
 	/* stanzas without mirror options only finish what waits for them */
 	if (!o.to.n && !o.is_collector && ph != UP) {
 		ret = IFM_EXIT_OK;
-	} else if ((lock = ifm_begin(&nl)) < 0) {
-		ret = ph == PRE_UP && o.is_collector ? IFM_EXIT_RUNTIME : IFM_EXIT_OK;
 	} else {
-		ret = run_phase(&nl, (enum phase)ph, &o);
-		ifm_end(&nl, lock);
+		/* mirror-match was compiled by ifm_ifupdown_read, before the lock */
+		if (ph == UP)
+			ifm_refresh_prepare(o.iface);
+		if ((lock = ifm_begin(&nl)) < 0) {
+			ret = ph == PRE_UP && o.is_collector ? IFM_EXIT_RUNTIME : IFM_EXIT_OK;
+		} else {
+			ret = run_phase(&nl, (enum phase)ph, &o);
+			ifm_end(&nl, lock);
+		}
 	}
 	ifm_ifupdown_free(&o);
 	return ret;

@@ -26,6 +26,7 @@ int cmd_refresh(int argc, char *argv[])
 	}
 	if (cli_name("refresh", NULL, "an interface name", ifname) < 0)
 		return IFM_EXIT_USAGE;
+	ifm_refresh_prepare(ifname); /* libpcap's time outside the lock */
 	lock = ifm_begin(&nl);
 	if (lock < 0)
 		return IFM_EXIT_RUNTIME;

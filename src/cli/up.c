@@ -26,6 +26,9 @@ int cmd_up(int argc, char *argv[])
 	spec = (struct ifm_session_spec){ .source = o.source, .dest = o.dest, .dir = o.dir,
 					  .match = o.match, .sample = o.sample };
 	ifm_quiet_set(o.quiet);
+	/* compiled before the lock: libpcap's time holds up no other command */
+	if (o.match && (r = ifm_match_check(o.match, o.sample, "up: --match")) < 0)
+		return r == -IFM_EBADEXPR ? IFM_EXIT_USAGE : IFM_EXIT_RUNTIME;
 	lock = ifm_begin(&nl);
 	if (lock < 0)
 		return IFM_EXIT_RUNTIME;

@@ -28,8 +28,15 @@ struct ifm_nl {
 };
 
 int ifm_nl_open(struct ifm_nl *nl);
+/* The largest message either way: the kernel's dumps carry at most 32 KiB
+ * (less its overhead) in one message, whatever the reader offers. */
+#define IFM_NL_MSG_MAX 32768
+/* A request of type/flags with room for payload bytes after the header
+ * (at least a page); NULL if it cannot be had. */
+struct nl_msg *ifm_nl_msg(int type, int flags, size_t payload);
 void ifm_nl_close(struct ifm_nl *nl);
-/* Sends msg (consumed) and waits for the ack: 0 or -errno. */
+/* Sends msg (consumed) and waits for the ack: 0 or -errno (-ENOMEM for a
+ * NULL msg: a request that could not be built). */
 int ifm_nl_talk(struct ifm_nl *nl, struct nl_msg *msg);
 /* Sends a dump request (consumed), calls cb for every answer: 0 or -errno. */
 int ifm_nl_dump(struct ifm_nl *nl, struct nl_msg *msg,
@@ -51,7 +58,7 @@ struct ifm_batch {
 	bool broken;             /* acks were lost: nothing more is sent */
 };
 int ifm_batch_init(struct ifm_batch *b, struct ifm_nl *nl);
-int ifm_batch_add(struct ifm_batch *b, struct nl_msg *msg);   /* consumes msg */
+int ifm_batch_add(struct ifm_batch *b, struct nl_msg *msg);   /* consumes msg; NULL: -ENOMEM */
 int ifm_batch_finish(struct ifm_batch *b);                    /* waits for all */
 void ifm_batch_free(struct ifm_batch *b);
 
@@ -180,11 +187,25 @@ struct ifm_match {
 	uint64_t hash;               /* of insns; 0 when there is no program */
 };
 
-/* what: how errors name the option, e.g. "up: --match" */
+/*
+ * The most instructions of one program, its VLAN view and sampling block
+ * included. The kernel takes 4096 (BPF_MAXINSNS), but a filter must also fit
+ * in one netlink message of a dump, or nothing (tc, ifmirror) can see or
+ * remove it: on 6.18 one of 4023 still does, 4024 not. 3968 leaves room for
+ * kernels whose actions report more.
+ */
+#define IFM_MATCH_INSNS_MAX 3968
+/* what: how errors name the option, e.g. "up: --match"; every error is
+ * reported (-IFM_EBADEXPR for the expression, -ENOMEM, -ENOENT without
+ * libpcap). Compiled expressions are kept for the life of the process. */
 int ifm_match_build(const char *dev, const char *expr, unsigned int sample,
 		    struct ifm_match *m, const char *what);
-/* Compiles and drops it: a front end's early check; reports errors only. */
+/* A front end's early check, before the lock: compiles (and keeps what
+ * libpcap made of it, for ifm_match_build); reports errors only. */
 int ifm_match_check(const char *expr, unsigned int sample, const char *what);
+/* Compiles and keeps it, reporting nothing (libpcap's complaint comes when
+ * the expression is used): for expressions read before the lock. */
+void ifm_match_prepare(const char *expr);
 void ifm_match_free(struct ifm_match *m);
 uint64_t ifm_match_hash(const struct sock_filter *insns, unsigned int len);
 unsigned int ifm_match_sample_of(const struct sock_filter *insns, unsigned int len);
@@ -248,6 +269,9 @@ bool ifm_hooks_have_ours(const struct ifm_dev_tc *t, enum ifm_dir dirs);
 int ifm_filter_add(struct ifm_nl *nl, int ifindex, uint32_t parent, uint16_t pref,
 		   const struct ifm_cls_ops *cls, const struct ifm_match *m, int target_ifindex,
 		   const struct ifm_cookie *cookie);
+/* what a filter request carries besides its program: headers, kind, the
+ * mirred action and its cookie (about 200 bytes), with room to spare */
+#define IFM_FILTER_MSG_BASE 512
 /* the same requests as messages, for batches; cookie NULL: the classifier
  * alone, without the mirror action (the kernel probe) */
 struct nl_msg *ifm_filter_add_msg(int ifindex, uint32_t parent, uint16_t pref,
@@ -294,6 +318,9 @@ struct ifm_collector_spec {
 int ifm_collector_up(struct ifm_nl *nl, const struct ifm_collector_spec *spec);
 int ifm_collector_down(struct ifm_nl *nl, const char *bridge);
 int ifm_refresh(struct ifm_nl *nl, const char *ifname);
+/* Before the lock: compiles the --match of the sessions deferred until
+ * ifname exists, so that ifm_refresh does not compile under the lock. */
+void ifm_refresh_prepare(const char *ifname);
 
 #include "marks.h"
 #include "tunnel.h"

@@ -222,17 +222,17 @@ static void sample_block(struct prog *p, unsigned int n)
  *     in-band program ...
  *     [sampling block, where every accepting return now jumps]
  */
-static int assemble(const struct bpf_program *bp, unsigned int sample, struct prog *p,
-		    bool *tagged_view)
+static int assemble(const struct sock_filter *in, unsigned int n, unsigned int sample,
+		    struct prog *p, bool *tagged_view)
 {
 	unsigned int body;
 	int r = 0;
 
 	*tagged_view = false;
-	if (bp) {
+	if (in) {
 		struct prog view = { 0 };
 
-		r = append_tagged_view(&view, (const struct sock_filter *)bp->bf_insns, bp->bf_len);
+		r = append_tagged_view(&view, in, n);
 		if (r == 0) {
 			emit(p, STMT(BPF_LD | BPF_W | BPF_ABS, ANC(SKF_AD_VLAN_TAG_PRESENT)));
 			emit(p, (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 1, 1, 0));
@@ -245,11 +245,8 @@ static int assemble(const struct bpf_program *bp, unsigned int sample, struct pr
 			return r;
 		}
 		free(view.f);
-		for (unsigned int i = 0; i < bp->bf_len; i++) {
-			const struct bpf_insn *in = &bp->bf_insns[i];
-
-			emit(p, (struct sock_filter){ in->code, in->jt, in->jf, in->k });
-		}
+		for (unsigned int i = 0; i < n; i++)
+			emit(p, in[i]);
 	}
 	body = p->n;
 	if (sample > 1) {
@@ -261,13 +258,75 @@ static int assemble(const struct bpf_program *bp, unsigned int sample, struct pr
 	return p->oom ? -ENOMEM : 0;
 }
 
+/*
+ * What libpcap made of each expression this process compiled, kept: the
+ * front ends compile every expression before they take the lock
+ * (ifm_match_check), since libpcap's optimizer may take a while, and the
+ * operations under the lock find the program here. A bad expression is
+ * kept with libpcap's complaint, so it is told the same way every time.
+ */
+struct compiled {
+	struct compiled *next;
+	char *expr;
+	struct sock_filter *insns;   /* NULL: libpcap refused it */
+	unsigned int len;
+	char *error;
+};
+static struct compiled *compiled;
+
+static int compile(const char *expr, const struct compiled **out)
+{
+	struct bpf_program bp = { 0 };
+	struct compiled *c;
+	pcap_t *handle;
+	int r;
+
+	for (c = compiled; c; c = c->next)
+		if (!strcmp(c->expr, expr)) {
+			*out = c;
+			return 0;
+		}
+	if ((r = pcap_load()) < 0)
+		return r;
+	if (!(c = calloc(1, sizeof(*c))) || !(c->expr = strdup(expr)))
+		goto oom;
+	if (!(handle = pc.open_dead(DLT_EN10MB, 262144)))
+		goto oom;
+	if (pc.compile(handle, &bp, expr, 1, PCAP_NETMASK_UNKNOWN) < 0) {
+		c->error = strdup(pc.geterr(handle));
+		pc.close(handle);
+		if (!c->error)
+			goto oom;
+	} else {
+		pc.close(handle);
+		c->len = bp.bf_len;
+		c->insns = calloc(bp.bf_len ? bp.bf_len : 1, sizeof(*c->insns));
+		for (unsigned int i = 0; c->insns && i < bp.bf_len; i++) {
+			const struct bpf_insn *in = &bp.bf_insns[i];
+
+			c->insns[i] = (struct sock_filter){ in->code, in->jt, in->jf, in->k };
+		}
+		pc.freecode(&bp);
+		if (!c->insns)
+			goto oom;
+	}
+	c->next = compiled;
+	compiled = c;
+	*out = c;
+	return 0;
+oom:
+	if (c)
+		free(c->expr);
+	free(c);
+	return -ENOMEM;
+}
+
 int ifm_match_build(const char *dev, const char *expr, unsigned int sample,
 		    struct ifm_match *m, const char *what)
 {
-	struct bpf_program bp = { 0 };
+	const struct compiled *c = NULL;
 	struct prog p = { 0 };
 	bool tagged_view = false;
-	pcap_t *handle;
 	int r;
 
 	(void)dev;
@@ -275,33 +334,33 @@ int ifm_match_build(const char *dev, const char *expr, unsigned int sample,
 	m->sample = sample > 1 ? sample : 1;
 	if (!expr && m->sample == 1)
 		return 0; /* match-all: no program, the cheapest classifier */
-	if (expr) {
-		if ((r = pcap_load()) < 0)
-			return r;
-		handle = pc.open_dead(DLT_EN10MB, 262144);
-		if (!handle)
-			return -ENOMEM;
-		if (pc.compile(handle, &bp, expr, 1, PCAP_NETMASK_UNKNOWN) < 0) {
-			ifm_err("%s '%.60s': %s", what, expr, pc.geterr(handle));
-			pc.close(handle);
-			return -IFM_EBADEXPR;
-		}
-		pc.close(handle);
+	if (expr && strlen(expr) > IFM_MATCH_MAX) {
+		/* the bound on libpcap's time, for every front end */
+		ifm_err("%s '%.60s': longer than %d bytes", what, expr, IFM_MATCH_MAX);
+		return -IFM_EBADEXPR;
 	}
-	r = assemble(expr ? &bp : NULL, m->sample, &p, &tagged_view);
-	if (expr)
-		pc.freecode(&bp);
+	if (expr && (r = compile(expr, &c)) < 0) {
+		if (r == -ENOMEM)
+			ifm_err("%s '%.60s': %s", what, expr, strerror(-r));
+		return r;
+	}
+	if (c && !c->insns) {
+		ifm_err("%s '%.60s': %s", what, expr, c->error);
+		return -IFM_EBADEXPR;
+	}
+	r = assemble(c ? c->insns : NULL, c ? c->len : 0, m->sample, &p, &tagged_view);
 	if (r < 0) {
 		free(p.f);
+		ifm_err("%s '%.60s': %s", what, expr ? expr : "", strerror(-r));
 		return r;
 	}
 	if (expr && !tagged_view)
 		ifm_notice("--match '%.60s': frames whose VLAN tag the kernel took out are matched "
 			   "as if untagged", expr);
-	if (p.n > BPF_MAXINSNS) {
+	if (p.n > IFM_MATCH_INSNS_MAX) {
 		free(p.f);
-		ifm_err("%s '%.60s': compiles to %u instructions, more than %d", what, expr, p.n,
-			BPF_MAXINSNS);
+		ifm_err("%s '%.60s': compiles to %u instructions, more than the %d that a filter "
+			"can hold", what, expr, p.n, IFM_MATCH_INSNS_MAX);
 		return -IFM_EBADEXPR;
 	}
 	m->insns = p.f;
@@ -309,11 +368,21 @@ int ifm_match_build(const char *dev, const char *expr, unsigned int sample,
 	m->hash = ifm_match_hash(m->insns, m->len);
 	if (expr && !(m->expr = strdup(expr))) {
 		ifm_match_free(m);
+		ifm_err("%s '%.60s': %s", what, expr, strerror(ENOMEM));
 		return -ENOMEM;
 	}
 	return 0;
 }
 
+void ifm_match_prepare(const char *expr)
+{
+	const struct compiled *c;
+
+	if (expr && strlen(expr) <= IFM_MATCH_MAX)
+		compile(expr, &c);
+}
+
+/* Compiles now, before the lock; ifm_match_build finds it done. */
 int ifm_match_check(const char *expr, unsigned int sample, const char *what)
 {
 	bool was = ifm_quiet_set(true); /* errors only: the notices come when it is used */

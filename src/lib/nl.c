@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <sys/socket.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
@@ -24,35 +25,35 @@
 #define SOL_NETLINK 270
 #endif
 
+/* The kernel's message among the TLVs at off bytes into hdr's payload. */
+static void read_extack(struct ifm_nl *nl, struct nlmsghdr *hdr, size_t off)
+{
+	int len = (int)hdr->nlmsg_len - NLMSG_HDRLEN - (int)NLMSG_ALIGN(off);
+	struct nlattr *a;
+	int rem;
+
+	if (!(hdr->nlmsg_flags & NLM_F_ACK_TLVS) || len <= 0)
+		return;
+	nla_for_each_attr(a, (struct nlattr *)((char *)nlmsg_data(hdr) + NLMSG_ALIGN(off)), len, rem) {
+		if (nla_type(a) == NLMSGERR_ATTR_MSG)
+			snprintf(nl->extack, sizeof(nl->extack), "%.*s", nla_len(a),
+				 (const char *)nla_data(a));
+	}
+}
+
 static int err_cb(struct sockaddr_nl *who, struct nlmsgerr *e, void *arg)
 {
 	struct ifm_nl *nl = arg;
 	struct nlmsghdr *hdr = (struct nlmsghdr *)((char *)e - NLMSG_HDRLEN);
+	size_t off = sizeof(*e);
 
 	(void)who;
 	nl->err = -e->error;
 	nl->extack[0] = '\0';
-	if (hdr->nlmsg_flags & NLM_F_ACK_TLVS) {
-		/* the original request follows, whole unless NLM_F_CAPPED */
-		size_t off = sizeof(*e);
-		struct nlattr *attrs;
-		int len;
-
-		if (!(hdr->nlmsg_flags & NLM_F_CAPPED))
-			off += e->msg.nlmsg_len - sizeof(struct nlmsghdr);
-		len = (int)hdr->nlmsg_len - NLMSG_HDRLEN - (int)NLMSG_ALIGN(off);
-		attrs = (struct nlattr *)((char *)e + NLMSG_ALIGN(off));
-		if (len > 0) {
-			struct nlattr *a;
-			int rem;
-
-			nla_for_each_attr(a, attrs, len, rem) {
-				if (nla_type(a) == NLMSGERR_ATTR_MSG)
-					snprintf(nl->extack, sizeof(nl->extack), "%.*s",
-						 nla_len(a), (const char *)nla_data(a));
-			}
-		}
-	}
+	/* the original request follows, whole unless NLM_F_CAPPED */
+	if (!(hdr->nlmsg_flags & NLM_F_CAPPED))
+		off += e->msg.nlmsg_len - sizeof(struct nlmsghdr);
+	read_extack(nl, hdr, off);
 	return NL_STOP;
 }
 
@@ -87,6 +88,15 @@ int ifm_nl_open(struct ifm_nl *nl)
 		if (getsockopt(nl_socket_get_fd(nl->sk), SOL_SOCKET, SO_RCVBUF, &size, &len) == 0)
 			nl->rcvbuf = size;
 	}
+	/*
+	 * Answers as big as the biggest filter the kernel keeps: a --match
+	 * program of thousands of instructions is one message of up to 32 KiB.
+	 * The kernel sizes the messages of a dump by the largest buffer this
+	 * socket has read with (capped at 32 KiB); libnl's default (16 KiB)
+	 * would make it end a filter dump early, without the big filter.
+	 */
+	nl_socket_set_msg_buf_size(nl->sk, IFM_NL_MSG_MAX);
+	nl_socket_enable_msg_peek(nl->sk);
 	/* best effort: older kernels simply send no message */
 	setsockopt(nl_socket_get_fd(nl->sk), SOL_NETLINK, NETLINK_EXT_ACK, &one, sizeof(one));
 	setsockopt(nl_socket_get_fd(nl->sk), SOL_NETLINK, NETLINK_CAP_ACK, &one, sizeof(one));
@@ -174,7 +184,31 @@ struct dump_ctx {
 	int (*cb)(struct nlmsghdr *hdr, void *arg);
 	void *arg;
 	int ret;
+	struct ifm_nl *nl;
 };
+
+/*
+ * A dump that the kernel could not finish ends in NLMSG_DONE carrying an
+ * error (-EMSGSIZE: a message bigger than the dump's buffer): what came
+ * before it is not everything, so the dump fails. libnl ignores it.
+ */
+static int done_cb(struct nl_msg *msg, void *arg)
+{
+	struct dump_ctx *d = arg;
+	struct nlmsghdr *h = nlmsg_hdr(msg);
+	int err;
+
+	if (h->nlmsg_len < NLMSG_HDRLEN + sizeof(err))
+		return NL_STOP;
+	memcpy(&err, nlmsg_data(h), sizeof(err));
+	if (err < 0 && d->ret == 0) {
+		d->ret = err;
+		d->nl->err = -err;
+		d->nl->extack[0] = '\0';
+		read_extack(d->nl, h, sizeof(err));
+	}
+	return NL_STOP;
+}
 
 static int valid_cb(struct nl_msg *msg, void *arg)
 {
@@ -207,8 +241,11 @@ static struct nl_cb *answer_cb(struct ifm_nl *nl, struct dump_ctx *d)
 	struct nl_cb *c = nl_cb_clone(own);
 
 	nl_cb_put(own);
-	if (c)
+	d->nl = nl;
+	if (c) {
 		nl_cb_set(c, NL_CB_VALID, NL_CB_CUSTOM, valid_cb, d);
+		nl_cb_set(c, NL_CB_FINISH, NL_CB_CUSTOM, done_cb, d);
+	}
 	return c;
 }
 
@@ -222,11 +259,30 @@ static int answer_result(const struct ifm_nl *nl, const struct dump_ctx *d, int 
 	return 0;
 }
 
+struct nl_msg *ifm_nl_msg(int type, int flags, size_t payload)
+{
+	size_t page = (size_t)getpagesize();
+	struct nl_msg *msg;
+
+	if (payload > IFM_NL_MSG_MAX)
+		return NULL;
+	msg = nlmsg_alloc_size(NLMSG_SPACE(payload) <= page ? page : NLMSG_SPACE(payload));
+	if (msg && !nlmsg_put(msg, NL_AUTO_PID, NL_AUTO_SEQ, type, 0, flags)) {
+		nlmsg_free(msg);
+		return NULL;
+	}
+	return msg;
+}
+
 int ifm_nl_talk(struct ifm_nl *nl, struct nl_msg *msg)
 {
-	bool change = changes_state(msg);
-	int r = avoided(msg);
+	bool change;
+	int r;
 
+	if (!msg)
+		return -ENOMEM; /* a request that could not be built */
+	change = changes_state(msg);
+	r = avoided(msg);
 	if (r < 0) {
 		nlmsg_free(msg);
 		return r;
@@ -323,6 +379,8 @@ int ifm_batch_add(struct ifm_batch *b, struct nl_msg *msg)
 {
 	int r;
 
+	if (!msg)
+		return -ENOMEM; /* a request that could not be built: nothing sent */
 	if (b->broken) {
 		nlmsg_free(msg);
 		return -ENOBUFS;

@@ -45,6 +45,24 @@ static int pending_one(const struct ifm_session_spec *sp, void *arg)
 	return 0;
 }
 
+static int prepare_one(const struct ifm_session_spec *sp, void *arg)
+{
+	const char *ifname = arg;
+
+	if (sp->match && (!strcmp(sp->source, ifname) || !strcmp(sp->dest, ifname)))
+		ifm_match_prepare(sp->match);
+	return 0;
+}
+
+void ifm_refresh_prepare(const char *ifname)
+{
+	/* read again under the lock, where its errors are told */
+	bool was = ifm_report_mute(true);
+
+	ifm_pending_each(prepare_one, (void *)ifname);
+	ifm_report_mute(was);
+}
+
 int ifm_refresh(struct ifm_nl *nl, const char *ifname)
 {
 	struct ifm_link *links = NULL, *self = NULL;

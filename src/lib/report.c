@@ -25,6 +25,16 @@ bool ifm_quiet(void)
 	return sink.quiet;
 }
 
+static bool muted;
+
+bool ifm_report_mute(bool mute)
+{
+	bool was = muted;
+
+	muted = mute;
+	return was;
+}
+
 bool ifm_quiet_set(bool quiet)
 {
 	bool was = sink.quiet;
@@ -59,6 +69,8 @@ static void emit(enum ifm_level level, const char *fmt, va_list ap)
 	};
 	char raw[2048], text[2048 * 4];
 
+	if (muted)
+		return;
 	if (sink.quiet && (level == IFM_LEVEL_NOTICE || level == IFM_LEVEL_INFO))
 		return;
 	vsnprintf(raw, sizeof(raw), fmt, ap);

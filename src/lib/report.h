@@ -30,6 +30,9 @@ struct ifm_report {
 void ifm_report_set(const struct ifm_report *r);
 const char *ifm_report_prog(void);
 bool ifm_quiet(void);
+/* no line at all, errors included, until unmuted; returns what it was (a
+ * step done early whose errors come again when it is done for real) */
+bool ifm_report_mute(bool mute);
 /* sets quiet, returns what it was (for a step whose chatter nobody asked for) */
 bool ifm_quiet_set(bool quiet);
 

@@ -225,6 +225,9 @@ bool ifm_hooks_have_ours(const struct ifm_dev_tc *t, enum ifm_dir dirs)
 	return false;
 }
 
+_Static_assert(IFM_FILTER_MSG_BASE + IFM_MATCH_INSNS_MAX * 8 <= IFM_NL_MSG_MAX,
+	       "the longest --match program fits one request");
+
 struct nl_msg *ifm_filter_add_msg(int ifindex, uint32_t parent, uint16_t pref,
 				  const struct ifm_cls_ops *cls, const struct ifm_match *m,
 				  int target_ifindex, const struct ifm_cookie *cookie)
@@ -236,7 +239,9 @@ struct nl_msg *ifm_filter_add_msg(int ifindex, uint32_t parent, uint16_t pref,
 		.tcm_handle = cls->handle,
 		.tcm_info = TC_H_MAKE((uint32_t)pref << 16, htons(ETH_P_ALL)),
 	};
-	struct nl_msg *msg = nlmsg_alloc_simple(RTM_NEWTFILTER, NLM_F_CREATE | NLM_F_EXCL);
+	/* sized to the program it carries: a page holds about 500 instructions */
+	struct nl_msg *msg = ifm_nl_msg(RTM_NEWTFILTER, NLM_F_CREATE | NLM_F_EXCL,
+					IFM_FILTER_MSG_BASE + (m ? m->len * sizeof(*m->insns) : 0));
 	struct nlattr *opts;
 
 	if (!msg)

@@ -427,6 +427,9 @@ int nmm_cmd_dispatch(int argc, char *argv[])
 	}
 	dir = c.dir ? c.dir : IFM_DIR_BOTH;
 
+	/* the profile's match was compiled by nmm_config_read, before the lock */
+	if (act == A_UP)
+		ifm_refresh_prepare(iface);
 	lock = ifm_begin(&nl);
 	if (lock < 0)
 		goto out;

@@ -8,8 +8,10 @@
 #include "ifmirror.h"
 #include "check.h"
 
+#include <errno.h>
 #include <string.h>
 #include <linux/filter.h>
+#include <netlink/msg.h>
 
 struct frame {
 	unsigned char b[128];
@@ -170,6 +172,51 @@ static void expect(const char *expr, const struct frame *f, bool accepted)
 	ifm_match_free(&m);
 }
 
+/* The size of a program against what one filter request carries. */
+static void sizes(void)
+{
+	static struct sock_filter ld[4096];
+	struct ifm_match m = { .insns = ld, .sample = 1 };
+	struct ifm_cookie ck = { 0 };
+	struct ifm_link d0 = { .ifindex = 2, .name = "d0" };
+	struct ifm_nl nl = { 0 };
+	struct ifm_batch b;
+	struct nl_msg *msg;
+	char expr[1024] = "", big[IFM_MATCH_MAX + 2];
+
+	for (unsigned int i = 0; i < 4096; i++)
+		ld[i] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_LEN, 0);
+	ifm_cookie_make(&ck, IFM_DIR_INGRESS, &d0);
+	/* the longest program allowed fits one request (a page holds about 500) */
+	m.len = IFM_MATCH_INSNS_MAX;
+	msg = ifm_filter_add_msg(1, 0, 1, &ifm_cls_bpf, &m, 2, &ck);
+	CHECK(msg != NULL);
+	if (msg)
+		nlmsg_free(msg);
+	/* a longer one is not built, and a batch takes the failure as an error */
+	m.len = 4096;
+	msg = ifm_filter_add_msg(1, 0, 1, &ifm_cls_bpf, &m, 2, &ck);
+	CHECK(msg == NULL);
+	CHECK(ifm_batch_init(&b, &nl) == 0);
+	CHECK(ifm_batch_add(&b, msg) == -ENOMEM && b.n == 0);
+	ifm_batch_free(&b);
+	CHECK(ifm_nl_talk(&nl, NULL) == -ENOMEM);
+
+	/* an expression of over 3968 instructions (of 1023 bytes at most) is refused */
+	for (unsigned int i = 1; strlen(expr) < 880; i++)
+		snprintf(expr + strlen(expr), sizeof(expr) - strlen(expr), "%sdecnet host %u.%u",
+			 i > 1 ? " or " : "", i, i);
+	CHECK(ifm_match_build(NULL, expr, 1, &m, "test") == -IFM_EBADEXPR && !m.insns);
+	/* 1023 bytes are compiled, 1024 refused before libpcap sees them */
+	memset(big, ' ', sizeof(big) - 1);
+	memcpy(big, "tcp", 3);
+	big[IFM_MATCH_MAX + 1] = '\0';
+	CHECK(ifm_match_build(NULL, big, 1, &m, "test") == -IFM_EBADEXPR && !m.insns);
+	big[IFM_MATCH_MAX] = '\0';
+	CHECK(ifm_match_build(NULL, big, 1, &m, "test") == 0 && m.insns);
+	ifm_match_free(&m);
+}
+
 int main(void)
 {
 	struct frame plain = tcp_frame(0), inband = tcp_frame(20), meta = untag(tcp_frame(20));
@@ -203,5 +250,6 @@ int main(void)
 	CHECK(m.hash == ifm_match_hash(m.insns, m.len) && m.hash != 0);
 	ifm_match_free(&m);
 	CHECK(ifm_match_build(NULL, "tcp and and", 1, &m, "test") < 0);
+	sizes();
 	return CHECK_DONE("match");
 }
