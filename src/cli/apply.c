@@ -18,7 +18,7 @@
  * holds up no other command; the library finds them done): a bad one is
  * told as the library would tell it, and nothing is applied.
  */
-static int compile_matches(const struct ifm_config *c)
+int apply_compile_matches(const struct ifm_config *c)
 {
 	int errors = 0;
 
@@ -61,7 +61,7 @@ int cmd_apply(int argc, char *argv[])
 	ifm_quiet_set(quiet);
 	if (ifm_config_load(path, &c) < 0)
 		return IFM_EXIT_RUNTIME;
-	if (compile_matches(&c) < 0) {
+	if (apply_compile_matches(&c) < 0) {
 		ifm_config_free(&c);
 		return IFM_EXIT_RUNTIME;
 	}

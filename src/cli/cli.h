@@ -48,6 +48,8 @@ int cmd_ifupdown_hook(int argc, char *argv[]);
 int cmd_tunnel(int argc, char *argv[]);
 int cmd_check(int argc, char *argv[]);
 int cmd_apply(int argc, char *argv[]);
+/* every --match of a config, compiled before the lock (apply, watch) */
+int apply_compile_matches(const struct ifm_config *c);
 int cmd_flush(int argc, char *argv[]);
 int cmd_watch(int argc, char *argv[]);
 

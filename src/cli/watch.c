@@ -148,6 +148,10 @@ int cmd_watch(int argc, char *argv[])
 					     .line = sink_line });
 	if (ifm_config_load(path, &c) < 0)
 		return IFM_EXIT_RUNTIME;
+	if (apply_compile_matches(&c) < 0) {
+		ifm_config_free(&c);
+		return IFM_EXIT_RUNTIME;
+	}
 	if ((sfd = signals()) < 0) {
 		ifm_err("watch: signals: %s", strerror(errno));
 		ifm_config_free(&c);
@@ -183,6 +187,11 @@ int cmd_watch(int argc, char *argv[])
 				goto out;
 			}
 			if (ifm_config_load(path, &n) < 0) {
+				ifm_err("%s: not reloaded; the plan read before stays", path);
+				continue;
+			}
+			if (apply_compile_matches(&n) < 0) {
+				ifm_config_free(&n);
 				ifm_err("%s: not reloaded; the plan read before stays", path);
 				continue;
 			}
