@@ -199,9 +199,19 @@ capture_start() {
 	return 1
 }
 
+# capture_stop NAME: once the capture file has stopped growing for half a
+# second (up to 10 s: a loaded machine can leave tcpdump behind), stop it
 capture_stop() {
-	local pid_var=CAPTURE_$1
-	sleep 0.3
+	local pid_var=CAPTURE_$1 f=$BATS_TEST_TMPDIR/$1.pcap last=-1 size stable=0 i
+	for ((i = 0; i < 100 && stable < 5; i++)); do
+		sleep 0.1
+		size=$(stat -c %s "$f" 2>/dev/null || echo 0)
+		if ((size == last)); then
+			stable=$((stable + 1))
+		else
+			stable=0 last=$size
+		fi
+	done
 	kill "${!pid_var}" 2>/dev/null
 	wait "${!pid_var}" 2>/dev/null || true
 }
