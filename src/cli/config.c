@@ -18,25 +18,11 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-
-void ifm_conf_error(struct ifm_conf_parser *p, int line, const char *fmt, ...)
-{
-	char text[600];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(text, sizeof(text), fmt, ap);
-	va_end(ap);
-	ifm_err("%s:%d: %s", p->path, line, text);
-	p->errors++;
-}
 
 static char *trim(char *s)
 {

@@ -5,9 +5,23 @@
  */
 #include "config.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* One error of the file, named by file and line (the parser's and the keys'). */
+void ifm_conf_error(struct ifm_conf_parser *p, int line, const char *fmt, ...)
+{
+	char text[600];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	ifm_err("%s:%d: %s", p->path, line, text);
+	p->errors++;
+}
 
 /* A list of interface names, space or comma separated, into out[] (strdup'ed). */
 static int names(struct ifm_conf_parser *p, const char *key, const char *v, char **out, int max)
