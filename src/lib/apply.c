@@ -259,9 +259,10 @@ again:
 			ifm_err("%s:%d: %s: cannot add mirror filter to %s: %s", a->c->path,
 				w->cs->source_line, w->source, w->dst_name, strerror(-err));
 			for (int k = 0; k < 2; k++)
-				ifm_filter_del(a->nl, w->src, ifm_hook_clsact.parent(k ? IFM_DIR_EGRESS
-										     : IFM_DIR_INGRESS),
-					       w->pref);
+				ifm_filter_del_pref(a->nl, w->src,
+						    ifm_hook_clsact.parent(k ? IFM_DIR_EGRESS
+									     : IFM_DIR_INGRESS),
+						    w->pref);
 			a->failed++;
 			continue;
 		}
@@ -317,7 +318,7 @@ static int remove_stale(struct apply_ctx *a)
 				       ifm_dir_name(f->hook_dir), ifm_view_name(&a->v, f->act.ifindex), a->c->path);
 				continue;
 			}
-			if ((r = ifm_batch_add(&b, ifm_filter_del_msg(i, f->parent, f->pref))) < 0)
+			if ((r = ifm_batch_add(&b, ifm_filter_del_msg(&d->t, f))) < 0)
 				break;
 			if (!ntouched || touched[ntouched - 1] != i)
 				touched[ntouched++] = i;
