@@ -154,6 +154,47 @@ sessions() {
 	assert_output "nothing to flush"
 }
 
+@test "apply that fails at a collector removes the tunnel and collector it made before, changes nothing" {
+	nsx ip link add ubr type bridge
+	nsx ip link set c0 master ubr
+	STATE=$(tc_state)
+	conf <<-EOT
+	[tunnel vx1]
+	type = vxlan
+	remote = 10.9.0.2
+	vni = 42
+	dev = u0
+
+	[collector brm]
+	ports = d0
+
+	[collector brn]
+	ports = c0
+
+	[session a]
+	source = s0
+	to = brn
+	EOT
+	run apply
+	assert_failure 1
+	assert_output --partial "c0: already a port of ubr"
+	assert_output --partial "collector brm, created by this apply, removed again"
+	assert_output --partial "tunnel vx1, created by this apply, removed again"
+	run nsx ip link show vx1
+	assert_failure
+	run nsx ip link show brm
+	assert_failure
+	assert_equal "$(tc_state)" "$STATE"
+	# a tunnel that was there before the apply stays
+	printf '[tunnel vx1]\ntype = vxlan\nremote = 10.9.0.2\nvni = 42\ndev = u0\n' | conf
+	apply -q
+	printf '[tunnel vx1]\ntype = vxlan\nremote = 10.9.0.2\nvni = 42\ndev = u0\n[collector brn]\nports = c0\n' | conf
+	run apply
+	assert_failure 1
+	refute_output --partial "removed again"
+	nsx ip link show vx1
+}
+
 # broken FILE-CONTENT LINE MESSAGE: refused with FILE:LINE: MESSAGE, exit 1,
 # the kernel untouched
 broken() {

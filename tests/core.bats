@@ -296,6 +296,57 @@ N=200
 	refute_output --partial gone
 }
 
+@test "down --to NAME means the device NAME names now, not one renamed away from it" {
+	ifm up s0 --to d0 -q
+	# (Linux 6.1 renames only a device that is down)
+	nsx ip link set d0 down
+	nsx ip link set d0p down
+	nsx ip link set d0 name d9
+	nsx ip link set d0p name d9p
+	nsx ip link set d9 up
+	nsx ip link set d9p up
+	# no device is called d0: the live session to d9 (once d0) is not d0's
+	run ifm down s0 --to d0
+	assert_success
+	assert_output --partial "no ifmirror session to d0"
+	before=$(rx_packets d9p)
+	send_in s0 $N
+	expect_rx d9p "$before" $N
+	# another device takes the name: --to d0 is that one only
+	veth d0
+	ifm up s0 --to d0 -q
+	run ifm down s0 --to d0
+	assert_success
+	assert_output --partial "s0: ingress mirror to d0 removed"
+	refute_output --partial d9
+	run ifm status s0 --json
+	assert_output --partial '"destination": "d9"'
+	refute_output --partial '"destination": "d0"'
+	before=$(rx_packets d9p)
+	send_in s0 $N
+	expect_rx d9p "$before" $N
+}
+
+@test "down leaves a user's bpf filter that shares the pref of a --match session" {
+	veth u0
+	ifm up s0 --to d0 --direction ingress --match ip -q
+	nsx tc filter show dev s0 ingress | grep -q "pref 1 bpf"
+	# the user's own classic BPF filter (accept all) in the same pref, another handle
+	nsx tc filter add dev s0 ingress pref 1 handle 7 protocol all bpf \
+		bytecode '1,6 0 0 262144' action mirred egress mirror dev u0
+	run ifm down s0
+	assert_success
+	run nsx tc filter show dev s0 ingress
+	assert_output --partial "handle 0x7"
+	assert_output --partial "u0"
+	refute_output --partial cookie
+	bd=$(rx_packets d0p)
+	bu=$(rx_packets u0p)
+	send_in s0 $N
+	expect_rx u0p "$bu" $N
+	expect_rx d0p "$bd" 0
+}
+
 @test "refuses a loop: DEST already mirrors into SOURCE" {
 	run ifm up d0 --to s0 --direction egress
 	assert_success

@@ -53,6 +53,60 @@ count_both() {
 	refute_output --partial clsact
 }
 
+@test "u32: down removes its own filters by handle; a user's u32 filter in that pref survives" {
+	kernel_has matchall && export IFMIRROR_AVOID=matchall
+	veth u0
+	run ifm up s0 --to d0
+	assert_output --partial "(clsact, u32, pref 1)"
+	nsx tc filter add dev s0 ingress pref 1 protocol all u32 match u32 0 0 \
+		action mirred egress mirror dev u0
+	run ifm down s0
+	assert_success
+	assert_output --partial "s0: ingress mirror to d0 removed"
+	run nsx tc filter show dev s0 ingress
+	assert_output --partial "pref 1 u32"
+	assert_output --partial "device u0"
+	refute_output --partial cookie
+	run nsx tc filter show dev s0 egress
+	refute_output --partial cookie
+	bd=$(rx_packets d0p)
+	bu=$(rx_packets u0p)
+	send_in s0 $N
+	send_out s0 $N
+	expect_rx u0p "$bu" $N
+	expect_rx d0p "$bd" 0
+	# the qdisc holds the user's filter: it stays, and is theirs now
+	run nsx tc qdisc show dev s0
+	assert_output --partial clsact
+	run ifm flush
+	run nsx tc filter show dev s0 ingress
+	assert_output --partial "device u0"
+}
+
+@test "u32: down of one session leaves no empty u32 instance behind" {
+	kernel_has matchall && export IFMIRROR_AVOID=matchall
+	veth u0 d1
+	# the user's own u32 filter in another pref keeps the clsact; ifmirror's pref goes whole
+	nsx tc qdisc add dev s0 clsact
+	nsx tc filter add dev s0 ingress pref 9 protocol all u32 match u32 0 0 \
+		action mirred egress mirror dev u0
+	ifm up s0 --to d0 -q
+	ifm up s0 --to d1 -q
+	run ifm down s0 --to d0
+	assert_success
+	run nsx tc filter show dev s0 ingress
+	refute_output --partial "pref 1 "
+	assert_output --partial "pref 2 u32"
+	run nsx tc filter show dev s0 egress
+	refute_output --partial "pref 1 "
+	run ifm down s0
+	run nsx tc filter show dev s0 ingress
+	refute_output --partial "pref 2 "
+	assert_output --partial "pref 9 u32"
+	run nsx tc filter show dev s0 egress
+	refute_output --partial "pref 2 "
+}
+
 @test "user filters of another kind at later prefs keep running after a matchall mirror" {
 	require_kernel matchall "the matchall path needs cls_matchall"
 	veth u0

@@ -276,6 +276,42 @@ mirror_works() {
 	assert_output --partial "ifmirror: br-mirror: mirror-collector 'br-mirror': that is the interface itself"
 }
 
+@test "ifdown with a bad or unknown mirror option warns and still removes ifmirror's own" {
+	ifupdown ifup br-mirror
+	ifupdown ifup s0
+	mirror_works
+	# a bad value next to a good mirror-to: the sessions to it go
+	sed -i 's/mirror-direction both/mirror-direction sideways/' "$IFILE"
+	run ifupdown ifdown s0
+	assert_success
+	assert_output --partial "ifmirror: warning: s0: mirror-direction 'sideways': not ingress, egress or both"
+	assert_output --partial "ifmirror: warning: s0: removing its sessions to br-mirror all the same"
+	run ifm status s0
+	assert_output ""
+	# mirror-to itself mistyped: every ifmirror session on s0 goes
+	sed -i 's/mirror-direction sideways/mirror-direction both/' "$IFILE"
+	ifupdown ifup s0
+	mirror_works
+	sed -i 's/mirror-to br-mirror/mirror-too br-mirror/' "$IFILE"
+	run ifupdown ifdown s0
+	assert_success
+	assert_output --partial "ifmirror: warning: s0: unknown option mirror-too ignored"
+	assert_output --partial "removing every ifmirror session on s0 all the same"
+	run ifm status s0
+	assert_output ""
+	run nsx tc qdisc show dev s0
+	refute_output --partial clsact
+	# the collector stanza with a bad value: its bridge goes at ifdown all the same
+	sed -i 's/    mirror-collector c0/    mirror-collector c0\n    mirror-snaplen lots/' "$IFILE"
+	run ifupdown ifdown br-mirror
+	assert_success
+	assert_output --partial "ifmirror: warning: br-mirror: mirror-snaplen 'lots'"
+	run nsx ip link show br-mirror
+	assert_failure
+	run nsx ip -o link show c0
+	refute_output --partial master
+}
+
 @test "the explicit post-up / pre-down lines keep working" {
 	cat >"$IFILE" <<-EOT
 	iface s0 inet static

@@ -199,10 +199,25 @@ mirrors() {
 	port_forwarding c2
 	mirrors s2 c2p $((2 * N))
 
+	# the user's own port profiles of the bridge: one private to users, one of another name
+	nmcli connection add type ethernet ifname x2 con-name x2-mine master br-m2 slave-type bridge \
+		autoconnect no connection.permissions user:root >/dev/null
+	nmcli connection add type ethernet ifname y2 con-name y2-mine master br-m2 slave-type bridge \
+		autoconnect no >/dev/null
 	run ifmnm collector br-m2 --remove --commit
 	assert_success
 	assert_line "br-m2: bridge profile deleted"
 	assert_line "br-m2-port-c2: port profile deleted"
+	if kernel_has dummy; then
+		assert_line "br-m2-sink: sink profile deleted"
+	fi
+	refute_output --partial "y2-mine"
+	refute_output --partial "x2-mine"
+	run nmcli -g NAME connection show
+	assert_line x2-mine
+	assert_line y2-mine
+	refute_line br-m2-port-c2
+	nmcli connection delete x2-mine y2-mine >/dev/null
 }
 
 @test "native mode: NetworkManager's own tc setting mirrors when activated" {
@@ -342,6 +357,37 @@ mirrors() {
 		run nmx ls /run/ifmirror/pending
 		refute_output --partial ":s8:"
 	done
+}
+
+@test "dispatcher: a symlink planted under /run/ifmirror/nm is not followed (issue 12)" {
+	veth s3 d3
+	nm_profile s3
+	uuid=$(nmcli -g connection.uuid connection show s3)
+	nmx sh -c "mkdir -p -m 0755 /run/ifmirror/nm && echo keep >$NMDIR/victim &&
+		ln -sf $NMDIR/victim /run/ifmirror/nm/$uuid.tmp"
+	dispatch() {
+		nmx env CONNECTION_UUID="$uuid" DEVICE_IFACE=s3 CONNECTION_USER_IFMIRROR__TO=d3 \
+			CONNECTION_USER_IFMIRROR__DIRECTION=ingress "$NMBIN" dispatch s3 "$@"
+	}
+	# the record is not written through the link: the file it names keeps its content
+	run dispatch up
+	assert_success
+	assert_equal "$(sessions s3)" 1
+	assert_equal "$(nmx cat "$NMDIR/victim")" "keep"
+	run nmx test -L /run/ifmirror/nm/$uuid.tmp
+	assert_success
+	run dispatch pre-down
+	assert_equal "$(sessions s3)" 0
+	# a record that is a symlink is not read: the file it names says s3 -> d3
+	nmx sh -c "rm /run/ifmirror/nm/$uuid.tmp && printf 'source s3\ndest d3\n' >$NMDIR/victim &&
+		ln -sf $NMDIR/victim /run/ifmirror/nm/$uuid"
+	nmx "$IFM" up s3 --to d3 --direction ingress -q
+	run nmx env CONNECTION_UUID="$uuid" DEVICE_IFACE=s3 "$NMBIN" dispatch s3 pre-down
+	assert_success
+	assert_equal "$(sessions s3)" 1
+	assert_equal "$(nmx cat "$NMDIR/victim")" "$(printf 'source s3\ndest d3')"
+	nmx "$IFM" down s3 -q
+	nmx rm -f /run/ifmirror/nm/$uuid
 }
 
 @test "trust: ifmirror data of a profile users may edit, or stored where others write, is ignored (issue 12)" {

@@ -22,7 +22,10 @@
  *
  * A bad option value fails ifup, naming interface, option and reason. Other
  * failures are reported but never fail ifup of the source (a mirror must not
- * take the primary link down) nor ifdown.
+ * take the primary link down) nor ifdown. At ifdown a bad or unknown option
+ * is a warning, and what is ifmirror's still goes: the sessions to the
+ * mirror-to names when that option itself is good, else every ifmirror
+ * session on the interface; at post-down the interface's collector bridge.
  */
 #include "cli.h"
 
@@ -31,7 +34,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+extern char **environ;
+
 enum phase { PRE_UP, UP, DOWN, POST_DOWN };
+
+static const char *const known[] = { "TO", "DIRECTION", "MATCH", "SAMPLE", "COLLECTOR",
+				     "SINK", "SNAPLEN" };
 
 
 static const char *env(const char *name)
@@ -128,6 +136,77 @@ int ifm_ifupdown_read(struct ifm_ifupdown_opts *o)
 	return 0;
 }
 
+/* Warns of each IF_MIRROR_* that is no option of ours (a typo); counts them. */
+static int unknown_options(const char *iface)
+{
+	int n = 0;
+
+	for (char **e = environ; *e; e++) {
+		const char *name = *e + strlen("IF_MIRROR_"), *eq;
+		bool ok = false;
+		char opt[40];
+
+		if (strncmp(*e, "IF_MIRROR_", strlen("IF_MIRROR_")) || !(eq = strchr(name, '=')))
+			continue;
+		for (size_t i = 0; i < sizeof(known) / sizeof(known[0]) && !ok; i++)
+			ok = strlen(known[i]) == (size_t)(eq - name) &&
+			     !strncmp(known[i], name, (size_t)(eq - name));
+		if (ok)
+			continue;
+		/* back to the option's spelling: IF_MIRROR_TOO -> mirror-too */
+		snprintf(opt, sizeof(opt), "mirror-%.*s", (int)(eq - name), name);
+		for (char *p = opt; *p; p++)
+			*p = *p == '_' ? '-' : (*p >= 'A' && *p <= 'Z') ? (char)(*p - 'A' + 'a') : *p;
+		ifm_warn("%s: unknown option %s ignored", iface, opt);
+		n++;
+	}
+	return n;
+}
+
+/* At ifdown a bad value is worth a warning, not an error: ifdown never fails. */
+static void warn_line(enum ifm_level level, const char *text, void *arg)
+{
+	(void)arg;
+	if (level >= IFM_LEVEL_INFO) {
+		printf("%s\n", text);
+		return;
+	}
+	fflush(stdout);
+	fprintf(stderr, "%s: %s%s\n", ifm_report_prog(),
+		level == IFM_LEVEL_NOTICE ? "notice: " : "warning: ", text);
+}
+
+/*
+ * ifdown of a stanza whose options do not read: the interface is going away,
+ * so what is ifmirror's on it goes all the same. mirror-to, when it is good
+ * itself, says which sessions; else every session of ifmirror's on it.
+ */
+static void down_anyway(struct ifm_nl *nl, enum phase ph, const char *iface)
+{
+	const char *to = env("IF_MIRROR_TO");
+	struct ifm_names dests = { 0 };
+
+	if (ph == POST_DOWN) {
+		if (env("IF_MIRROR_COLLECTOR")) {
+			ifm_warn("%s: removing its collector bridge all the same", iface);
+			ifm_collector_down(nl, iface);
+		}
+		return;
+	}
+	if (!to && env("IF_MIRROR_COLLECTOR"))
+		return; /* a collector stanza: its bridge goes at post-down */
+	if (to && ifm_spec_names(to, IFM_MAX_PORTS, false, iface, "the interface itself",
+				 &dests) == 0) {
+		ifm_warn("%s: removing its sessions to %s all the same", iface, to);
+		for (int i = 0; i < dests.n; i++)
+			ifm_mirror_down(nl, iface, dests.v[i]);
+	} else {
+		ifm_warn("%s: removing every ifmirror session on %s all the same", iface, iface);
+		ifm_mirror_down(nl, iface, NULL);
+	}
+	ifm_names_free(&dests);
+}
+
 void ifm_ifupdown_free(struct ifm_ifupdown_opts *o)
 {
 	ifm_names_free(&o->to);
@@ -180,7 +259,7 @@ int cmd_ifupdown_hook(int argc, char *argv[])
 	struct ifm_ifupdown_opts o = { 0 };
 	const char *verbosity = env("VERBOSITY"), *addrfam = env("ADDRFAM");
 	struct ifm_nl nl;
-	int ph = -1, lock, ret;
+	int ph = -1, lock, ret, r;
 
 	for (int i = 0; argc == 2 && i < 4; i++)
 		if (!strcmp(argv[1], names[i]))
@@ -194,9 +273,25 @@ int cmd_ifupdown_hook(int argc, char *argv[])
 	if (!o.iface || !strcmp(o.iface, "lo") || (addrfam && !strcmp(addrfam, "meta")))
 		return IFM_EXIT_OK;
 	ifm_quiet_set(!(verbosity && !strcmp(verbosity, "1")));
-	if (ifm_ifupdown_read(&o) < 0) {
+	if (ph >= DOWN)
+		ifm_report_set(&(struct ifm_report){ .prog = ifm_report_prog(),
+						     .quiet = ifm_quiet(), .line = warn_line });
+	r = ifm_ifupdown_read(&o);
+	if (ph >= DOWN)
+		ifm_report_set(&(struct ifm_report){ .prog = ifm_report_prog(),
+						     .quiet = ifm_quiet() });
+	if (unknown_options(o.iface) && r == 0 && ph == DOWN && !o.to.n)
+		r = -EINVAL; /* mirror-too: what it named cannot be known */
+	if (r < 0) {
 		ifm_ifupdown_free(&o);
-		return ph <= UP ? IFM_EXIT_USAGE : IFM_EXIT_OK; /* ifdown never fails */
+		if (ph <= UP)
+			return IFM_EXIT_USAGE;
+		/* ifdown never fails, and still removes what is ifmirror's */
+		if ((lock = ifm_begin(&nl)) >= 0) {
+			down_anyway(&nl, (enum phase)ph, o.iface);
+			ifm_end(&nl, lock);
+		}
+		return IFM_EXIT_OK;
 	}
 	/* stanzas without mirror options only finish what waits for them */
 	if (!o.to.n && !o.is_collector && ph != UP) {

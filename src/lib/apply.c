@@ -305,9 +305,10 @@ again:
 			ifm_err("%s:%d: %s: cannot add mirror filter to %s: %s", a->c->path,
 				w->cs->source_line, w->source, w->dst_name, strerror(-err));
 			for (int k = 0; k < 2; k++)
-				ifm_filter_del(a->nl, w->src, ifm_hook_clsact.parent(k ? IFM_DIR_EGRESS
-										     : IFM_DIR_INGRESS),
-					       w->pref);
+				ifm_filter_del_pref(a->nl, w->src,
+						    ifm_hook_clsact.parent(k ? IFM_DIR_EGRESS
+									     : IFM_DIR_INGRESS),
+						    w->pref);
 			a->failed++;
 			continue;
 		}
@@ -363,7 +364,7 @@ static int remove_stale(struct apply_ctx *a)
 				       ifm_dir_name(f->hook_dir), ifm_view_name(&a->v, f->act.ifindex), a->c->path);
 				continue;
 			}
-			if ((r = ifm_batch_add(&b, ifm_filter_del_msg(i, f->parent, f->pref))) < 0)
+			if ((r = ifm_batch_add(&b, ifm_filter_del_msg(&d->t, f))) < 0)
 				break;
 			if (!ntouched || touched[ntouched - 1] != i)
 				touched[ntouched++] = i;
@@ -382,6 +383,35 @@ static int remove_stale(struct apply_ctx *a)
 	free(touched);
 	ifm_batch_free(&b);
 	return r;
+}
+
+/*
+ * A tunnel or collector step failed: the ones this apply created before it
+ * (absent from the view taken at the start) go again, newest first, so that
+ * a failed apply leaves no device it made. One that existed is left as is.
+ */
+static bool undo_one(struct apply_ctx *a, const char *name, bool tunnel)
+{
+	bool was = ifm_quiet_set(true);
+	int r = tunnel ? ifm_tunnel_down(a->nl, name) : ifm_collector_down(a->nl, name);
+
+	ifm_quiet_set(was);
+	if (r == 0)
+		ifm_notice("%s: %s %s, created by this apply, removed again", a->c->path,
+			   tunnel ? "tunnel" : "collector", name);
+	return r == 0;
+}
+
+static void undo_made(struct apply_ctx *a, int ntunnels, int ncollectors)
+{
+	const struct ifm_config *c = a->c;
+
+	for (int i = ncollectors - 1; i >= 0; i--)
+		if (!ifm_view_link(&a->v, c->collectors[i].name))
+			undo_one(a, c->collectors[i].name, false);
+	for (int i = ntunnels - 1; i >= 0; i--)
+		if (!ifm_view_link(&a->v, c->tunnels[i].name))
+			undo_one(a, c->tunnels[i].name, true);
 }
 
 static int apply(struct apply_ctx *a)
@@ -439,8 +469,10 @@ static int apply(struct apply_ctx *a)
 			.snaplen = t->snaplen,
 		};
 
-		if ((r = ifm_tunnel_up(a->nl, &s)) < 0)
+		if ((r = ifm_tunnel_up(a->nl, &s)) < 0) {
+			undo_made(a, i, 0);
 			return r;
+		}
 	}
 	for (int i = 0; !a->dry && i < c->ncollectors; i++) {
 		struct ifm_conf_collector *k = &c->collectors[i];
@@ -450,8 +482,10 @@ static int apply(struct apply_ctx *a)
 
 		for (int j = 0; j < k->nports; j++)
 			s.ports[j] = k->ports[j];
-		if ((r = ifm_collector_up(a->nl, &s)) < 0)
+		if ((r = ifm_collector_up(a->nl, &s)) < 0) {
+			undo_made(a, c->ntunnels, i);
 			return r;
+		}
 	}
 	if (!a->dry && (c->ntunnels || c->ncollectors)) {
 		/* new devices, and the qdiscs and filters the steps above changed */

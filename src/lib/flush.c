@@ -60,7 +60,7 @@ int ifm_flush(struct ifm_nl *nl, int *sessions, int *devices)
 			const struct ifm_filter *f = &d->t.f[j];
 
 			if (ifm_filter_is_ours(f) || ifm_filter_is_snaplen(f))
-				r = ifm_batch_add(&b, ifm_filter_del_msg(i, f->parent, f->pref));
+				r = ifm_batch_add(&b, ifm_filter_del_msg(&d->t, f));
 		}
 	}
 	if (r == 0)

@@ -236,6 +236,7 @@ struct ifm_filter {
 	enum ifm_dir hook_dir;    /* the hook it was dumped from */
 	uint32_t parent;
 	uint16_t pref;
+	uint32_t handle;          /* 0: the classifier instance of the pref itself */
 	char kind[16];
 	bool has_action;
 	struct ifm_action act;    /* the first mirred action, or the first action */
@@ -277,8 +278,14 @@ int ifm_filter_add(struct ifm_nl *nl, int ifindex, uint32_t parent, uint16_t pre
 struct nl_msg *ifm_filter_add_msg(int ifindex, uint32_t parent, uint16_t pref,
 				  const struct ifm_cls_ops *cls, const struct ifm_match *m,
 				  int target_ifindex, const struct ifm_cookie *cookie);
-struct nl_msg *ifm_filter_del_msg(int ifindex, uint32_t parent, uint16_t pref);
-int ifm_filter_del(struct ifm_nl *nl, int ifindex, uint32_t parent, uint16_t pref);
+/* Deletes filter f of scan t by its handle; a u32 filter alone in its pref's
+ * table goes with its pref (u32 leaves an empty instance behind otherwise).
+ * Never a pref that holds a filter or table of somebody else. */
+struct nl_msg *ifm_filter_del_msg(const struct ifm_dev_tc *t, const struct ifm_filter *f);
+int ifm_filter_del(struct ifm_nl *nl, const struct ifm_dev_tc *t, const struct ifm_filter *f);
+/* Deletes a whole pref this very command took while it was free (undo). */
+struct nl_msg *ifm_filter_del_pref_msg(int ifindex, uint32_t parent, uint16_t pref);
+int ifm_filter_del_pref(struct ifm_nl *nl, int ifindex, uint32_t parent, uint16_t pref);
 /* Removes qdiscs ifmirror created once nothing is attached to them any more. */
 int ifm_hooks_tidy(struct ifm_nl *nl, int ifindex);
 

@@ -182,6 +182,18 @@ int ifm_run_unlink(const char *sub, const char *name)
 	return r;
 }
 
+int ifm_run_rename(const char *sub, const char *from, const char *to)
+{
+	int dfd = run_sub(sub, false), r = 0;
+
+	if (dfd < 0)
+		return dfd;
+	if (renameat(dfd, from, dfd, to) < 0)
+		r = -errno;
+	close(dfd);
+	return r;
+}
+
 bool ifm_run_exists(const char *sub, const char *name)
 {
 	int fd = ifm_run_open(sub, name, O_RDONLY);

@@ -35,6 +35,8 @@ void ifm_run_dir_use(int fd);
 int ifm_run_open(const char *sub, const char *name, int flags);
 FILE *ifm_run_fopen(const char *sub, const char *name, bool write);
 int ifm_run_unlink(const char *sub, const char *name);
+/* SUB/FROM to SUB/TO in one step (a link at TO is replaced, not followed) */
+int ifm_run_rename(const char *sub, const char *from, const char *to);
 bool ifm_run_exists(const char *sub, const char *name);
 DIR *ifm_run_opendir(const char *sub);
 

@@ -63,7 +63,7 @@ static void undo_all(struct up_ctx *c)
 		struct undo *u = &c->undo[--c->nundo];
 
 		if (u->what == UNDO_FILTER) {
-			ifm_filter_del(c->nl, c->src->ifindex, u->parent, u->pref);
+			ifm_filter_del_pref(c->nl, c->src->ifindex, u->parent, u->pref);
 		} else {
 			u->hook->destroy(c->nl, c->src->ifindex);
 			ifm_owned_set(c->src->ifindex, u->hook->kind, false);
@@ -260,7 +260,7 @@ static int apply(struct up_ctx *c, enum ifm_dir want)
 	for (size_t i = 0; i < nremove; i++) {
 		const struct ifm_filter *f = remove[i];
 
-		r = ifm_filter_del(c->nl, c->src->ifindex, f->parent, f->pref);
+		r = ifm_filter_del(c->nl, &c->t, f);
 		if (r < 0 && r != -ENOENT) {
 			ifm_err("%s: cannot remove old %s mirror filter (pref %u): %s",
 				c->src->name, ifm_dir_name(f->hook_dir), f->pref,
@@ -367,7 +367,9 @@ int ifm_mirror_down(struct ifm_nl *nl, const char *source, const char *dest)
 		return r;
 	}
 	if (dest) {
-		/* a deleted destination is still matched by the name it had */
+		/* DEST is the device that name names now; a session whose
+		 * destination was deleted is matched by the name it had. A live
+		 * destination renamed away from DEST is not DEST's any more. */
 		if (ifm_link_get(nl, dest, &dst) < 0)
 			dst.ifindex = 0;
 		hash = ifm_name_hash(dest);
@@ -386,9 +388,9 @@ int ifm_mirror_down(struct ifm_nl *nl, const char *source, const char *dest)
 		if (!ifm_filter_is_ours(f))
 			continue;
 		if (dest && !(dst.ifindex && f->act.ifindex == dst.ifindex) &&
-		    f->act.cookie.dest_hash != hash)
+		    !(f->act.ifindex == 0 && f->act.cookie.dest_hash == hash))
 			continue;
-		r = ifm_filter_del(nl, src.ifindex, f->parent, f->pref);
+		r = ifm_filter_del(nl, &t, f);
 		if (r < 0 && r != -ENOENT) {
 			ifm_err("%s: cannot remove %s mirror filter (pref %u): %s", src.name,
 				ifm_dir_name(f->hook_dir), f->pref, ifm_nl_reason(nl, r));

@@ -174,7 +174,7 @@ int ifm_snaplen_set(struct ifm_nl *nl, const struct ifm_link *dev, unsigned int 
 		ifm_info("%s: frames leaving it are cut to %u bytes", dev->name, snaplen);
 	}
 	if (old) {
-		r = ifm_filter_del(nl, dev->ifindex, old->parent, old->pref);
+		r = ifm_filter_del(nl, &t, old);
 		if (r < 0 && r != -ENOENT)
 			goto out;
 		r = 0;

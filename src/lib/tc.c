@@ -74,6 +74,7 @@ static int filter_cb(struct nlmsghdr *hdr, void *arg)
 	f->parent = s->parent;
 	f->sample = 1;
 	f->pref = (uint16_t)(TC_H_MAJ(tcm->tcm_info) >> 16);
+	f->handle = tcm->tcm_handle;
 	strncpy(f->kind, nla_get_string(tb[TCA_KIND]), sizeof(f->kind) - 1);
 
 	act = act_attr_of(f->kind, &max);
@@ -193,6 +194,12 @@ uint16_t ifm_pref_free(const struct ifm_dev_tc *t)
 	return 0;
 }
 
+/* The classifier instance of a pref (handle 0) or a u32 hash table (no key). */
+static bool is_table(const struct ifm_filter *f)
+{
+	return f->handle == 0 || (!strcmp(f->kind, "u32") && TC_U32_KEY(f->handle) == 0);
+}
+
 bool ifm_hooks_have_foreign(const struct ifm_dev_tc *t, enum ifm_dir dirs)
 {
 	for (size_t i = 0; i < t->nf; i++) {
@@ -200,18 +207,20 @@ bool ifm_hooks_have_foreign(const struct ifm_dev_tc *t, enum ifm_dir dirs)
 
 		if (!(f->hook_dir & dirs))
 			continue;
-		if (ifm_filter_is_snaplen(f))
+		if (ifm_filter_is_snaplen(f) || (f->has_action && f->act.ours))
 			continue;
-		/* a u32 hash-table entry of our own pref is ours too */
-		if (f->has_action ? !f->act.ours : true) {
+		/* the instance and u32 table of a pref that holds ours are ours too;
+		 * a filter of somebody else in that pref is not */
+		if (is_table(f)) {
 			bool ours_pref = false;
 
 			for (size_t j = 0; j < t->nf && !ours_pref; j++)
 				ours_pref = t->f[j].pref == f->pref && t->f[j].has_action &&
 					    t->f[j].act.ours;
-			if (!ours_pref)
-				return true;
+			if (ours_pref)
+				continue;
 		}
+		return true;
 	}
 	return false;
 }
@@ -268,26 +277,81 @@ int ifm_filter_add(struct ifm_nl *nl, int ifindex, uint32_t parent, uint16_t pre
 	return msg ? ifm_nl_talk(nl, msg) : -ENOMEM;
 }
 
-struct nl_msg *ifm_filter_del_msg(int ifindex, uint32_t parent, uint16_t pref)
+static struct nl_msg *del_msg(int ifindex, uint32_t parent, uint16_t pref, uint32_t handle,
+			      const char *kind)
 {
 	struct tcmsg tcm = {
 		.tcm_family = AF_UNSPEC,
 		.tcm_ifindex = ifindex,
 		.tcm_parent = parent,
+		.tcm_handle = handle,
 		.tcm_info = TC_H_MAKE((uint32_t)pref << 16, 0),
 	};
 	struct nl_msg *msg = nlmsg_alloc_simple(RTM_DELTFILTER, 0);
 
-	if (msg && nlmsg_append(msg, &tcm, sizeof(tcm), NLMSG_ALIGNTO) < 0) {
+	if (msg && (nlmsg_append(msg, &tcm, sizeof(tcm), NLMSG_ALIGNTO) < 0 ||
+		    (kind && nla_put_string(msg, TCA_KIND, kind) < 0))) {
 		nlmsg_free(msg);
 		return NULL;
 	}
 	return msg;
 }
 
-int ifm_filter_del(struct ifm_nl *nl, int ifindex, uint32_t parent, uint16_t pref)
+/*
+ * u32 keeps an instance with an empty table when a key goes and another u32
+ * instance shares the qdisc's tables (both hooks of a clsact do). f may take
+ * its pref with it when the key is the only one in that table and the pref
+ * shows no table beyond the instances' own (a user's table could hang there).
+ */
+static bool u32_alone(const struct ifm_dev_tc *t, const struct ifm_filter *f)
 {
-	struct nl_msg *msg = ifm_filter_del_msg(ifindex, parent, pref);
+	bool shared = !strcmp(t->q.ingress_kind, "clsact"); /* both hooks: one qdisc */
+	size_t instances = 0, tables = 0;
+
+	if (strcmp(f->kind, "u32") || TC_U32_KEY(f->handle) == 0)
+		return false;
+	for (size_t i = 0; i < t->nf; i++) {
+		const struct ifm_filter *g = &t->f[i];
+		bool here = g->hook_dir == f->hook_dir;
+
+		if (g->pref != f->pref || strcmp(g->kind, "u32"))
+			continue;
+		if (g->handle == 0) {
+			instances += here || shared; /* a clsact's hooks list each other's tables */
+			continue;
+		}
+		if (!here)
+			continue;
+		if (TC_U32_KEY(g->handle) == 0)
+			tables++;
+		else if (TC_U32_HTID(g->handle) == TC_U32_HTID(f->handle) && g->handle != f->handle)
+			return false;
+	}
+	return tables <= instances;
+}
+
+struct nl_msg *ifm_filter_del_msg(const struct ifm_dev_tc *t, const struct ifm_filter *f)
+{
+	if (u32_alone(t, f))
+		return del_msg(t->ifindex, f->parent, f->pref, 0, f->kind);
+	return del_msg(t->ifindex, f->parent, f->pref, f->handle, f->kind);
+}
+
+int ifm_filter_del(struct ifm_nl *nl, const struct ifm_dev_tc *t, const struct ifm_filter *f)
+{
+	struct nl_msg *msg = ifm_filter_del_msg(t, f);
+
+	return msg ? ifm_nl_talk(nl, msg) : -ENOMEM;
+}
+
+struct nl_msg *ifm_filter_del_pref_msg(int ifindex, uint32_t parent, uint16_t pref)
+{
+	return del_msg(ifindex, parent, pref, 0, NULL);
+}
+
+int ifm_filter_del_pref(struct ifm_nl *nl, int ifindex, uint32_t parent, uint16_t pref)
+{
+	struct nl_msg *msg = ifm_filter_del_pref_msg(ifindex, parent, pref);
 
 	return msg ? ifm_nl_talk(nl, msg) : -ENOMEM;
 }

@@ -209,14 +209,34 @@ static int build(const struct copts *o, bool dummy, struct profile *p, int *n)
 	return 0;
 }
 
-/* an existing profile of this collector: the bridge with our data, ports and sink of it */
-static bool ours(NMConnection *c, const char *what, const char *bridge)
+/*
+ * An existing profile of this collector, as ifmirror-nm makes it: the bridge
+ * with our data; a port of it named BRIDGE-port-IFACE for its interface
+ * IFACE; the sink, a dummy profile named for the sink, a port of it. Another
+ * profile that is a port of the bridge is the user's own.
+ */
+static bool ours(NMConnection *c, const char *what, const char *bridge, const char *sink)
 {
 	NMSettingConnection *s = nm_connection_get_setting_connection(c);
+	const char *id = nm_connection_get_id(c), *ifname = nm_connection_get_interface_name(c);
+	char want[64];
 
 	if (!strcmp(what, "bridge"))
 		return nmm_user_lookup(NMM_KEY_COLLECTOR, c) != NULL;
-	return s && !g_strcmp0(nm_setting_connection_get_master(s), bridge);
+	if (!s || g_strcmp0(nm_setting_connection_get_master(s), bridge) || !id || !ifname)
+		return false;
+	if (!strcmp(what, "sink"))
+		return nm_connection_is_type(c, NM_SETTING_DUMMY_SETTING_NAME) && !strcmp(id, sink) &&
+		       !strcmp(ifname, sink);
+	snprintf(want, sizeof(want), "%s-port-%s", bridge, ifname);
+	return nm_connection_is_type(c, NM_SETTING_WIRED_SETTING_NAME) && !strcmp(id, want);
+}
+
+static bool private_profile(NMConnection *c)
+{
+	NMSettingConnection *s = nm_connection_get_setting_connection(c);
+
+	return s && nm_setting_connection_get_num_permissions(s) > 0;
 }
 
 static void print_add(const struct profile *p)
@@ -291,17 +311,36 @@ int nmm_cmd_collector(int argc, char *argv[])
 	if (!o.remove && build(&o, dummy, p, &n) < 0)
 		goto out;
 	if (o.remove) {
-		/* the profiles there are: the bridge, every port of it, the sink */
+		/* the profiles ifmirror-nm made: the bridge, its ports, the sink
+		 * (the one the bridge's data names); a user's own port profile of
+		 * the bridge, or one private to users, is left alone */
 		const GPtrArray *all = nm_client_get_connections(client);
+		const char *sink = o.sink;
 
+		for (guint i = 0; i < all->len; i++) {
+			NMConnection *c = all->pdata[i];
+
+			if (!g_strcmp0(nm_connection_get_id(c), o.bridge) &&
+			    ours(c, "bridge", o.bridge, NULL) && nmm_user_lookup(NMM_KEY_SINK, c))
+				sink = nmm_user_lookup(NMM_KEY_SINK, c);
+		}
 		for (guint i = 0; i < all->len && n < NMM_MAX_PORTS + 2; i++) {
 			NMConnection *c = all->pdata[i];
 			const char *id = nm_connection_get_id(c);
 
-			if (!g_strcmp0(id, o.bridge) && ours(c, "bridge", o.bridge))
+			if (private_profile(c)) {
+				if (!g_strcmp0(id, o.bridge) || ours(c, "port", o.bridge, sink) ||
+				    ours(c, "sink", o.bridge, sink))
+					ifm_notice("%s: private to users (connection.permissions); "
+						   "not deleting it", id);
+				continue;
+			}
+			if (!g_strcmp0(id, o.bridge) && ours(c, "bridge", o.bridge, NULL))
 				p[n] = (struct profile){ .what = "bridge" };
-			else if (ours(c, "port", o.bridge))
+			else if (ours(c, "port", o.bridge, sink))
 				p[n] = (struct profile){ .what = "port" };
+			else if (ours(c, "sink", o.bridge, sink))
+				p[n] = (struct profile){ .what = "sink" };
 			else
 				continue;
 			p[n].existing = NM_REMOTE_CONNECTION(c);
@@ -313,14 +352,12 @@ int nmm_cmd_collector(int argc, char *argv[])
 		for (int i = 0; i < n; i++) {
 			NMRemoteConnection *rc = nmm_find_by_id(client, p[i].id);
 
-			if (rc && !ours(NM_CONNECTION(rc), p[i].what, o.bridge)) {
+			if (rc && !ours(NM_CONNECTION(rc), p[i].what, o.bridge, o.sink)) {
 				ifm_err("%s: a profile of this name exists and is not this collector's "
 					"%s; not touching it", p[i].id, p[i].what);
 				goto out;
 			}
-			if (rc && nm_connection_get_setting_connection(NM_CONNECTION(rc)) &&
-			    nm_setting_connection_get_num_permissions(
-				    nm_connection_get_setting_connection(NM_CONNECTION(rc))) > 0) {
+			if (rc && private_profile(NM_CONNECTION(rc))) {
 				ifm_err("%s: the profile is private to users (connection.permissions), "
 					"who may edit it: the dispatcher would ignore a collector in "
 					"it; not touching it", p[i].id);

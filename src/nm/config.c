@@ -163,13 +163,11 @@ void nmm_env_name(const char *key, char *buf, size_t len)
 
 /* ---- the record ---- */
 
-static const char *run_dir(void)
-{
-	const char *d = getenv("IFMIRROR_RUN_DIR");
-
-	return d && *d ? d : "/run/ifmirror";
-}
-
+/*
+ * RUN_DIR/nm/UUID, opened through marks.c like every file under the run
+ * directory: relative to the checked directory, no symlink followed, a plain
+ * file only.
+ */
 static bool uuid_ok(const char *uuid)
 {
 	if (!uuid || !*uuid || strlen(uuid) > 64)
@@ -180,21 +178,15 @@ static bool uuid_ok(const char *uuid)
 	return true;
 }
 
-static void record_path(char *buf, size_t len, const char *uuid)
-{
-	snprintf(buf, len, "%s/nm/%s", run_dir(), uuid);
-}
-
 bool nmm_record_read(const char *uuid, struct nmm_record *r)
 {
-	char path[512], word[64], key[16];
+	char word[64], key[16];
 	FILE *f;
 
 	memset(r, 0, sizeof(*r));
 	if (!uuid_ok(uuid))
 		return false;
-	record_path(path, sizeof(path), uuid);
-	f = fopen(path, "re");
+	f = ifm_run_fopen("nm", uuid, false);
 	if (!f)
 		return false;
 	while (fscanf(f, "%15s %63s", key, word) == 2) {
@@ -213,8 +205,9 @@ bool nmm_record_read(const char *uuid, struct nmm_record *r)
 
 int nmm_record_write(const char *uuid, const struct nmm_record *r)
 {
-	char path[512], tmp[530];
+	char tmp[80];
 	FILE *f;
+	int ok;
 
 	if (!uuid_ok(uuid))
 		return -EINVAL;
@@ -222,15 +215,8 @@ int nmm_record_write(const char *uuid, const struct nmm_record *r)
 		nmm_record_delete(uuid);
 		return 0;
 	}
-	snprintf(path, sizeof(path), "%s", run_dir());
-	if (mkdir(path, 0755) < 0 && errno != EEXIST)
-		return -errno;
-	snprintf(path, sizeof(path), "%s/nm", run_dir());
-	if (mkdir(path, 0755) < 0 && errno != EEXIST)
-		return -errno;
-	record_path(path, sizeof(path), uuid);
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	f = fopen(tmp, "we");
+	snprintf(tmp, sizeof(tmp), "%s.tmp", uuid);
+	f = ifm_run_fopen("nm", tmp, true);
 	if (!f)
 		return -errno;
 	fprintf(f, "source %s\n", r->iface);
@@ -238,8 +224,9 @@ int nmm_record_write(const char *uuid, const struct nmm_record *r)
 		fprintf(f, "dest %s\n", r->dest[i]);
 	if (r->bridge_sink[0])
 		fprintf(f, "sink %s\n", r->bridge_sink);
-	if (fclose(f) != 0 || rename(tmp, path) < 0) {
-		unlink(tmp);
+	ok = fflush(f) == 0;
+	if (fclose(f) != 0 || !ok || ifm_run_rename("nm", tmp, uuid) < 0) {
+		ifm_run_unlink("nm", tmp);
 		return -EIO;
 	}
 	return 0;
@@ -247,10 +234,6 @@ int nmm_record_write(const char *uuid, const struct nmm_record *r)
 
 void nmm_record_delete(const char *uuid)
 {
-	char path[512];
-
-	if (!uuid_ok(uuid))
-		return;
-	record_path(path, sizeof(path), uuid);
-	unlink(path);
+	if (uuid_ok(uuid))
+		ifm_run_unlink("nm", uuid);
 }
