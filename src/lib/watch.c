@@ -145,6 +145,13 @@ static bool message(struct ifm_watch *w, const struct nlmsghdr *h)
 	return name && learn(w, ifi->ifi_index, name, master, false);
 }
 
+/* NLMSG_OK without its mix of signed and unsigned (clang's -Wsign-compare) */
+static bool message_ok(const struct nlmsghdr *h, int len)
+{
+	return len >= (int)sizeof(*h) && h->nlmsg_len >= sizeof(*h) &&
+	       h->nlmsg_len <= (unsigned int)len;
+}
+
 int ifm_watch_read(struct ifm_watch *w)
 {
 	static char buf[64 << 10] __attribute__((aligned(NLMSG_ALIGNTO)));
@@ -161,7 +168,7 @@ int ifm_watch_read(struct ifm_watch *w)
 		if (n < 0)
 			return -errno;   /* ENOBUFS: events were lost */
 		len = (int)n;
-		for (const struct nlmsghdr *h = (const struct nlmsghdr *)buf; NLMSG_OK(h, len);
+		for (const struct nlmsghdr *h = (const struct nlmsghdr *)buf; message_ok(h, len);
 		     h = NLMSG_NEXT(h, len))
 			changed |= message(w, h);
 	}
