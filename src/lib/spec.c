@@ -12,6 +12,22 @@
 
 #define IFM_IFNAMSIZ 16
 
+/* What a name or a pattern may not hold: a control character (a second line
+ * in every message), or a separator of paths, aliases or lists. The first
+ * class is looked for over the whole string before the second. */
+enum { BAD_NONE, BAD_CONTROL, BAD_SEPARATOR };
+
+static int bad_chars(const char *s)
+{
+	for (const char *p = s; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			return BAD_CONTROL;
+	for (const char *p = s; *p; p++)
+		if (*p == '/' || *p == ':' || isspace((unsigned char)*p))
+			return BAD_SEPARATOR;
+	return BAD_NONE;
+}
+
 const char *ifm_ifname_problem(const char *name)
 {
 	size_t len;
@@ -23,12 +39,12 @@ const char *ifm_ifname_problem(const char *name)
 		return "interface name longer than 15 characters";
 	if (!strcmp(name, ".") || !strcmp(name, ".."))
 		return "not a valid interface name";
-	for (const char *p = name; *p; p++)
-		if ((unsigned char)*p < 0x20 || *p == 0x7f)
-			return "interface name contains a control character";
-	for (const char *p = name; *p; p++)
-		if (*p == '/' || *p == ':' || isspace((unsigned char)*p))
-			return "interface name contains '/', ':' or white space";
+	switch (bad_chars(name)) {
+	case BAD_CONTROL:
+		return "interface name contains a control character";
+	case BAD_SEPARATOR:
+		return "interface name contains '/', ':' or white space";
+	}
 	return NULL;
 }
 
@@ -263,12 +279,12 @@ const char *ifm_spec_source_word(const char *w)
 	case IFM_SRC_GLOB:
 		if (strlen(w) > 63)
 			return "pattern longer than 63 characters";
-		for (const char *p = w; *p; p++)
-			if ((unsigned char)*p < 0x20 || *p == 0x7f)
-				return "pattern contains a control character";
-		for (const char *p = w; *p; p++)
-			if (*p == '/' || *p == ':' || isspace((unsigned char)*p))
-				return "pattern contains '/', ':' or white space";
+		switch (bad_chars(w)) {
+		case BAD_CONTROL:
+			return "pattern contains a control character";
+		case BAD_SEPARATOR:
+			return "pattern contains '/', ':' or white space";
+		}
 		if (!brackets_close(w))
 			return "pattern has a '[' without its ']'";
 		return NULL;
