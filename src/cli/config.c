@@ -257,6 +257,24 @@ static void check_whole(struct ifm_conf_parser *p)
 		    ifm_conf_address_family(t->local) != ifm_conf_address_family(t->remote))
 			ifm_conf_error(p, t->line, "[tunnel %s]: local and remote are not of one "
 				       "address family", t->name);
+		for (int j = 0; j < t->nids; j++) {
+			char name[64];
+
+			if (t->ids[j].id > ops->id_max)
+				ifm_conf_error(p, t->ids_line, "ids: %s %s=%lu: the %s %s must be 0 to %lu",
+					       t->ids[j].source, ifm_dir_name(t->ids[j].dir), t->ids[j].id,
+					       t->type, ops->id_words, ops->id_max);
+			else if (t->id_key[0] && t->ids[j].id == t->id)
+				ifm_conf_error(p, t->ids_line, "ids: %lu is the tunnel's own %s (for the "
+					       "sources without an id of their own)", t->id, t->id_key);
+			else if (ifm_tunnel_id_name(t->name, t->ids[j].id, name, sizeof(name)) < 0)
+				ifm_conf_error(p, t->ids_line, "ids: the device for id %lu, %s, would be "
+					       "longer than 15 bytes (the tunnel's name is too long for it)",
+					       t->ids[j].id, name);
+			else if (section_line_of(c, name, false))
+				ifm_conf_error(p, t->ids_line, "ids: the device for id %lu, %s, is a "
+					       "section of this file", t->ids[j].id, name);
+		}
 	}
 }
 

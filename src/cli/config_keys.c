@@ -177,6 +177,43 @@ static bool id_key(const char *k, unsigned long *max)
 	return found;
 }
 
+/* ids = SOURCE[:DIRECTION]=ID ...: each (source, direction) once, each id once */
+static void tunnel_ids_key(struct ifm_conf_parser *p, struct ifm_conf_tunnel *t, char *v)
+{
+	char *save = NULL;
+
+	t->ids_line = p->line;
+	for (char *w = strtok_r(v, " ,\t", &save); w; w = strtok_r(NULL, " ,\t", &save)) {
+		struct ifm_conf_tunnel_id e;
+		const char *problem = ifm_spec_tunnel_id(w, e.source, &e.dir, &e.id);
+
+		if (problem) {
+			ifm_conf_error(p, p->line, "ids '%.60s': %s", w, problem);
+			return;
+		}
+		for (int i = 0; i < t->nids; i++) {
+			if (!strcmp(t->ids[i].source, e.source) && (t->ids[i].dir & e.dir)) {
+				ifm_conf_error(p, p->line, "ids '%.60s': %s %s has an id already (%lu)", w,
+					       e.source, ifm_dir_name(t->ids[i].dir & e.dir), t->ids[i].id);
+				return;
+			}
+			if (t->ids[i].id == e.id) {
+				ifm_conf_error(p, p->line, "ids '%.60s': id %lu is %s %s's already; each "
+					       "(source, direction) needs its own", w, e.id, t->ids[i].source,
+					       ifm_dir_name(t->ids[i].dir));
+				return;
+			}
+		}
+		if (t->nids == IFM_TUNNEL_MAX_IDS) {
+			ifm_conf_error(p, p->line, "ids: more than %d", IFM_TUNNEL_MAX_IDS);
+			return;
+		}
+		t->ids[t->nids++] = e;
+	}
+	if (!t->nids)
+		ifm_conf_error(p, p->line, "ids: none given (SOURCE[:DIRECTION]=ID ...)");
+}
+
 void ifm_conf_tunnel_key(struct ifm_conf_parser *p, struct ifm_conf_tunnel *t, const char *k,
 			 char *v)
 {
@@ -209,6 +246,8 @@ void ifm_conf_tunnel_key(struct ifm_conf_parser *p, struct ifm_conf_tunnel *t, c
 			snprintf(t->id_key, sizeof(t->id_key), "%s", k);
 			t->id_line = p->line;
 		}
+	} else if (!strcmp(k, "ids")) {
+		tunnel_ids_key(p, t, v);
 	} else if (!strcmp(k, "dstport")) {
 		if ((problem = ifm_spec_port(v, &t->dstport)))
 			ifm_conf_error(p, p->line, "dstport '%.20s': %s", v, problem);
@@ -217,7 +256,7 @@ void ifm_conf_tunnel_key(struct ifm_conf_parser *p, struct ifm_conf_tunnel *t, c
 			ifm_conf_error(p, p->line, "snaplen '%.20s': %s", v, problem);
 	} else {
 		ifm_conf_error(p, p->line, "unknown key '%.30s' in [tunnel %s] (type, remote, local, dev, %s, "
-				"dstport, snaplen)", k, t->name, ifm_tunnel_id_list(keys, sizeof(keys), "%s"));
+				"ids, dstport, snaplen)", k, t->name, ifm_tunnel_id_list(keys, sizeof(keys), "%s"));
 	}
 }
 

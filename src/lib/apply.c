@@ -24,6 +24,7 @@ struct want {
 	int src, dst;                  /* ifindex; dst 0 until the device exists */
 	int dst_node;                  /* in the loop check: dst, or the file's device */
 	const char *dst_name;
+	enum ifm_dir dir;              /* the session's, or one of its two (per-id tunnels) */
 	enum { KEEP, FAST, SLOW } how;
 	bool pattern;                  /* matched by a pattern: skipped, not refused */
 	struct ifm_match m;
@@ -55,6 +56,50 @@ static bool in_file_as_device(const struct ifm_config *c, const char *name)
 	return false;
 }
 
+static void set_dest(struct apply_ctx *a, struct want *w, const char *name)
+{
+	const struct ifm_conf_tunnel *t = ifm_conf_tunnel_named(a->c, name);
+	const struct ifm_link *l;
+
+	w->dst_name = t ? t->name : w->cs->to;
+	l = ifm_view_link(&a->v, w->dst_name);
+	w->dst = l ? l->ifindex : 0;
+}
+
+/*
+ * A source whose tunnel gives it ids of its own (tunnel_ids.c): its copies
+ * go to the per-id devices, a session of both directions split in two when
+ * each has its own.
+ */
+static void split_ids(struct apply_ctx *a)
+{
+	int n = a->nw;
+
+	for (int i = 0; i < n; i++) {
+		struct want *w = &a->w[i];
+		char bi[IFM_IFNAMSIZ], be[IFM_IFNAMSIZ];
+		const char *di = NULL, *de = NULL;
+
+		if (w->dir & IFM_DIR_INGRESS)
+			di = ifm_tunnel_id_dest(a->c, w->cs->to, w->source, IFM_DIR_INGRESS, bi, sizeof(bi));
+		if (w->dir & IFM_DIR_EGRESS)
+			de = ifm_tunnel_id_dest(a->c, w->cs->to, w->source, IFM_DIR_EGRESS, be, sizeof(be));
+		if (!di && !de)
+			continue;
+		if (w->dir == IFM_DIR_BOTH && !(di && de && !strcmp(di, de))) {
+			struct want *e = &a->w[a->nw++];
+
+			*e = *w;
+			e->dir = IFM_DIR_EGRESS;
+			set_dest(a, e, de ? de : w->cs->to);
+			w->dir = IFM_DIR_INGRESS;
+			set_dest(a, w, di ? di : w->cs->to);
+		} else {
+			set_dest(a, w, di ? di : de);
+		}
+	}
+}
+
 /* Everything the kernel must have for the file to apply, before any change. */
 static int validate(struct apply_ctx *a)
 {
@@ -65,7 +110,8 @@ static int validate(struct apply_ctx *a)
 		return r;
 	for (int i = 0; i < c->nsessions; i++)
 		n += c->sessions[i].nsources;
-	a->w = calloc((size_t)(n + a->x.n) + 1, sizeof(*a->w));
+	/* room for each split in two by per-id tunnels */
+	a->w = calloc(2 * (size_t)(n + a->x.n) + 1, sizeof(*a->w));
 	if (!a->w)
 		return -ENOMEM;
 	for (int i = 0; i < c->nsessions; i++) {
@@ -88,6 +134,7 @@ static int validate(struct apply_ctx *a)
 			struct want *w = &a->w[a->nw++];
 
 			w->cs = cs;
+			w->dir = cs->dir;
 			w->source = cs->sources[j];
 			w->dst_name = cs->to;
 			w->src = src ? src->ifindex : 0;
@@ -109,10 +156,11 @@ static int validate(struct apply_ctx *a)
 		const struct ifm_link *dst = ifm_view_link(&a->v, cs->to);
 		struct want *w = &a->w[a->nw++];
 
-		*w = (struct want){ .cs = cs, .source = a->x.v[i].name, .dst_name = cs->to,
+		*w = (struct want){ .cs = cs, .dir = cs->dir, .source = a->x.v[i].name, .dst_name = cs->to,
 				    .src = src ? src->ifindex : 0, .dst = dst ? dst->ifindex : 0,
 				    .pattern = true };
 	}
+	split_ids(a);
 	return errors ? -EINVAL : 0;
 }
 
@@ -168,7 +216,7 @@ static struct ifm_reach *plan_graph(struct apply_ctx *a)
 				    : c->tunnels[k - c->ncollectors].name, w->dst_name))
 				to = node[k];
 		w->dst_node = to;
-		if (w->src > 0 && to > 0 && ifm_reach_add_mirror(g, w->src, w->cs->dir, to) < 0) {
+		if (w->src > 0 && to > 0 && ifm_reach_add_mirror(g, w->src, w->dir, to) < 0) {
 			free(node);
 			ifm_reach_free(g);
 			return NULL;
@@ -198,13 +246,13 @@ static void classify(struct apply_ctx *a, struct want *w)
 		if (!ifm_filter_is_ours(f) || !same_dest(f, w->dst, w->dst_name))
 			continue;
 		if (f->act.ifindex == w->dst && f->prog_hash == w->m.hash &&
-		    (f->act.cookie.flags & IFM_COOKIE_FROM_CONFIG) && (w->cs->dir & f->hook_dir) &&
+		    (f->act.cookie.flags & IFM_COOKIE_FROM_CONFIG) && (w->dir & f->hook_dir) &&
 		    !(have & f->hook_dir))
 			have |= f->hook_dir;
 		else
 			other = true;
 	}
-	if (have == w->cs->dir && !other)
+	if (have == w->dir && !other)
 		w->how = KEEP;
 	else if (have || other)
 		w->how = SLOW;
@@ -251,7 +299,7 @@ again:
 			struct ifm_cookie ck;
 			const struct ifm_cls_ops *cls = w->m.insns ? &ifm_cls_bpf : plain;
 
-			if (!(w->cs->dir & dirs[k]))
+			if (!(w->dir & dirs[k]))
 				continue;
 			ifm_cookie_make(&ck, dirs[k], &dl);
 			ck.flags |= IFM_COOKIE_FROM_CONFIG;
@@ -315,7 +363,7 @@ again:
 		a->added++;
 		ifm_match_remember(&w->m);
 		ifm_info("%s: %s mirror to %s added (clsact, %s, pref %u)", w->source,
-		       ifm_dir_name(w->cs->dir), w->dst_name,
+		       ifm_dir_name(w->dir), w->dst_name,
 		       w->m.insns ? "bpf" : plain->kind, w->pref);
 	}
 out:
@@ -334,7 +382,7 @@ out:
 static bool wanted(const struct apply_ctx *a, int src, const struct ifm_filter *f)
 {
 	for (int i = 0; i < a->nw; i++)
-		if (a->w[i].src == src && (a->w[i].cs->dir & f->hook_dir) &&
+		if (a->w[i].src == src && (a->w[i].dir & f->hook_dir) &&
 		    same_dest(f, a->w[i].dst, a->w[i].dst_name))
 			return true;
 	return false;
@@ -418,9 +466,10 @@ static int apply(struct apply_ctx *a)
 {
 	struct ifm_config *c = a->c;
 	struct ifm_reach *g;
-	int r;
+	int r, n;
 
-	if ((r = ifm_view_links(&a->v, a->nl)) < 0 || (r = validate(a)) < 0 || (r = scan(a)) < 0)
+	if ((r = ifm_view_links(&a->v, a->nl)) < 0 || (r = ifm_tunnel_ids_expand(c)) < 0 ||
+	    (r = validate(a)) < 0 || (r = scan(a)) < 0)
 		return r;
 	if (!(g = plan_graph(a)))
 		return -ENOMEM;
@@ -466,7 +515,7 @@ static int apply(struct apply_ctx *a)
 			.name = t->name, .type = t->type, .remote = t->remote,
 			.local = t->local[0] ? t->local : NULL, .dev = t->dev[0] ? t->dev : NULL,
 			.id = t->id, .has_id = t->id_key[0] != '\0', .dstport = t->dstport,
-			.snaplen = t->snaplen,
+			.snaplen = t->snaplen, .of = t->of[0] ? t->of : NULL,
 		};
 
 		if ((r = ifm_tunnel_up(a->nl, &s)) < 0) {
@@ -509,14 +558,14 @@ static int apply(struct apply_ctx *a)
 		classify(a, w);
 		if (a->dry && w->how != KEEP)
 			ifm_out("would %s: %s %s mirror to %s", w->how == FAST ? "add" : "change",
-			       w->source, ifm_dir_name(w->cs->dir), w->dst_name);
+			       w->source, ifm_dir_name(w->dir), w->dst_name);
 	}
 	if (a->dry)
-		return remove_stale(a);
+		return (r = remove_stale(a)) < 0 ? r : ifm_tunnel_ids_prune(a->nl, c, true, &n);
 	for (int i = 0; i < a->nw; i++) {
 		struct want *w = &a->w[i];
 		struct ifm_session_spec s = { .source = w->source, .dest = w->dst_name,
-					      .dir = w->cs->dir, .match = w->cs->match,
+					      .dir = w->dir, .match = w->cs->match,
 					      .sample = w->cs->sample, .from_config = true };
 
 		if (w->how != SLOW)
@@ -529,6 +578,9 @@ static int apply(struct apply_ctx *a)
 	if ((r = add_fast(a)) < 0)
 		return r;
 	if ((r = remove_stale(a)) < 0)
+		return r;
+	/* after the sessions into them went */
+	if ((r = ifm_tunnel_ids_prune(a->nl, c, false, &n)) < 0)
 		return r;
 	return a->failed ? -EIO : 0;
 }

@@ -82,9 +82,14 @@ int ifm_flush(struct ifm_nl *nl, int *sessions, int *devices)
 			(*devices)++;
 		} else if (ifm_is_collector(&v.links[i]))
 			ifm_collector_down(nl, v.links[i].name);
-		else if (ifm_tunnel_mark_is(v.links[i].alias))
-			ifm_tunnel_down(nl, v.links[i].name);
+		else if (ifm_tunnel_mark_is(v.links[i].alias) && !strstr(v.links[i].alias, " of="))
+			ifm_tunnel_down(nl, v.links[i].name);   /* and its per-id devices */
 	}
+	/* per-id devices whose tunnel is gone */
+	for (size_t i = 0; i < v.nlinks; i++)
+		if (ifm_tunnel_mark_is(v.links[i].alias) && strstr(v.links[i].alias, " of=") &&
+		    ifm_link_get(nl, v.links[i].name, &(struct ifm_link){ 0 }) == 0)
+			ifm_tunnel_down(nl, v.links[i].name);
 	ifm_pending_each(flush_pending, NULL);
 out:
 	ifm_batch_free(&b);

@@ -32,15 +32,27 @@ struct ifm_conf_collector {
 	unsigned int snaplen;
 };
 
+#define IFM_TUNNEL_MAX_IDS 64
+
+/* one (source, direction) with an id of its own: its own tunnel device */
+struct ifm_conf_tunnel_id {
+	char source[IFM_IFNAMSIZ];
+	enum ifm_dir dir;
+	unsigned long id;
+};
+
 struct ifm_conf_tunnel {
 	char name[IFM_IFNAMSIZ];
-	int line, id_line;
+	int line, id_line, ids_line;
 	char type[16];
 	char remote[64], local[64];
 	char dev[IFM_IFNAMSIZ];
 	char id_key[16];         /* the type's id key ("vni", "key", ...) or "" */
 	unsigned long id;
 	unsigned int dstport, snaplen;
+	struct ifm_conf_tunnel_id ids[IFM_TUNNEL_MAX_IDS];   /* "ids =" */
+	int nids;
+	char of[IFM_IFNAMSIZ];   /* made by apply for one of of's ids; "": written in the file */
 };
 
 struct ifm_config {
@@ -58,6 +70,19 @@ struct ifm_apply_result {
 /* -EINVAL: the plan does not fit this host; -ELOOP: it would loop; -EIO: some
  * sessions failed (each error reported) */
 int ifm_apply(struct ifm_nl *nl, struct ifm_config *c, bool dry, struct ifm_apply_result *res);
+/* tunnel_ids.c: the device NAME-ID of a tunnel's id; -ENAMETOOLONG when
+ * it would not fit in 15 bytes (never cut) */
+int ifm_tunnel_id_name(const char *tunnel, unsigned long id, char *buf, size_t len);
+/* the file's tunnel named name, or NULL */
+const struct ifm_conf_tunnel *ifm_conf_tunnel_named(const struct ifm_config *c, const char *name);
+/* the device a source's copies in one direction (not both) go to, when the
+ * tunnel to gives that (source, direction) an id of its own; else NULL */
+const char *ifm_tunnel_id_dest(const struct ifm_config *c, const char *to, const char *source,
+			       enum ifm_dir dir, char *buf, size_t len);
+/* append a tunnel (of = its tunnel) for each id of each tunnel of the file */
+int ifm_tunnel_ids_expand(struct ifm_config *c);
+/* remove the per-id devices of the file's tunnels that the file no longer gives */
+int ifm_tunnel_ids_prune(struct ifm_nl *nl, const struct ifm_config *c, bool dry, int *removed);
 int ifm_flush(struct ifm_nl *nl, int *sessions, int *devices);
 
 #endif

@@ -136,6 +136,41 @@ const char *ifm_spec_dir(const char *v, enum ifm_dir *out)
 	return *out ? NULL : "not ingress, egress or both";
 }
 
+const char *ifm_spec_tunnel_id(const char *v, char *source, enum ifm_dir *dir,
+			       unsigned long *id)
+{
+	const char *eq = v ? strrchr(v, '=') : NULL, *colon;
+	char name[64];
+	size_t n;
+
+	if (!eq)
+		return "not SOURCE[:DIRECTION]=ID";
+	if (!ifm_spec_number(eq + 1, 0, 4294967295UL, id))
+		return "the id is not a number from 0 to 4294967295";
+	colon = memchr(v, ':', (size_t)(eq - v));
+	n = (size_t)((colon ? colon : eq) - v);
+	if (n >= sizeof(name))
+		return "interface name longer than 15 characters";
+	memcpy(name, v, n);
+	name[n] = '\0';
+	if (ifm_ifname_problem(name))
+		return ifm_ifname_problem(name);
+	*dir = IFM_DIR_BOTH;
+	if (colon) {
+		char d[16];
+		size_t dn = (size_t)(eq - colon - 1);
+
+		if (dn >= sizeof(d))
+			return "the direction is not ingress, egress or both";
+		memcpy(d, colon + 1, dn);
+		d[dn] = '\0';
+		if (!(*dir = ifm_dir_parse(d)))
+			return "the direction is not ingress, egress or both";
+	}
+	memcpy(source, name, n + 1);
+	return NULL;
+}
+
 const char *ifm_spec_match(const char *v)
 {
 	if (!v || !*v)

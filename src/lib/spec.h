@@ -50,6 +50,14 @@ const char *ifm_spec_snaplen(const char *v, unsigned int *out);
 const char *ifm_spec_port(const char *v, unsigned int *out);
 /* --direction */
 const char *ifm_spec_dir(const char *v, enum ifm_dir *out);
+/*
+ * One entry of a tunnel's per-source ids ("ids ="): SOURCE[:DIRECTION]=ID,
+ * e.g. "eth0:ingress=101" (DIRECTION ingress, egress or both; none: both).
+ * ID is 0 to 4294967295 here; the tunnel type's own range is its judge's.
+ * source holds IFM_IFNAMSIZ (16) bytes.
+ */
+const char *ifm_spec_tunnel_id(const char *v, char *source, enum ifm_dir *dir,
+			       unsigned long *id);
 /* --match EXPR: text only; libpcap judges the expression (ifm_match_check) */
 const char *ifm_spec_match(const char *v);
 /* an IPv4 or IPv6 address: its family (AF_INET, AF_INET6) and bytes (16) */

@@ -245,6 +245,10 @@ const char *ifm_tunnel_spec_problem(const struct ifm_tunnel_spec *t, char *buf, 
 	}
 	if (t->dev && t->name && !strcmp(t->dev, t->name))
 		return "the underlay device cannot be the tunnel itself";
+	if (t->of && ifm_ifname_problem(t->of)) {
+		snprintf(buf, len, "of '%.40s': %s", t->of, ifm_ifname_problem(t->of));
+		return buf;
+	}
 	if (ops->id_required && !t->has_id) {
 		snprintf(buf, len, "%s needs a %s (0 to %lu)", ops->type, ops->id_words, ops->id_max);
 		return buf;
@@ -298,6 +302,8 @@ int ifm_tunnel_alias(const struct ifm_tunnel_spec *t, const struct ifm_tunnel_ad
 		n += (size_t)snprintf(buf + n, len - n, " %s=%lu", ops->id_key, t->id);
 	if (a->dstport != ops->dstport_default && n < len)
 		n += (size_t)snprintf(buf + n, len - n, " dstport=%u", a->dstport);
+	if (t->of && n < len)
+		n += (size_t)snprintf(buf + n, len - n, " of=%s", t->of);
 	return n < len ? 0 : -ENAMETOOLONG;
 }
 
@@ -326,6 +332,8 @@ bool ifm_tunnel_alias_spec(const char *name, const char *alias, struct ifm_tunne
 			t->local = v;
 		else if (!strcmp(w, "dev"))
 			t->dev = v;
+		else if (!strcmp(w, "of"))
+			t->of = v;
 		else if (!strcmp(w, "dstport"))
 			t->dstport = (unsigned int)strtoul(v, NULL, 10);
 		else if ((ops = ifm_tunnel_type(t->type)) && !strcmp(w, ops->id_key)) {
@@ -334,6 +342,26 @@ bool ifm_tunnel_alias_spec(const char *name, const char *alias, struct ifm_tunne
 		}
 	}
 	return t->type && t->remote;
+}
+
+bool ifm_tunnel_alias_of(const char *alias, char *buf)
+{
+	const char *w = alias;
+
+	if (!ifm_tunnel_mark_is(alias))
+		return false;
+	while ((w = strstr(w, " of="))) {
+		size_t n;
+
+		w += 4;
+		n = strcspn(w, " ");
+		if (n && n < IFM_IFNAMSIZ) {
+			memcpy(buf, w, n);
+			buf[n] = '\0';
+			return true;
+		}
+	}
+	return false;
 }
 
 /* ---- the kernel's link message ---- */

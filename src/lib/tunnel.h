@@ -25,6 +25,7 @@ struct ifm_tunnel_spec {
 	bool has_id;
 	unsigned int dstport;    /* types with a UDP port; 0: their default */
 	unsigned int snaplen;    /* 0: whole frames */
+	const char *of;          /* a per-id device of this tunnel (apply's "ids ="), or NULL */
 };
 
 /* a spec's addresses, as bytes, and the kind it makes */

@@ -12,6 +12,9 @@ int ifm_tunnel_alias(const struct ifm_tunnel_spec *t, const struct ifm_tunnel_ad
 /* The spec an alias records, for putting an old tunnel back; strings live in store. */
 bool ifm_tunnel_alias_spec(const char *name, const char *alias, struct ifm_tunnel_spec *t,
 			   char *store, size_t len);
+/* The tunnel a per-id device belongs to (its alias's "of="), into buf
+ * (IFM_IFNAMSIZ); false when it is none's. */
+bool ifm_tunnel_alias_of(const char *alias, char *buf);
 int ifm_tunnel_create(struct ifm_nl *nl, const char *name, const struct ifm_tunnel_spec *t,
 		      const struct ifm_tunnel_addrs *a, int dev);
 /* does the kernel know this link kind? -EOPNOTSUPP when not */

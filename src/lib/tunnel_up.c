@@ -247,7 +247,8 @@ int ifm_tunnel_up(struct ifm_nl *nl, const struct ifm_tunnel_spec *t)
 		goto fail;
 	/* sessions waiting for this name, or left dangling by the device it replaced */
 	r = ifm_refresh(nl, t->name);
-	if (!ifm_quiet()) /* -q: no warnings either, as ever */
+	/* -q: no warnings either, as ever; a per-id device's underlay is its tunnel's */
+	if (!ifm_quiet() && !t->of)
 		warn_headroom(nl, t, created);
 	return r;
 fail:
@@ -257,12 +258,28 @@ fail:
 	return r < 0 ? r : -EIO;
 }
 
+/* The per-id devices of a tunnel (alias "of=NAME") go with it. */
+static void down_ids(struct ifm_nl *nl, const char *name)
+{
+	struct ifm_tunnel_info *links = NULL;
+	char of[IFM_IFNAMSIZ];
+	size_t n = 0;
+
+	if (ifm_tnl_links(nl, &links, &n) < 0)
+		return;
+	for (size_t i = 0; i < n; i++)
+		if (ifm_tunnel_alias_of(links[i].alias, of) && !strcmp(of, name))
+			ifm_tunnel_down(nl, links[i].name);
+	free(links);
+}
+
 int ifm_tunnel_down(struct ifm_nl *nl, const char *name)
 {
 	struct ifm_tunnel_info ti;
 	unsigned int mtu;
 	int r, nsrc;
 
+	down_ids(nl, name);
 	r = ifm_tnl_link(nl, name, 0, &ti);
 	if (r == -ENODEV) {
 		ifm_info("%s: no such device, nothing to remove", name);
