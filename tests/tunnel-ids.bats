@@ -37,8 +37,9 @@ apply() { ifm apply --config "$CONF" "$@"; }
 
 # the names of the tunnel devices ifmirror made here, sorted
 our_tunnels() {
-	nsx ip -d -o link show | grep -o '^[0-9]*: [^:@]*\|alias ifmirror-tunnel' |
-		paste - - | grep 'alias ifmirror-tunnel' | awk '{ print $2 }' | sort | tr '\n' ' '
+	nsx ip -d -o link show |
+		awk '/ alias ifmirror-tunnel/ { n = $2; sub(/:$/, "", n); sub(/@.*/, "", n); print n }' |
+		sort | tr '\n' ' '
 }
 
 # send_four: 3 frames into s0, 5 out of s0, 7 into s1, 11 out of s1, while
@@ -203,4 +204,32 @@ ids_case() {
 	printf '[collector tx-102]\nports = s1\n' >>"$CONF"
 	sed -i 's/s1:in=x/s1:in=103/' "$CONF"
 	check_refusal "ids: the device for id 102, tx-102, is a section of this file"
+}
+
+@test "one direction with an id of its own: the other direction, and the other sources, carry the tunnel's own VNI; dry-run says what it would do" {
+	ids_conf vxlan vni 100 101 102 103 104
+	sed -i 's/^ids = .*/ids = s0:ingress=101/' "$CONF"
+	run apply --dry-run
+	assert_success
+	assert_line "would create: tunnel tx-101"
+	assert_line "would add: s0 ingress mirror to tx-101"
+	assert_line "would add: s0 egress mirror to tx"
+	assert_line "would add: s1 both mirror to tx"
+	assert_equal "$(our_tunnels)" ""
+	run apply
+	assert_success
+	send_four
+	assert_equal "$(count "$(vni 101)")" 3
+	assert_equal "$(count "$(vni 100)")" 23
+	# the id goes: the file gives none; dry-run says so, apply does it
+	sed -i '/^ids = /d' "$CONF"
+	run apply --dry-run
+	assert_success
+	assert_line --partial "would remove: tunnel tx-101 (an id of tx that $CONF no longer gives)"
+	assert_equal "$(our_tunnels)" "tx tx-101 "
+	run apply
+	assert_success
+	assert_equal "$(our_tunnels)" "tx "
+	send_four
+	assert_equal "$(count "$(vni 100)")" 26
 }

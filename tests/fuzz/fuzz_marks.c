@@ -35,6 +35,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	ifm_collector_has_port(&l, "eth1");
 	ifm_collector_sink_is(&l, "s0");
 	ifm_tunnel_alias_spec("t0", l.alias, &t, store, sizeof(store));
+	if (ifm_tunnel_alias_of(l.alias, out) && ifm_ifname_problem(out))
+		abort(); /* "of=" is a whole, valid name or none */
 	if (ifm_collector_mark_parse(l.alias, &m)) {
 		for (int i = 0; i < m.nports; i++) {
 			if (ifm_ifname_problem(m.ports[i]))

@@ -27,6 +27,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	ifm_spec_snaplen(v, &u);
 	ifm_spec_port(v, &u);
 	ifm_spec_dir(v, &dir);
+	{
+		char src[IFM_IFNAMSIZ];
+
+		if (!ifm_spec_tunnel_id(v, src, &dir, &n) && ifm_ifname_problem(src))
+			abort(); /* a source taken is a valid name */
+	}
 	ifm_spec_match(v);
 	ifm_spec_addr(v, &family, addr);
 	ifm_name_hash(v);

@@ -96,6 +96,28 @@ int main(void)
 		      "eth0 to eth1 is in [session a] (line 1) already"));
 	CHECK(refused("[session a]\nsource = eth0\nsource = eth2\nto = eth1\n",
 		      "t.conf:3: source given twice in this section"));
+	/* ids: per-source ids of a tunnel */
+	CHECK(parse("[tunnel vx]\ntype = vxlan\nremote = 192.0.2.1\nvni = 1\n"
+		    "ids = eth0:ingress=2, eth0:egress=3 eth1=4\n", &c) == 0);
+	CHECK(c.tunnels[0].nids == 3 && c.tunnels[0].ids_line == 5 &&
+	      !strcmp(c.tunnels[0].ids[2].source, "eth1") && c.tunnels[0].ids[2].dir == IFM_DIR_BOTH &&
+	      c.tunnels[0].ids[1].dir == IFM_DIR_EGRESS && c.tunnels[0].ids[1].id == 3);
+	ifm_config_free(&c);
+	CHECK(refused("[tunnel vx]\ntype = vxlan\nremote = 192.0.2.1\nvni = 1\nids = eth0=1\n",
+		      "t.conf:5: ids: 1 is the tunnel's own vni"));
+	CHECK(refused("[tunnel vx]\ntype = vxlan\nremote = 192.0.2.1\nvni = 1\nids = eth0=2 eth1:in=2\n",
+		      "t.conf:5: ids 'eth1:in=2': id 2 is eth0 both's already"));
+	CHECK(refused("[tunnel vx]\ntype = vxlan\nremote = 192.0.2.1\nvni = 1\nids = eth0=2 eth0:in=3\n",
+		      "t.conf:5: ids 'eth0:in=3': eth0 ingress has an id already (2)"));
+	CHECK(refused("[tunnel e]\ntype = erspan\nremote = 192.0.2.1\nsession-id = 1\nids = eth0=1024\n",
+		      "t.conf:5: ids: eth0 both=1024: the erspan session id must be 0 to 1023"));
+	CHECK(refused("[tunnel averylongname1]\ntype = vxlan\nremote = 192.0.2.1\nvni = 1\nids = eth0=12\n",
+		      "t.conf:5: ids: the device for id 12, averylongname1-12, would be longer than 15 bytes"));
+	CHECK(refused("[tunnel vx]\ntype = vxlan\nremote = 192.0.2.1\nvni = 1\nids = ,\n",
+		      "t.conf:5: ids: none given"));
+	CHECK(refused("[tunnel vx]\ntype = vxlan\nremote = 192.0.2.1\nvni = 1\nids = eth0=2\n"
+		      "[collector vx-2]\nports = eth3\n",
+		      "t.conf:5: ids: the device for id 2, vx-2, is a section of this file"));
 	CHECK(refused("[bogus x]\n", "unknown section type 'bogus'"));
 	CHECK(refused("key = value\n", "t.conf:1: 'key' outside of any section"));
 	CHECK(refused("[collector c]\n", "[collector c] needs 'ports'"));

@@ -195,6 +195,35 @@ static void test_source_patterns(void)
 	CHECK(ifm_source_pattern_matches("[*]x", "*x", NULL));
 }
 
+static void test_tunnel_id(void)
+{
+	char src[IFM_IFNAMSIZ];
+	enum ifm_dir d = 0;
+	unsigned long id = 0;
+
+	CHECK(!ifm_spec_tunnel_id("eth0:ingress=101", src, &d, &id) && !strcmp(src, "eth0") &&
+	      d == IFM_DIR_INGRESS && id == 101);
+	CHECK(!ifm_spec_tunnel_id("eth0:out=0", src, &d, &id) && d == IFM_DIR_EGRESS && id == 0);
+	CHECK(!ifm_spec_tunnel_id("tap9=4294967295", src, &d, &id) && !strcmp(src, "tap9") &&
+	      d == IFM_DIR_BOTH && id == 4294967295UL);
+	/* a name with '=' in it: the last '=' is the id's */
+	CHECK(!ifm_spec_tunnel_id("a=b:both=7", src, &d, &id) && !strcmp(src, "a=b") && id == 7);
+	CHECK(ifm_spec_tunnel_id("eth0:ingress=4294967296", src, &d, &id) != NULL);
+	CHECK(ifm_spec_tunnel_id("eth0:ingress=", src, &d, &id) != NULL);
+	CHECK(ifm_spec_tunnel_id("eth0:ingress=-1", src, &d, &id) != NULL);
+	CHECK(ifm_spec_tunnel_id("eth0:ingress", src, &d, &id) != NULL);
+	CHECK(ifm_spec_tunnel_id("eth0:sideways=1", src, &d, &id) != NULL);
+	CHECK(ifm_spec_tunnel_id("eth0:ingressingress=1", src, &d, &id) != NULL);
+	CHECK(ifm_spec_tunnel_id(":ingress=1", src, &d, &id) != NULL);
+	CHECK(ifm_spec_tunnel_id("=1", src, &d, &id) != NULL);
+	/* too long: refused, never cut */
+	CHECK(!strcmp(ifm_spec_tunnel_id("abcdefghijklmnop:ingress=1", src, &d, &id),
+		      "interface name longer than 15 characters"));
+	CHECK(ifm_spec_tunnel_id("abcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvwxyzabcdefghijklm=1",
+				 src, &d, &id) != NULL);
+	CHECK(ifm_spec_tunnel_id(NULL, src, &d, &id) != NULL);
+}
+
 int main(void)
 {
 	test_source_patterns();
@@ -204,5 +233,6 @@ int main(void)
 	test_dir_match_addr();
 	test_names();
 	test_ifname();
+	test_tunnel_id();
 	return CHECK_DONE("spec");
 }
