@@ -344,6 +344,7 @@ bool ifm_tunnel_alias_spec(const char *name, const char *alias, struct ifm_tunne
 	return t->type && t->remote;
 }
 
+/* "of=NAME": a whole, valid interface name (the kernel's alias is anyone's text) */
 bool ifm_tunnel_alias_of(const char *alias, char *buf)
 {
 	const char *w = alias;
@@ -358,7 +359,8 @@ bool ifm_tunnel_alias_of(const char *alias, char *buf)
 		if (n && n < IFM_IFNAMSIZ) {
 			memcpy(buf, w, n);
 			buf[n] = '\0';
-			return true;
+			if (!ifm_ifname_problem(buf))
+				return true;
 		}
 	}
 	return false;
