@@ -233,3 +233,47 @@ ids_case() {
 	send_four
 	assert_equal "$(count "$(vni 100)")" 26
 }
+
+@test "up --id: from the command line, each (source, direction) into the tunnel's device of its id; tunnel down takes them" {
+	run ifm tunnel up tx --type vxlan --remote 10.9.0.2 --local 10.9.0.1 --dev u0 --vni 100
+	assert_success
+	run ifm up s0 --to tx --id 101 --direction ingress
+	assert_success
+	assert_line "tx-101: tunnel created (vxlan to 10.9.0.2, vni 101, UDP port 4789)"
+	run nsx ip -d link show tx-101
+	assert_output --partial "alias ifmirror-tunnel type=vxlan remote=10.9.0.2 local=10.9.0.1 dev=u0 vni=101 of=tx"
+	run ifm up s0 --to tx --id 102 --direction egress
+	assert_success
+	run ifm up s1 --to tx
+	assert_success
+	# again: nothing changes
+	run ifm up s0 --to tx --id 101 --direction ingress
+	assert_success
+	assert_line "tx-101: tunnel unchanged (vxlan to 10.9.0.2, vni 101, UDP port 4789)"
+	send_four
+	assert_equal "$(count "$(vni 101)")" 3
+	assert_equal "$(count "$(vni 102)")" 5
+	assert_equal "$(count "$(vni 100)")" 18
+	# refused: one line, exit 1 or 2, nothing made
+	run ifm up s0 --to tx --id 100
+	assert_failure 1
+	assert_output "ifmirror: tx: --id 100 is the tunnel's own vni; mirror into tx itself"
+	run ifm up s0 --to tx --id 16777216
+	assert_failure 1
+	assert_output "ifmirror: tx: --id 16777216: the vxlan vni must be 0 to 16777215"
+	run ifm up s0 --to tx-101 --id 7
+	assert_failure 1
+	assert_output "ifmirror: tx-101: is the device of an id of tx already; --id is for tx"
+	run ifm up s0 --to s1 --id 7
+	assert_failure 1
+	assert_output "ifmirror: s1: not an ifmirror tunnel (no 'ifmirror-tunnel' alias); --id is for those"
+	run ifm up s0 --to tx --id 7 --defer
+	assert_failure 2
+	assert_output "ifmirror: up: --id needs the tunnel now: not with --defer"
+	run ifm up s0 --to tx --id x
+	assert_failure 2
+	assert_equal "$(our_tunnels)" "tx tx-101 tx-102 "
+	run ifm tunnel down tx
+	assert_success
+	assert_equal "$(our_tunnels)" ""
+}

@@ -114,6 +114,16 @@ int ifm_parse_opts(enum ifm_cmd_kind kind, int argc, char *argv[],
 			sample_seen = true;
 			if ((problem = ifm_spec_sample(v, &o->sample)))
 				return field_err(err, errlen, "--sample", v, problem);
+		} else if (cli_is_opt(a, "--id") && kind == IFM_ARGS_UP) {
+			v = cli_opt_value(argc, argv, &i, "--id", NULL);
+			if (!v)
+				return usage_err(err, errlen, "%s needs a number (VNI, key or session id)",
+						 "--id");
+			if (o->has_id)
+				return usage_err(err, errlen, "%s given twice", "--id");
+			if (!ifm_spec_number(v, 0, 4294967295UL, &o->id))
+				return field_err(err, errlen, "--id", v, "not a number from 0 to 4294967295");
+			o->has_id = true;
 		} else if (!strcmp(a, "--defer") && kind == IFM_ARGS_UP) {
 			o->defer = true;
 		} else if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) {
@@ -131,6 +141,8 @@ int ifm_parse_opts(enum ifm_cmd_kind kind, int argc, char *argv[],
 		return usage_err(err, errlen, "%s needs a SOURCE interface", argv[0]);
 	if (!o->dest && kind == IFM_ARGS_UP)
 		return usage_err(err, errlen, "%s needs --to DEST", argv[0]);
+	if (o->has_id && o->defer)
+		return usage_err(err, errlen, "%s needs the tunnel now: not with --defer", "--id");
 	if (o->source && (problem = ifm_ifname_problem(o->source))) {
 		snprintf(err, errlen, "'%.40s': %s", o->source, problem);
 		return -1;

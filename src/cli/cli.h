@@ -18,6 +18,8 @@ struct ifm_opts {
 	bool defer;              /* --defer: remember it while a device is missing */
 	const char *match;       /* --match EXPR (tcpdump syntax) */
 	unsigned int sample;     /* --sample N: one frame in N; 1: all */
+	unsigned long id;        /* --id N: into DEST's device of that id */
+	bool has_id;
 };
 
 enum ifm_cmd_kind { IFM_ARGS_UP, IFM_ARGS_DOWN, IFM_ARGS_STATUS };

@@ -7,11 +7,13 @@
 static const struct ifm_command commands[] = {
 	{ .name = "up", .fn = cmd_up, .help =
 		  "  up SOURCE --to DEST [--direction both|ingress|egress] [--match EXPR]\n"
-		  "     [--sample N] [--defer] [-q]\n"
+		  "     [--sample N] [--id N] [--defer] [-q]\n"
 		  "      Mirror what SOURCE receives (ingress), sends (egress) or both\n"
 		  "      (the default) to DEST. Running it again changes nothing.\n"
 		  "      --match: only what the tcpdump expression selects;\n"
 		  "      --sample: one frame in N.\n"
+		  "      --id: into DEST-N, a device like the tunnel DEST with N as its\n"
+		  "      VNI, key or session id (made when missing).\n"
 		  "      --defer: if SOURCE or DEST does not exist yet, remember the\n"
 		  "      session and apply it when `refresh` sees the device.\n" },
 	{ .name = "down", .fn = cmd_down, .help =

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * ifmirror up SOURCE --to DEST [--direction D] [--match EXPR] [--sample N] [--defer]
+ * ifmirror up SOURCE --to DEST [--id N] [--direction D] [--match EXPR] [--sample N] [--defer]
  *
  * The command line only; session.c does the work.
  */
@@ -16,7 +16,7 @@ int cmd_up(int argc, char *argv[])
 	struct ifm_opts o;
 	struct ifm_nl nl;
 	struct ifm_link l;
-	char err[160];
+	char err[160], idname[IFM_IFNAMSIZ];
 	int lock, r, ret = IFM_EXIT_RUNTIME;
 
 	if (ifm_parse_opts(IFM_ARGS_UP, argc, argv, &o, err, sizeof(err)) < 0) {
@@ -32,6 +32,12 @@ int cmd_up(int argc, char *argv[])
 	lock = ifm_begin(&nl);
 	if (lock < 0)
 		return IFM_EXIT_RUNTIME;
+	/* --id: DEST's device of that id (tunnel_ids.c), made when missing */
+	if (o.has_id) {
+		if (ifm_tunnel_id_up(&nl, o.dest, o.id, idname, sizeof(idname)) < 0)
+			goto out;
+		spec.dest = idname;
+	}
 	if (o.defer) {
 		const char *missing = ifm_link_get(&nl, o.source, &l) == -ENODEV ? o.source
 				    : ifm_link_get(&nl, o.dest, &l) == -ENODEV ? o.dest : NULL;

@@ -107,6 +107,10 @@ const char *ifm_tunnel_udp_types(void);
 
 int ifm_tunnel_up(struct ifm_nl *nl, const struct ifm_tunnel_spec *t);
 int ifm_tunnel_down(struct ifm_nl *nl, const char *name);
+/* tunnel_ids.c: tunnel's device of one id (NAME-ID into name, IFM_IFNAMSIZ),
+ * made like the tunnel but for its id when missing */
+int ifm_tunnel_id_up(struct ifm_nl *nl, const char *tunnel, unsigned long id, char *name,
+		     size_t len);
 /* NULL, or why the spec cannot be (buf holds it when it needs the values) */
 const char *ifm_tunnel_spec_problem(const struct ifm_tunnel_spec *t, char *buf, size_t len);
 

@@ -94,6 +94,53 @@ int ifm_tunnel_ids_expand(struct ifm_config *c)
 	return 0;
 }
 
+int ifm_tunnel_id_up(struct ifm_nl *nl, const char *tunnel, unsigned long id, char *name,
+		     size_t len)
+{
+	const struct ifm_tunnel_ops *ops;
+	struct ifm_tunnel_info ti;
+	struct ifm_tunnel_spec t;
+	char store[IFM_ALIAS_MAX], of[IFM_IFNAMSIZ], why[200];
+	const char *problem;
+	int r;
+
+	r = ifm_tnl_link(nl, tunnel, 0, &ti);
+	if (r < 0) {
+		ifm_err("%s: %s", tunnel, r == -ENODEV ? "no such tunnel (--id is for one that "
+			"ifmirror tunnel up or apply made)" : ifm_nl_reason(nl, r));
+		return r;
+	}
+	if (ifm_tunnel_alias_of(ti.alias, of)) {
+		ifm_err("%s: is the device of an id of %s already; --id is for %s", tunnel, of, of);
+		return -EINVAL;
+	}
+	if (!ifm_tunnel_alias_spec(tunnel, ti.alias, &t, store, sizeof(store)) ||
+	    !(ops = ifm_tunnel_type(t.type))) {
+		ifm_err("%s: not an ifmirror tunnel (no '%s' alias); --id is for those", tunnel,
+			IFM_MARK_TUNNEL);
+		return -EINVAL;
+	}
+	if (t.has_id && t.id == id) {
+		ifm_err("%s: --id %lu is the tunnel's own %s; mirror into %s itself", tunnel, id,
+			ops->id_words, tunnel);
+		return -EINVAL;
+	}
+	if (ifm_tunnel_id_name(tunnel, id, name, len) < 0) {
+		ifm_err("%s: the device for --id %lu, %s-%lu, would be longer than 15 bytes", tunnel,
+			id, tunnel, id);
+		return -ENAMETOOLONG;
+	}
+	t.name = name;
+	t.id = id;
+	t.has_id = true;
+	t.of = tunnel;
+	if ((problem = ifm_tunnel_spec_problem(&t, why, sizeof(why)))) {
+		ifm_err("%s: --id %lu: %s", tunnel, id, problem);
+		return -EINVAL;
+	}
+	return ifm_tunnel_up(nl, &t);
+}
+
 int ifm_tunnel_ids_prune(struct ifm_nl *nl, const struct ifm_config *c, bool dry, int *removed)
 {
 	struct ifm_tunnel_info *links = NULL;
