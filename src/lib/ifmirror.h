@@ -100,6 +100,8 @@ int ifm_port_release(struct ifm_nl *nl, const struct ifm_link *port);
 
 /* ---- state.c: the lock, and which qdiscs ifmirror created ---- */
 int ifm_lock(void);             /* fd or -errno */
+/* the same without waiting: -EWOULDBLOCK while another process holds it */
+int ifm_lock_try(void);
 void ifm_unlock(int fd);
 /* What every changing command starts with: the socket and the lock (its
  * fd), or -errno, reported, with nothing left open. */
