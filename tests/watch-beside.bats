@@ -291,3 +291,42 @@ conf_collector() {
 	run ifm up tap1 --to d0 -q
 	assert_success
 }
+
+@test "beside a hook: the file takes a hook's session over in place: one mirror each way at every moment, one copy per frame" {
+	run ifm up s0 --to d0 -q          # what the hook of a stanza makes
+	assert_success
+	conf <<-EOT
+	[session w]
+	source = s0
+	to = d0
+	EOT
+	# apply killed right after each change it asks for: never a second
+	# mirror beside the first, never none
+	for ((n = 1; n < 10; n++)); do
+		run ip netns exec "$NS" "$BUILD/ifm-crashpoint" "$n" "$IFM" apply --config "$CONF" -q
+		[[ $status == 0 || $status == 3 ]] || { echo "crashpoint: $status $output" >&2; false; }
+		one_each s0
+		[[ $status == 3 ]] && break
+	done
+	run ifm apply --config "$CONF"
+	assert_success
+	assert_output --partial "nothing to change"
+	one_each s0
+	mirrored d0p
+	# and under a stream of frames, watch taking it over: one copy each
+	ifm down s0 -q
+	ifm up s0 --to d0 --direction egress -q
+	conf <<-EOT
+	[session w]
+	source = s0
+	to = d0
+	direction = egress
+	EOT
+	before=$(counter_settles d0p)
+	send_out s0 100000 &
+	sender=$!
+	watch_start
+	wait "$sender"
+	expect_rx d0p "$before" 100000
+	grep -q "s0: egress mirror to d0 taken over by the config file" "$LOG"
+}
