@@ -41,7 +41,8 @@ conf() { cat >"$CONF"; chmod 0644 "$CONF"; }
 # watch where NetworkManager runs (its /run/ifmirror: the dispatcher's lock
 # and markers); returns once it has converged the first time
 watch_start() {
-	nmx "$IFM" watch --config "$CONF" 2>>"$LOG" &
+	# (nsenter execs it: $! is its PID; nmx, a function, would be a subshell)
+	nsenter -t "$NM_HOLDER" -m -n "$IFM" watch --config "$CONF" 2>>"$LOG" &
 	WATCH=$!
 	eventually 10 grep -q "watching $CONF" "$LOG"
 }
