@@ -143,6 +143,15 @@ int ifm_parse_opts(enum ifm_cmd_kind kind, int argc, char *argv[],
 		return usage_err(err, errlen, "%s needs --to DEST", argv[0]);
 	if (o->has_id && o->defer)
 		return usage_err(err, errlen, "%s needs the tunnel now: not with --defer", "--id");
+	/* up names one device, now; a pattern is a standing rule, kept by
+	 * apply and watch from the file (a device whose name has '*', '?', '['
+	 * or starts with '!' or '@' is left to the file too, as "[*]x") */
+	if (o->source && kind == IFM_ARGS_UP && ifm_source_kind(o->source) != IFM_SRC_NAME) {
+		snprintf(err, errlen,
+			 "'%.40s' is a source pattern: up takes one device; patterns go in "
+			 "the config file, for apply and watch", o->source);
+		return -1;
+	}
 	if (o->source && (problem = ifm_ifname_problem(o->source))) {
 		snprintf(err, errlen, "'%.40s': %s", o->source, problem);
 		return -1;

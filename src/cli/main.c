@@ -10,6 +10,8 @@ static const struct ifm_command commands[] = {
 		  "     [--sample N] [--id N] [--defer] [-q]\n"
 		  "      Mirror what SOURCE receives (ingress), sends (egress) or both\n"
 		  "      (the default) to DEST. Running it again changes nothing.\n"
+		  "      SOURCE is one device: source patterns (tap*, @master:BR) go in\n"
+		  "      the config file, for apply and watch.\n"
 		  "      --match: only what the tcpdump expression selects;\n"
 		  "      --sample: one frame in N.\n"
 		  "      --id: into DEST-N, a device like the tunnel DEST with N as its\n"
@@ -69,7 +71,8 @@ static const struct ifm_command commands[] = {
 		  "      Keep the kernel equal to FILE while devices come and go: apply,\n"
 		  "      then again at each link event that matters (a device came, went,\n"
 		  "      was renamed or moved to another bridge). SIGHUP reloads FILE;\n"
-		  "      SIGTERM exits, leaving the mirrors. One line per change, on stderr.\n" },
+		  "      SIGTERM exits, leaving the mirrors (at once, changing nothing,\n"
+		  "      while it waits for the lock). One line per change, on stderr.\n" },
 	{ .name = NULL },
 };
 

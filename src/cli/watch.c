@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/signalfd.h>
+#include <time.h>
 #include <unistd.h>
 
 #define DEFAULT_CONFIG "/etc/ifmirror.conf"
@@ -84,15 +85,57 @@ static void run_done(void)
 	said_now = t;
 }
 
-static void converge(struct ifm_nl *nl, struct ifm_config *c)
+/*
+ * The lock, waited for while SIGTERM and SIGINT still count: another command
+ * may hold it for long (a hook of a slow ifup), and a watch told to stop
+ * while it waits must stop then, having changed nothing. The lock has no
+ * descriptor to poll, so it is tried again after a sleep that SIGTERM or
+ * SIGINT end (1 ms, doubling up to 100 ms: only while another holds it).
+ * The fd, -errno, or -EINTR with *sig set; SIGHUP stays pending.
+ */
+static int lock_or_signal(int *sig)
+{
+	long ns = 1000000;
+	bool waited = false;
+	sigset_t stop;
+
+	sigemptyset(&stop);
+	sigaddset(&stop, SIGTERM);
+	sigaddset(&stop, SIGINT);
+	for (;;) {
+		struct timespec ts = { 0, ns };
+		siginfo_t si;
+		int fd = ifm_lock_try(), s;
+
+		if (fd != -EWOULDBLOCK)
+			return fd;
+		if (!waited)
+			ifm_notice("waiting for the lock in %s (another command holds it)",
+				   ifm_run_dir());
+		waited = true;
+		s = sigtimedwait(&stop, &si, &ts);
+		if (s > 0) {
+			*sig = s;
+			return -EINTR;
+		}
+		if (ns < 100000000)
+			ns *= 2;
+	}
+}
+
+/* one run of apply under the lock: 0, or the signal (SIGTERM, SIGINT) that
+ * came while it waited for the lock, nothing done */
+static int converge(struct ifm_nl *nl, struct ifm_config *c)
 {
 	struct ifm_apply_result res;
-	int lock = ifm_lock(), r;
+	int sig = 0, lock = lock_or_signal(&sig), r;
 
+	if (lock == -EINTR && sig)
+		return sig;
 	if (lock < 0) {
 		ifm_err("cannot take the lock in %s: %s", ifm_run_dir(), strerror(-lock));
 		run_done();
-		return;
+		return 0;
 	}
 	r = ifm_apply(nl, c, false, &res);
 	ifm_unlock(lock);
@@ -100,6 +143,7 @@ static void converge(struct ifm_nl *nl, struct ifm_config *c)
 		ifm_err("%s: not applied completely: %s", c->path,
 			r == -EIO ? "some sessions failed (see above)" : strerror(-r));
 	run_done();
+	return 0;
 }
 
 static int signals(void)
@@ -130,7 +174,7 @@ int cmd_watch(int argc, char *argv[])
 	struct ifm_watch w = { .fd = -1 };
 	struct ifm_nl nl;
 	bool quiet = false;
-	int sfd, r, ret = IFM_EXIT_RUNTIME;
+	int sfd, r, sig, ret = IFM_EXIT_RUNTIME;
 
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--config") && i + 1 < argc) {
@@ -166,12 +210,11 @@ int cmd_watch(int argc, char *argv[])
 	}
 	ifm_notice("watching %s (%d session%s); link events from the kernel", path, c.nsessions,
 		   c.nsessions == 1 ? "" : "s");
-	converge(&nl, &c);
+	if ((sig = converge(&nl, &c)))
+		goto stopped;
 	for (;;) {
 		struct pollfd p[2] = { { .fd = w.fd, .events = POLLIN },
 				       { .fd = sfd, .events = POLLIN } };
-		int sig;
-
 		if (poll(p, 2, -1) < 0) {
 			if (errno == EINTR)
 				continue;
@@ -201,7 +244,8 @@ int cmd_watch(int argc, char *argv[])
 				   c.nsessions == 1 ? "" : "s");
 			/* every line may be said again after a reload */
 			lines_clear(&said_before);
-			converge(&nl, &c);
+			if ((sig = converge(&nl, &c)))
+				goto stopped;
 		}
 		if (!(p[0].revents & (POLLIN | POLLERR)))
 			continue;
@@ -212,14 +256,19 @@ int cmd_watch(int argc, char *argv[])
 				ifm_err("watch: link dump: %s", strerror(-r));
 				goto out;
 			}
-			converge(&nl, &c);
+			if ((sig = converge(&nl, &c)))
+				goto stopped;
 		} else if (r < 0) {
 			ifm_err("watch: link events: %s", strerror(-r));
 			goto out;
-		} else if (r > 0) {
-			converge(&nl, &c);
+		} else if (r > 0 && (sig = converge(&nl, &c))) {
+			goto stopped;
 		}
 	}
+stopped:
+	ifm_notice("%s while waiting for the lock: exiting; nothing changed by this run, "
+		   "the mirrors stay as they are", strsignal(sig));
+	ret = IFM_EXIT_OK;
 out:
 	ifm_watch_close(&w);
 	ifm_nl_close(&nl);

@@ -100,6 +100,8 @@ int ifm_port_release(struct ifm_nl *nl, const struct ifm_link *port);
 
 /* ---- state.c: the lock, and which qdiscs ifmirror created ---- */
 int ifm_lock(void);             /* fd or -errno */
+/* the same without waiting: -EWOULDBLOCK while another process holds it */
+int ifm_lock_try(void);
 void ifm_unlock(int fd);
 /* What every changing command starts with: the socket and the lock (its
  * fd), or -errno, reported, with nothing left open. */
@@ -168,6 +170,8 @@ struct ifm_action {
 	struct ifm_cookie cookie;
 	int ifindex;             /* mirred target; 0 when it was deleted */
 	int eaction;
+	int control;             /* tc_mirred.action: what comes after the copy */
+	uint32_t index;          /* the action's index (mirred) */
 	uint64_t packets, bytes, drops, overlimits;
 };
 
@@ -175,6 +179,11 @@ int ifm_mirred_put(struct nl_msg *msg, int attrtype, int target_ifindex,
 		   const struct ifm_cookie *cookie);
 /* Parses a nested action list; fills up to max, returns the count. */
 int ifm_actions_parse(struct nlattr *acts, struct ifm_action *out, int max);
+/* The mirred action a (by its index) carries cookie from now on, nothing
+ * else of it changed, in one step (RTM_NEWACTION, NLM_F_REPLACE): no moment
+ * with two copies or none. 0 or -errno. */
+int ifm_mirred_set_cookie(struct ifm_nl *nl, const struct ifm_action *a,
+			  const struct ifm_cookie *cookie);
 
 /* ---- match.c: --match (libpcap) and --sample as classic BPF ---- */
 #define IFM_EBADEXPR EBADMSG      /* a bad --match: a usage error, exit 2 */

@@ -12,6 +12,7 @@
 #include <linux/pkt_cls.h>
 #include <linux/gen_stats.h>
 #include <linux/tc_act/tc_mirred.h>
+#include <linux/rtnetlink.h>
 
 #include <netlink/netlink.h>
 #include <netlink/msg.h>
@@ -96,6 +97,8 @@ static void parse_one(struct nlattr *attr, struct ifm_action *a)
 			a->is_mirred = true;
 			a->ifindex = (int)p.ifindex;
 			a->eaction = p.eaction;
+			a->control = p.action;
+			a->index = p.index;
 		}
 	}
 }
@@ -111,4 +114,38 @@ int ifm_actions_parse(struct nlattr *acts, struct ifm_action *out, int max)
 		parse_one(a, &out[n++]);
 	}
 	return n;
+}
+
+int ifm_mirred_set_cookie(struct ifm_nl *nl, const struct ifm_action *a,
+			  const struct ifm_cookie *cookie)
+{
+	struct tcamsg t = { .tca_family = AF_UNSPEC };
+	struct tc_mirred p = {
+		.index = a->index,
+		.action = a->control,
+		.eaction = a->eaction,
+		.ifindex = (__u32)a->ifindex,
+	};
+	struct nlattr *list, *act, *opts;
+	struct nl_msg *msg;
+
+	if (!a->is_mirred || !a->index || a->ifindex <= 0)
+		return -EINVAL;
+	msg = nlmsg_alloc_simple(RTM_NEWACTION, NLM_F_REQUEST | NLM_F_ACK | NLM_F_REPLACE);
+	if (!msg)
+		return -ENOMEM;
+	if (nlmsg_append(msg, &t, sizeof(t), NLMSG_ALIGNTO) < 0 ||
+	    !(list = nla_nest_start(msg, TCA_ACT_TAB)) ||
+	    !(act = nla_nest_start(msg, 1)) ||
+	    nla_put_string(msg, TCA_ACT_KIND, "mirred") < 0 ||
+	    nla_put(msg, TCA_ACT_COOKIE, sizeof(*cookie), cookie) < 0 ||
+	    !(opts = nla_nest_start(msg, TCA_ACT_OPTIONS)) ||
+	    nla_put(msg, TCA_MIRRED_PARMS, sizeof(p), &p) < 0) {
+		nlmsg_free(msg);
+		return -ENOMEM;
+	}
+	nla_nest_end(msg, opts);
+	nla_nest_end(msg, act);
+	nla_nest_end(msg, list);
+	return ifm_nl_talk(nl, msg);
 }

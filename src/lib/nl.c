@@ -177,7 +177,8 @@ static bool changes_state(const struct nl_msg *msg)
 	int type = nlmsg_hdr((struct nl_msg *)msg)->nlmsg_type;
 
 	return type == RTM_NEWLINK || type == RTM_DELLINK || type == RTM_NEWQDISC ||
-	       type == RTM_DELQDISC || type == RTM_NEWTFILTER || type == RTM_DELTFILTER;
+	       type == RTM_DELQDISC || type == RTM_NEWTFILTER || type == RTM_DELTFILTER ||
+	       type == RTM_NEWACTION || type == RTM_DELACTION;
 }
 
 struct dump_ctx {

@@ -176,21 +176,32 @@ fail:
 	return r;
 }
 
-enum match { NO_MATCH, EXACT, CHANGED, STALE };
+enum match { NO_MATCH, EXACT, CHANGED, STALE, TAKE_OVER };
 
 static enum match session_match(const struct up_ctx *c, const struct ifm_filter *f)
 {
 	if (!ifm_filter_is_ours(f))
 		return NO_MATCH;
 	if (f->act.ifindex == c->dst->ifindex) {
+		/* apply takes it over: where only the owner differs, in place */
 		if (c->from_config && !(f->act.cookie.flags & IFM_COOKIE_FROM_CONFIG))
-			return CHANGED; /* apply takes it over */
+			return f->prog_hash == c->m->hash ? TAKE_OVER : CHANGED;
 		return f->prog_hash == c->m->hash ? EXACT : CHANGED;
 	}
 	/* the destination was deleted; this name is the one it had */
 	if (f->act.ifindex == 0 && f->act.cookie.dest_hash == ifm_name_hash(c->dst->name))
 		return STALE;
 	return NO_MATCH;
+}
+
+/* the cookie of f's action gets the file's flag; false where the kernel
+ * refuses (the session is then replaced by a new filter, as before) */
+static bool take_over(struct up_ctx *c, const struct ifm_filter *f)
+{
+	struct ifm_cookie ck = f->act.cookie;
+
+	ck.flags |= IFM_COOKIE_FROM_CONFIG;
+	return ifm_mirred_set_cookie(c->nl, &f->act, &ck) == 0;
 }
 
 static int apply(struct up_ctx *c, enum ifm_dir want)
@@ -209,9 +220,12 @@ static int apply(struct up_ctx *c, enum ifm_dir want)
 		ifm_owned_set(c->src->ifindex, c->t.q.ingress_kind, false);
 
 	/* keep both directions of one session on one pref where possible */
-	for (size_t i = 0; i < c->t.nf && !pref; i++)
-		if (session_match(c, &c->t.f[i]) == EXACT)
+	for (size_t i = 0; i < c->t.nf && !pref; i++) {
+		enum match m = session_match(c, &c->t.f[i]);
+
+		if (m == EXACT || m == TAKE_OVER)
 			pref = c->t.f[i].pref;
+	}
 
 	for (size_t d = 0; d < 2; d++) {
 		enum ifm_dir dir = dirs[d];
@@ -227,6 +241,13 @@ static int apply(struct up_ctx *c, enum ifm_dir want)
 				have = true;
 				note(c, "%s: %s mirror to %s unchanged\n", c->src->name,
 				     ifm_dir_name(dir), c->dst->name);
+			} else if ((want & dir) && m == TAKE_OVER && !have && take_over(c, f)) {
+				/* the same filter, the file's from now on: a new one
+				 * beside it and the old one deleted would copy the
+				 * frames in between twice */
+				have = true;
+				note(c, "%s: %s mirror to %s taken over by the config file\n",
+				     c->src->name, ifm_dir_name(dir), c->dst->name);
 			} else if (nremove < 16) {
 				remove[nremove++] = f;
 			}

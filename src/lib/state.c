@@ -36,7 +36,7 @@
  */
 static int name_fd = -1;
 
-static int lock_name(void)
+static int lock_name(bool wait)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	uint64_t h = 1469598103934665603ULL;
@@ -52,8 +52,8 @@ static int lock_name(void)
 	if (fd < 0)
 		return -errno;
 	while (bind(fd, (struct sockaddr *)&sa, len) < 0) {
-		if (errno != EADDRINUSE) {
-			int r = -errno;
+		if (errno != EADDRINUSE || !wait) {
+			int r = errno == EADDRINUSE ? -EWOULDBLOCK : -errno;
 
 			close(fd);
 			return r;
@@ -63,7 +63,7 @@ static int lock_name(void)
 	return fd;
 }
 
-int ifm_lock(void)
+static int lock(bool wait)
 {
 	for (int tries = 0; tries < 100; tries++) {
 		struct stat held, now;
@@ -71,7 +71,7 @@ int ifm_lock(void)
 
 		if (fd < 0)
 			return fd;
-		while (flock(fd, LOCK_EX) < 0) {
+		while (flock(fd, wait ? LOCK_EX : LOCK_EX | LOCK_NB) < 0) {
 			if (errno != EINTR) {
 				r = -errno;
 				close(fd);
@@ -80,7 +80,8 @@ int ifm_lock(void)
 		}
 		if (fstat(fd, &held) == 0 && lstat(ifm_run_dir(), &now) == 0 &&
 		    held.st_dev == now.st_dev && held.st_ino == now.st_ino) {
-			if ((r = lock_name()) < 0) {
+			if ((r = lock_name(wait)) < 0) {
+				flock(fd, LOCK_UN);
 				close(fd);
 				return r;
 			}
@@ -91,6 +92,16 @@ int ifm_lock(void)
 		close(fd); /* replaced while we waited: lock what is there now */
 	}
 	return -EAGAIN;
+}
+
+int ifm_lock(void)
+{
+	return lock(true);
+}
+
+int ifm_lock_try(void)
+{
+	return lock(false);
 }
 
 void ifm_unlock(int fd)

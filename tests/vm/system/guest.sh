@@ -293,15 +293,95 @@ t_networkd() {
 	mirror_exact
 }
 
+# ------------------------------------------------- ifmirror watch at boot
+# The networkd host again, now with ifmirror-watch.service enabled in place of
+# ifmirror.service, and a file whose source is a pattern: src0 and every tap.
+# Nothing else manages coll0 (no stanza, no .network): its re-plug is watch's.
+to_watch() {
+	cat >/etc/ifmirror.conf <<-EOF
+	[collector br-mirror]
+	ports = coll0
+
+	[session lane]
+	source = src0 tap*
+	to = br-mirror
+	direction = both
+	EOF
+	chmod 0644 /etc/ifmirror.conf
+	systemctl disable ifmirror.service
+	systemctl enable ifmirror-watch.service
+}
+
+watch_log() { journalctl -b -u ifmirror-watch.service -o cat --no-pager; }
+
+t_watch_boot() {
+	show systemctl is-active ifmirror-watch.service ifmirror.service
+	systemctl is-active -q ifmirror-watch.service || fail "ifmirror-watch.service is not active"
+	! systemctl is-active -q ifmirror.service || fail "ifmirror.service ran too"
+	wait_for 30 bash -c 'ip -o link show coll0 | grep -q "master br-mirror"' ||
+		fail "coll0 is not a port of br-mirror"
+	show watch_log
+	watch_log | grep -q "watching /etc/ifmirror.conf" || fail "watch did not say it watches"
+	show ifmirror status
+	# converged: apply of the same file has nothing to do
+	local a
+	a=$(ifmirror apply --config /etc/ifmirror.conf 2>&1)
+	echo "apply: $a"
+	case $a in */etc/ifmirror.conf:*", nothing to change") ;; *) fail "not converged" ;; esac
+	mirror_exact
+}
+
+t_watch_tap() {
+	local bc ac
+	ip tuntap add mode tap tap1 || fail "ip tuntap add failed"
+	ip link set tap1 up
+	wait_for 10 bash -c '[ "$(tc filter show dev tap1 egress | grep -c mirred)" = 1 ]' ||
+		fail "tap1 is not mirrored within 10 s"
+	show ifmirror status tap1
+	show watch_log
+	bc=$(settled cap cap0)
+	$SF tap1 $N || fail "sendframes failed"
+	ac=$(settled cap cap0)
+	echo "tap1 sent $N frames; the collector got $((ac - bc)) copies (want $N)"
+	[ $((ac - bc)) = $N ] || fail "not exactly $N copies"
+	ip link del tap1
+	wait_for 10 bash -c '! ifmirror status | grep -q "^tap1 "' || fail "tap1 stays in status"
+}
+
+t_watch_replug() {
+	replug watch || exit 1
+	show watch_log
+	watch_log | grep -q "coll0" || fail "watch said nothing of coll0"
+	# no hook could have done it: no stanza, no .network names coll0
+	! grep -rqs coll0 /etc/network/interfaces /etc/systemd/network/*.network || fail "something else manages coll0"
+}
+
+t_watch_stop() {
+	systemctl stop ifmirror-watch.service || fail "systemctl stop failed"
+	! systemctl is-active -q ifmirror-watch.service || fail "still active"
+	show watch_log
+	watch_log | grep -q "exiting; the mirrors stay as they are" || fail "it did not say it leaves the mirrors"
+	show ifmirror status
+	[ "$(tc filter show dev src0 ingress | grep -c mirred)" = 1 ] || fail "not one mirred filter on src0's ingress"
+	[ "$(tc filter show dev src0 egress | grep -c mirred)" = 1 ] || fail "not one mirred filter on src0's egress"
+	ip -o link show coll0 | grep -q "master br-mirror" || fail "coll0 left br-mirror"
+	mirror_exact
+}
+
 t_purge_ifmirror() {
 	dpkg --purge ifmirror || fail "dpkg --purge failed"
 	! dpkg-query -W -f='${Status}\n' ifmirror 2>/dev/null | grep -q installed || fail "still installed"
 	purged /usr/sbin/ifmirror /etc/network/if-{pre-up,up,down,post-down}.d/ifmirror \
 		/lib/systemd/system/ifmirror.service /etc/systemd/system/multi-user.target.wants/ifmirror.service \
 		/var/lib/systemd/deb-systemd-helper-enabled/ifmirror.service.dsh-also \
-		/var/lib/systemd/deb-systemd-helper-enabled/multi-user.target.wants/ifmirror.service
+		/var/lib/systemd/deb-systemd-helper-enabled/multi-user.target.wants/ifmirror.service \
+		/lib/systemd/system/ifmirror-watch.service \
+		/etc/systemd/system/multi-user.target.wants/ifmirror-watch.service \
+		/var/lib/systemd/deb-systemd-helper-enabled/ifmirror-watch.service.dsh-also \
+		/var/lib/systemd/deb-systemd-helper-enabled/multi-user.target.wants/ifmirror-watch.service
 	systemctl daemon-reload
 	! systemctl cat ifmirror.service >/dev/null 2>&1 || fail "systemd still knows ifmirror.service"
+	! systemctl cat ifmirror-watch.service >/dev/null 2>&1 || fail "systemd still knows ifmirror-watch.service"
 }
 
 scenario_ifupdown() {
@@ -326,6 +406,15 @@ scenario_ifupdown() {
 		booted
 		lab
 		run_test 5 t_networkd
+		to_watch
+		next_boot ;;
+	4)
+		booted
+		lab
+		run_test 15 t_watch_boot
+		run_test 16 t_watch_tap
+		run_test 17 t_watch_replug
+		run_test 18 t_watch_stop
 		run_test 6 t_purge_ifmirror
 		power_off ;;
 	esac
