@@ -25,6 +25,7 @@ struct ifm_nl {
 	char extack[200];   /* the kernel's extended ack message, if any */
 	unsigned long changes;  /* requests that changed kernel state */
 	int rcvbuf;             /* the socket's receive buffer, bytes */
+	unsigned char *rx;      /* where answers are read, IFM_NL_RX_N datagrams at once */
 };
 
 int ifm_nl_open(struct ifm_nl *nl);
@@ -51,11 +52,12 @@ const char *ifm_nl_reason(const struct ifm_nl *nl, int err);
 struct nl_cb;
 struct ifm_batch {
 	struct ifm_nl *nl;
-	struct nl_cb *cb;
 	uint32_t first_seq;
-	unsigned int n, cap, acked, window;
+	unsigned int n, cap, acked, window, sent;
 	int *results;
 	bool broken;             /* acks were lost: nothing more is sent */
+	unsigned char *out;      /* requests not sent yet, back to back: one sendmsg */
+	size_t outlen, outcap;
 };
 int ifm_batch_init(struct ifm_batch *b, struct ifm_nl *nl);
 int ifm_batch_add(struct ifm_batch *b, struct nl_msg *msg);   /* consumes msg; NULL: -ENOMEM */

@@ -95,8 +95,13 @@ int ifm_run_dir_open(bool create)
 /* the run directory this process uses: the one it locked, else the first opened */
 static int run_fd = -1;
 
+static void owned_forget(void);
+static void making_forget(void);
+
 void ifm_run_dir_use(int fd)
 {
+	owned_forget(); /* read again from the directory now in use */
+	making_forget();
 	if (run_fd >= 0)
 		close(run_fd);
 	run_fd = fd >= 0 ? fcntl(fd, F_DUPFD_CLOEXEC, 3) : -1;
@@ -414,65 +419,285 @@ static bool record_is(const char *sub, const char *name, const char *text)
 /* ---- qdiscs ifmirror created ---- */
 
 /*
- * RUN_DIR/owned/NETNS.IFINDEX.KIND holds the device's name and sysfs inode. It is written
- * before the qdisc is created, so that a kill between the two leaves a
- * record that the next command acts on, and removed after the qdisc is
- * deleted. A record counts only for the same device (namespace, index, name,
- * sysfs inode), and only while no filter of somebody else's hangs on the qdisc
- * (ifm_hooks_tidy), so a stale record for a re-used ifindex does not make
- * ifmirror delete a qdisc somebody else created.
+ * RUN_DIR/owned/NETNS holds one line per qdisc ifmirror created in that
+ * namespace: "IFINDEX KIND NAME SYSFS-INODE". The file is replaced whole
+ * (written aside, then renamed over it), so a reader sees the old list or
+ * the new one, never half. A record is written before the qdisc is created,
+ * so that a kill between the two leaves a record that the next command acts
+ * on, and removed after the qdisc is deleted. A record counts only for the
+ * same device (namespace, index, name, sysfs inode), and only while no
+ * filter of somebody else's hangs on the qdisc (ifm_hooks_tidy), so a stale
+ * record for a re-used ifindex does not make ifmirror delete a qdisc
+ * somebody else created.
+ *
+ * Earlier versions kept one file per qdisc, RUN_DIR/owned/NETNS.IFINDEX.KIND
+ * holding "NAME SYSFS-INODE": those are read as records too, and removed
+ * once the list that holds them has been written (an upgrade on a running
+ * host loses none).
+ *
+ * The list is read once and kept while the run directory stays the one in
+ * use (ifm_run_dir_use, at every lock, starts afresh); ifm_owned_hold
+ * gathers changes for one write (apply's and flush's batches).
  */
-static void owned_name(char *buf, size_t len, int ifindex, const char *kind)
+struct owned_rec {
+	int ifindex;
+	char kind[8];
+	char dev[48];            /* "NAME INODE" */
+};
+
+static struct {
+	struct owned_rec *r;
+	size_t n, cap;
+	char (*old)[64];         /* old-format files read, removed after the next write */
+	size_t nold;
+	bool loaded, dirty;
+	int held;
+} own;
+
+static void owned_forget(void)
 {
-	snprintf(buf, len, "%lu.%d.%s", ifm_netns_id(), ifindex, kind);
+	free(own.r);
+	free(own.old);
+	memset(&own, 0, sizeof(own));
+}
+
+static int owned_add(int ifindex, const char *kind, const char *dev)
+{
+	if (own.n == own.cap) {
+		size_t cap = own.cap ? own.cap * 2 : 64;
+		struct owned_rec *r = realloc(own.r, cap * sizeof(*r));
+
+		if (!r)
+			return -ENOMEM;
+		own.r = r;
+		own.cap = cap;
+	}
+	own.r[own.n].ifindex = ifindex;
+	snprintf(own.r[own.n].kind, sizeof(own.r[own.n].kind), "%s", kind);
+	snprintf(own.r[own.n].dev, sizeof(own.r[own.n].dev), "%s", dev);
+	own.n++;
+	return 0;
+}
+
+static struct owned_rec *owned_find(int ifindex, const char *kind)
+{
+	for (size_t i = 0; i < own.n; i++)
+		if (own.r[i].ifindex == ifindex && !strcmp(own.r[i].kind, kind))
+			return &own.r[i];
+	return NULL;
+}
+
+/* one line "IFINDEX KIND NAME INODE" */
+static void owned_parse_line(char *line)
+{
+	char kind[8], name[IF_NAMESIZE + 1], dev[48];
+	unsigned long long ino;
+	int ifindex;
+
+	if (sscanf(line, "%d %7s %16s %llu", &ifindex, kind, name, &ino) != 4 || ifindex <= 0 ||
+	    (strcmp(kind, "clsact") && strcmp(kind, "ingress")) || ifm_ifname_problem(name))
+		return;
+	snprintf(dev, sizeof(dev), "%s %llu", name, ino);
+	if (!owned_find(ifindex, kind))
+		owned_add(ifindex, kind, dev);
+}
+
+/* the old format: a file per qdisc, NETNS.IFINDEX.KIND holding "NAME INODE" */
+static void owned_load_old(void)
+{
+	char prefix[32], buf[64];
+	struct dirent *de;
+	DIR *d = ifm_run_opendir("owned");
+
+	if (!d)
+		return;
+	snprintf(prefix, sizeof(prefix), "%lu.", ifm_netns_id());
+	while ((de = readdir(d))) {
+		char kind[8] = "", *end;
+		long ifindex;
+		FILE *f;
+		size_t n;
+
+		if (strncmp(de->d_name, prefix, strlen(prefix)) || strlen(de->d_name) >= 64)
+			continue;
+		ifindex = strtol(de->d_name + strlen(prefix), &end, 10);
+		if (ifindex <= 0 || ifindex > INT32_MAX || *end != '.' ||
+		    (strcmp(end + 1, "clsact") && strcmp(end + 1, "ingress")))
+			continue;
+		snprintf(kind, sizeof(kind), "%s", end + 1);
+		if (!(f = ifm_run_fopen("owned", de->d_name, false)))
+			continue;
+		n = fread(buf, 1, sizeof(buf) - 1, f);
+		fclose(f);
+		buf[n] = '\0';
+		buf[strcspn(buf, "\n")] = '\0';
+		if (!owned_find((int)ifindex, kind) && owned_add((int)ifindex, kind, buf) < 0)
+			continue;
+		if (!(own.nold % 16)) {
+			char (*o)[64] = realloc(own.old, (own.nold + 16) * sizeof(*o));
+
+			if (!o)
+				continue;
+			own.old = o;
+		}
+		snprintf(own.old[own.nold++], 64, "%s", de->d_name);
+	}
+	closedir(d);
+}
+
+static void owned_load(void)
+{
+	char name[32], *line = NULL;
+	size_t cap = 0;
+	FILE *f;
+
+	if (own.loaded)
+		return;
+	own.loaded = true;
+	snprintf(name, sizeof(name), "%lu", ifm_netns_id());
+	if ((f = ifm_run_fopen("owned", name, false))) {
+		while (getline(&line, &cap, f) > 0)
+			owned_parse_line(line);
+		free(line);
+		fclose(f);
+	}
+	owned_load_old();
+}
+
+/* the list, written aside and renamed into place; an empty one goes */
+static int owned_write(void)
+{
+	char name[32], tmp[40];
+	FILE *f;
+	int r = 0;
+
+	snprintf(name, sizeof(name), "%lu", ifm_netns_id());
+	if (!own.n) {
+		r = ifm_run_unlink("owned", name);
+	} else {
+		snprintf(tmp, sizeof(tmp), ".%s.new", name);
+		ifm_run_unlink("owned", tmp); /* a leftover of a kill: never written through */
+		if (!(f = ifm_run_fopen("owned", tmp, true)))
+			return -errno;
+		for (size_t i = 0; i < own.n; i++)
+			fprintf(f, "%d %s %s\n", own.r[i].ifindex, own.r[i].kind, own.r[i].dev);
+		r = fflush(f) == 0 ? 0 : -EIO;
+		if (fclose(f) != 0 && r == 0)
+			r = -EIO;
+		if (r == 0)
+			r = ifm_run_rename("owned", tmp, name);
+		if (r < 0) {
+			ifm_run_unlink("owned", tmp);
+			return r;
+		}
+	}
+	if (r < 0)
+		return r;
+	/* the old files' records are in the list now (or gone from it) */
+	for (size_t i = 0; i < own.nold; i++)
+		ifm_run_unlink("owned", own.old[i]);
+	own.nold = 0;
+	own.dirty = false;
+	return 0;
 }
 
 /*
  * The device as the record names it: its name, and the inode of its sysfs
  * directory, which the kernel numbers afresh for every device it makes (0
- * where /sys shows another namespace's devices). A device deleted and made
- * again under the same index and name is another device.
+ * where /sys shows another namespace's devices: checked once a process, on
+ * the first device asked about). A device deleted and made again under the
+ * same index and name is another device.
  */
-static bool device_id(int ifindex, char *buf, size_t len)
+static int sysfs_fd = -2;           /* -2: not opened yet; -1: not this namespace's */
+
+static bool device_id(int ifindex, const char *name, char *buf, size_t len)
 {
 	char dev[IF_NAMESIZE], path[64], idx[16] = "";
 	unsigned long long ino = 0;
 	struct stat st;
-	FILE *f;
 
-	if (!if_indextoname((unsigned)ifindex, dev))
-		return false;
-	snprintf(path, sizeof(path), "/sys/class/net/%s/ifindex", dev);
-	if ((f = fopen(path, "re"))) {
-		if (fgets(idx, sizeof(idx), f) && atoi(idx) == ifindex) {
-			snprintf(path, sizeof(path), "/sys/class/net/%s", dev);
-			if (stat(path, &st) == 0)
-				ino = (unsigned long long)st.st_ino;
-		}
-		fclose(f);
+	if (!name) {
+		if (!if_indextoname((unsigned)ifindex, dev))
+			return false;
+		name = dev;
 	}
-	snprintf(buf, len, "%s %llu", dev, ino);
+	if (sysfs_fd == -2) {
+		int fd = open("/sys/class/net", O_RDONLY | O_DIRECTORY | O_CLOEXEC), f;
+		ssize_t n = -1;
+
+		snprintf(path, sizeof(path), "%s/ifindex", name);
+		if (fd >= 0 && (f = openat(fd, path, O_RDONLY | O_CLOEXEC)) >= 0) {
+			n = read(f, idx, sizeof(idx) - 1);
+			close(f);
+		}
+		if (n > 0 && atoi(idx) == ifindex) {
+			sysfs_fd = fd;
+		} else {
+			if (fd >= 0)
+				close(fd);
+			sysfs_fd = -1;
+		}
+	}
+	if (sysfs_fd >= 0 && fstatat(sysfs_fd, name, &st, 0) == 0)
+		ino = (unsigned long long)st.st_ino;
+	snprintf(buf, len, "%s %llu", name, ino);
 	return true;
+}
+
+void ifm_owned_hold(bool on)
+{
+	own.held += on ? 1 : -1;
+}
+
+int ifm_owned_sync(void)
+{
+	return own.dirty && own.held <= 0 ? owned_write() : 0;
+}
+
+int ifm_owned_set_dev(int ifindex, const char *name, const char *kind, bool owned)
+{
+	struct owned_rec *rec;
+	char dev[48];
+	int r;
+
+	owned_load();
+	rec = owned_find(ifindex, kind);
+	if (!owned) {
+		if (!rec)
+			return 0;
+		*rec = own.r[--own.n];
+	} else {
+		if (!device_id(ifindex, name, dev, sizeof(dev)))
+			return -errno;
+		if (rec && !strcmp(rec->dev, dev))
+			return 0;
+		if (rec)
+			snprintf(rec->dev, sizeof(rec->dev), "%s", dev);
+		else if ((r = owned_add(ifindex, kind, dev)) < 0)
+			return r;
+	}
+	own.dirty = true;
+	return ifm_owned_sync();
 }
 
 int ifm_owned_set(int ifindex, const char *kind, bool owned)
 {
-	char name[128], dev[64];
+	return ifm_owned_set_dev(ifindex, NULL, kind, owned);
+}
 
-	owned_name(name, sizeof(name), ifindex, kind);
-	if (!owned)
-		return ifm_run_unlink("owned", name);
-	if (!device_id(ifindex, dev, sizeof(dev)))
-		return -errno;
-	return record_write("owned", name, dev);
+bool ifm_owned_dev(int ifindex, const char *name, const char *kind)
+{
+	struct owned_rec *rec;
+	char dev[48];
+
+	owned_load();
+	rec = owned_find(ifindex, kind);
+	return rec && device_id(ifindex, name, dev, sizeof(dev)) && !strcmp(rec->dev, dev);
 }
 
 bool ifm_owned(int ifindex, const char *kind)
 {
-	char name[128], dev[64];
-
-	owned_name(name, sizeof(name), ifindex, kind);
-	return device_id(ifindex, dev, sizeof(dev)) && record_is("owned", name, dev);
+	return ifm_owned_dev(ifindex, NULL, kind);
 }
 
 /* ---- links being made ---- */
@@ -484,10 +709,53 @@ bool ifm_owned(int ifindex, const char *kind)
  * once its alias is set: a link of that name and kind without an alias is
  * one ifmirror was making when it was killed.
  */
+/* the names under making/ of this namespace, read once (as the owned list) */
+static struct {
+	char (*name)[IFM_IFNAMSIZ];
+	size_t n;
+	bool loaded;
+} mk;
+
+static void making_forget(void)
+{
+	free(mk.name);
+	memset(&mk, 0, sizeof(mk));
+}
+
+static void making_load(void)
+{
+	char prefix[32];
+	struct dirent *de;
+	DIR *d;
+
+	if (mk.loaded)
+		return;
+	mk.loaded = true;
+	if (!(d = ifm_run_opendir("making")))
+		return;
+	snprintf(prefix, sizeof(prefix), "%lu.", ifm_netns_id());
+	while ((de = readdir(d))) {
+		const char *n = de->d_name + strlen(prefix);
+
+		if (strncmp(de->d_name, prefix, strlen(prefix)) || strlen(n) >= IFM_IFNAMSIZ)
+			continue;
+		if (!(mk.n % 16)) {
+			char (*o)[IFM_IFNAMSIZ] = realloc(mk.name, (mk.n + 16) * sizeof(*o));
+
+			if (!o)
+				break;
+			mk.name = o;
+		}
+		snprintf(mk.name[mk.n++], IFM_IFNAMSIZ, "%s", n);
+	}
+	closedir(d);
+}
+
 int ifm_making_set(const char *name, const char *kind, bool on)
 {
 	char rec[64];
 
+	making_forget(); /* read again when next asked */
 	snprintf(rec, sizeof(rec), "%lu.%s", ifm_netns_id(), name);
 	return on ? record_write("making", rec, kind) : ifm_run_unlink("making", rec);
 }
@@ -495,7 +763,13 @@ int ifm_making_set(const char *name, const char *kind, bool on)
 bool ifm_half_made(const char *name, const char *kind, const char *alias)
 {
 	char rec[64];
+	bool listed = false;
 
+	if (alias[0] || !kind[0])
+		return false;
+	making_load();
+	for (size_t i = 0; i < mk.n && !listed; i++)
+		listed = !strcmp(mk.name[i], name);
 	snprintf(rec, sizeof(rec), "%lu.%s", ifm_netns_id(), name);
-	return !alias[0] && kind[0] && record_is("making", rec, kind);
+	return listed && record_is("making", rec, kind);
 }

@@ -11,6 +11,7 @@
 
 struct ifm_view_dev {
 	bool hooked, scanned, clsact_new, tidy;
+	bool clsact_rec;               /* its clsact's record written ahead */
 	bool leads_on;                 /* mirrors, sessions or ports lead out of it */
 	unsigned int clsact_result;    /* index in a batch */
 	uint16_t next_pref;
