@@ -540,7 +540,7 @@ static void owned_load_old(void)
 				continue;
 			own.old = o;
 		}
-		snprintf(own.old[own.nold++], 64, "%s", de->d_name);
+		snprintf(own.old[own.nold++], 64, "%.63s", de->d_name);
 	}
 	closedir(d);
 }
@@ -746,7 +746,7 @@ static void making_load(void)
 				break;
 			mk.name = o;
 		}
-		snprintf(mk.name[mk.n++], IFM_IFNAMSIZ, "%s", n);
+		snprintf(mk.name[mk.n++], IFM_IFNAMSIZ, "%.15s", n);
 	}
 	closedir(d);
 }
