@@ -301,8 +301,12 @@ int ifm_snaplen_set(struct ifm_nl *nl, const struct ifm_link *dev, unsigned int 
  * bridge ports, veth peers, VLANs)? */
 bool ifm_reaches(struct ifm_nl *nl, int from, int to);
 /* check.c: warnings (report sink) for a session just made: more mirrors in a
- * row than the kernel nests, copies larger than the way into dest takes */
-void ifm_session_warn(struct ifm_nl *nl, int source, int dest, enum ifm_dir dir);
+ * row than the kernel nests, copies larger than the way into dest takes;
+ * from the view (and its graph) read before it was made */
+struct ifm_view;
+struct ifm_reach;
+void ifm_session_warn(struct ifm_nl *nl, struct ifm_view *v, struct ifm_reach *g,
+		      const struct ifm_link *source, const struct ifm_link *dest, enum ifm_dir dir);
 
 /* ---- operations: 0 or -errno, errors reported (lock held) ---- */
 struct ifm_session_spec {

@@ -97,40 +97,67 @@ static int run_fd = -1;
 
 static void owned_forget(void);
 static void making_forget(void);
+static void subs_close(void);
 
 void ifm_run_dir_use(int fd)
 {
 	owned_forget(); /* read again from the directory now in use */
 	making_forget();
+	subs_close();
 	if (run_fd >= 0)
 		close(run_fd);
 	run_fd = fd >= 0 ? fcntl(fd, F_DUPFD_CLOEXEC, 3) : -1;
 }
 
-static int run_sub(const char *sub, bool create)
+/*
+ * The subdirectories, each opened and checked once and kept (until another
+ * run directory is put to use): a command touches owned/ several times.
+ */
+static struct {
+	char name[16];
+	int fd;
+} subs[8];
+static int nsubs;
+
+static void subs_close(void)
+{
+	while (nsubs > 0)
+		close(subs[--nsubs].fd);
+}
+
+/* a descriptor of SUB (NULL: the run directory) that stays this module's */
+static int run_sub_borrow(const char *sub, bool create)
 {
 	char what[600];
+	int fd;
 
 	if (run_fd < 0) {
-		int fd = ifm_run_dir_open(create);
-
+		fd = ifm_run_dir_open(create);
 		if (fd < 0)
 			return fd;
 		run_fd = fd;
 	}
 	if (!sub)
-		return fcntl(run_fd, F_DUPFD_CLOEXEC, 3);
+		return run_fd;
+	for (int i = 0; i < nsubs; i++)
+		if (!strcmp(subs[i].name, sub))
+			return subs[i].fd;
 	snprintf(what, sizeof(what), "%s/%s", ifm_run_dir(), sub);
-	return open_dir_at(run_fd, sub, what, create);
+	fd = open_dir_at(run_fd, sub, what, create);
+	if (fd < 0 || nsubs == (int)(sizeof(subs) / sizeof(subs[0])) ||
+	    strlen(sub) >= sizeof(subs[0].name))
+		return fd; /* not kept: the caller's to close (never here) */
+	snprintf(subs[nsubs].name, sizeof(subs[nsubs].name), "%s", sub);
+	subs[nsubs].fd = fd;
+	return subs[nsubs++].fd;
 }
 
 int ifm_run_subdir(const char *sub, char *path, size_t len)
 {
-	int fd = run_sub(sub, true);
+	int fd = run_sub_borrow(sub, true);
 
 	if (fd < 0)
 		return fd;
-	close(fd);
 	if (snprintf(path, len, "%s%s%s", ifm_run_dir(), sub ? "/" : "", sub ? sub : "") >=
 	    (int)len)
 		return -ENAMETOOLONG;
@@ -141,22 +168,21 @@ int ifm_run_open(const char *sub, const char *name, int flags)
 {
 	bool create = flags & O_CREAT;
 	struct stat st;
-	int dfd = run_sub(sub, create), fd, r;
+	int dfd = run_sub_borrow(sub, create), fd;
 
 	if (dfd < 0)
 		return dfd;
 	fd = openat(dfd, name, flags | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0644);
-	r = fd < 0 ? -errno : 0;
-	close(dfd);
 	if (fd < 0)
-		return r;
+		return -errno;
 	/* a plain file with one name: no device, fifo, or hard link planted here */
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_nlink != 1) {
 		close(fd);
 		return -EINVAL;
 	}
 	/* reads and writes block as usual from here */
-	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+	if (flags & (O_WRONLY | O_RDWR))
+		fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
 	return fd;
 }
 
@@ -177,26 +203,24 @@ FILE *ifm_run_fopen(const char *sub, const char *name, bool write)
 
 int ifm_run_unlink(const char *sub, const char *name)
 {
-	int dfd = run_sub(sub, false), r = 0;
+	int dfd = run_sub_borrow(sub, false);
 
 	if (dfd < 0)
 		return dfd == -ENOENT ? 0 : dfd;
 	if (unlinkat(dfd, name, 0) < 0 && errno != ENOENT)
-		r = -errno;
-	close(dfd);
-	return r;
+		return -errno;
+	return 0;
 }
 
 int ifm_run_rename(const char *sub, const char *from, const char *to)
 {
-	int dfd = run_sub(sub, false), r = 0;
+	int dfd = run_sub_borrow(sub, false);
 
 	if (dfd < 0)
 		return dfd;
 	if (renameat(dfd, from, dfd, to) < 0)
-		r = -errno;
-	close(dfd);
-	return r;
+		return -errno;
+	return 0;
 }
 
 bool ifm_run_exists(const char *sub, const char *name)
@@ -211,15 +235,40 @@ bool ifm_run_exists(const char *sub, const char *name)
 
 DIR *ifm_run_opendir(const char *sub)
 {
-	int fd = run_sub(sub, false);
+	int dfd = run_sub_borrow(sub, false), fd;
 	DIR *d;
 
+	if (dfd < 0)
+		return NULL;
+	/* a descriptor of its own, read from the start (a dup shares the offset) */
+	fd = sub ? openat(dfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC) : fcntl(dfd, F_DUPFD_CLOEXEC, 3);
 	if (fd < 0)
 		return NULL;
+	lseek(fd, 0, SEEK_SET);
 	d = fdopendir(fd);
 	if (!d)
 		close(fd);
 	return d;
+}
+
+/* The names in SUB, each passed to fn, read with getdents64 on the kept
+ * descriptor: no directory stream to set up. */
+static void run_list(const char *sub, void (*fn)(const char *name, void *arg), void *arg)
+{
+	char buf[8192] __attribute__((aligned(8)));
+	int dfd = run_sub_borrow(sub, false);
+	ssize_t n;
+
+	if (dfd < 0 || lseek(dfd, 0, SEEK_SET) < 0)
+		return;
+	while ((n = getdents64(dfd, buf, sizeof(buf))) > 0)
+		for (ssize_t off = 0; off < n;) {
+			struct dirent64 *de = (struct dirent64 *)(buf + off);
+
+			off += de->d_reclen;
+			if (de->d_type == DT_REG || de->d_type == DT_UNKNOWN)
+				fn(de->d_name, arg);
+		}
 }
 
 /* ---- the action cookie ---- */
@@ -503,46 +552,45 @@ static void owned_parse_line(char *line)
 }
 
 /* the old format: a file per qdisc, NETNS.IFINDEX.KIND holding "NAME INODE" */
+static void owned_old_one(const char *name, void *arg)
+{
+	const char *prefix = arg;
+	char kind[8], buf[64], *end;
+	long ifindex;
+	FILE *f;
+	size_t n;
+
+	if (strncmp(name, prefix, strlen(prefix)) || strlen(name) >= 64)
+		return;
+	ifindex = strtol(name + strlen(prefix), &end, 10);
+	if (ifindex <= 0 || ifindex > INT32_MAX || *end != '.' ||
+	    (strcmp(end + 1, "clsact") && strcmp(end + 1, "ingress")))
+		return;
+	snprintf(kind, sizeof(kind), "%s", end + 1);
+	if (!(f = ifm_run_fopen("owned", name, false)))
+		return;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	buf[strcspn(buf, "\n")] = '\0';
+	if (!owned_find((int)ifindex, kind) && owned_add((int)ifindex, kind, buf) < 0)
+		return;
+	if (!(own.nold % 16)) {
+		char (*o)[64] = realloc(own.old, (own.nold + 16) * sizeof(*o));
+
+		if (!o)
+			return;
+		own.old = o;
+	}
+	snprintf(own.old[own.nold++], 64, "%.63s", name);
+}
+
 static void owned_load_old(void)
 {
-	char prefix[32], buf[64];
-	struct dirent *de;
-	DIR *d = ifm_run_opendir("owned");
+	char prefix[32];
 
-	if (!d)
-		return;
 	snprintf(prefix, sizeof(prefix), "%lu.", ifm_netns_id());
-	while ((de = readdir(d))) {
-		char kind[8] = "", *end;
-		long ifindex;
-		FILE *f;
-		size_t n;
-
-		if (strncmp(de->d_name, prefix, strlen(prefix)) || strlen(de->d_name) >= 64)
-			continue;
-		ifindex = strtol(de->d_name + strlen(prefix), &end, 10);
-		if (ifindex <= 0 || ifindex > INT32_MAX || *end != '.' ||
-		    (strcmp(end + 1, "clsact") && strcmp(end + 1, "ingress")))
-			continue;
-		snprintf(kind, sizeof(kind), "%s", end + 1);
-		if (!(f = ifm_run_fopen("owned", de->d_name, false)))
-			continue;
-		n = fread(buf, 1, sizeof(buf) - 1, f);
-		fclose(f);
-		buf[n] = '\0';
-		buf[strcspn(buf, "\n")] = '\0';
-		if (!owned_find((int)ifindex, kind) && owned_add((int)ifindex, kind, buf) < 0)
-			continue;
-		if (!(own.nold % 16)) {
-			char (*o)[64] = realloc(own.old, (own.nold + 16) * sizeof(*o));
-
-			if (!o)
-				continue;
-			own.old = o;
-		}
-		snprintf(own.old[own.nold++], 64, "%.63s", de->d_name);
-	}
-	closedir(d);
+	run_list("owned", owned_old_one, prefix);
 }
 
 static void owned_load(void)
@@ -722,33 +770,31 @@ static void making_forget(void)
 	memset(&mk, 0, sizeof(mk));
 }
 
+static void making_one(const char *name, void *arg)
+{
+	const char *prefix = arg, *n = name + strlen(prefix);
+
+	if (strncmp(name, prefix, strlen(prefix)) || strlen(n) >= IFM_IFNAMSIZ)
+		return;
+	if (!(mk.n % 16)) {
+		char (*o)[IFM_IFNAMSIZ] = realloc(mk.name, (mk.n + 16) * sizeof(*o));
+
+		if (!o)
+			return;
+		mk.name = o;
+	}
+	snprintf(mk.name[mk.n++], IFM_IFNAMSIZ, "%.15s", n);
+}
+
 static void making_load(void)
 {
 	char prefix[32];
-	struct dirent *de;
-	DIR *d;
 
 	if (mk.loaded)
 		return;
 	mk.loaded = true;
-	if (!(d = ifm_run_opendir("making")))
-		return;
 	snprintf(prefix, sizeof(prefix), "%lu.", ifm_netns_id());
-	while ((de = readdir(d))) {
-		const char *n = de->d_name + strlen(prefix);
-
-		if (strncmp(de->d_name, prefix, strlen(prefix)) || strlen(n) >= IFM_IFNAMSIZ)
-			continue;
-		if (!(mk.n % 16)) {
-			char (*o)[IFM_IFNAMSIZ] = realloc(mk.name, (mk.n + 16) * sizeof(*o));
-
-			if (!o)
-				break;
-			mk.name = o;
-		}
-		snprintf(mk.name[mk.n++], IFM_IFNAMSIZ, "%.15s", n);
-	}
-	closedir(d);
+	run_list("making", making_one, prefix);
 }
 
 int ifm_making_set(const char *name, const char *kind, bool on)
