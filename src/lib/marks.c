@@ -489,14 +489,16 @@ static bool record_is(const char *sub, const char *name, const char *text)
  * gathers changes for one write (apply's and flush's batches).
  */
 struct owned_rec {
-	int ifindex;
+	int ifindex;             /* 0: removed (skipped when written) */
 	char kind[8];
 	char dev[48];            /* "NAME INODE" */
 };
 
 static struct {
 	struct owned_rec *r;
-	size_t n, cap;
+	size_t n, cap, live;
+	size_t *slot;            /* hash of (ifindex, kind): index + 1 into r, 0 free */
+	size_t nslot;
 	char (*old)[64];         /* old-format files read, removed after the next write */
 	size_t nold;
 	bool loaded, dirty;
@@ -506,8 +508,35 @@ static struct {
 static void owned_forget(void)
 {
 	free(own.r);
+	free(own.slot);
 	free(own.old);
 	memset(&own, 0, sizeof(own));
+}
+
+static size_t owned_hash(int ifindex, const char *kind)
+{
+	return ((size_t)(unsigned)ifindex * 2654435761u + (kind[0] == 'i')) & (own.nslot - 1);
+}
+
+static struct owned_rec *owned_find(int ifindex, const char *kind)
+{
+	for (size_t h = own.nslot ? owned_hash(ifindex, kind) : 0; own.nslot && own.slot[h];
+	     h = (h + 1) & (own.nslot - 1)) {
+		struct owned_rec *r = &own.r[own.slot[h] - 1];
+
+		if (r->ifindex == ifindex && !strcmp(r->kind, kind))
+			return r;
+	}
+	return NULL;
+}
+
+static void owned_index(size_t i)
+{
+	size_t h = owned_hash(own.r[i].ifindex, own.r[i].kind);
+
+	while (own.slot[h])
+		h = (h + 1) & (own.nslot - 1);
+	own.slot[h] = i + 1;
 }
 
 static int owned_add(int ifindex, const char *kind, const char *dev)
@@ -521,19 +550,32 @@ static int owned_add(int ifindex, const char *kind, const char *dev)
 		own.r = r;
 		own.cap = cap;
 	}
+	if (2 * (own.n + 1) > own.nslot) {
+		/* grown: every record indexed again (removed ones drop out) */
+		size_t nslot = own.nslot ? own.nslot * 2 : 128, *slot = calloc(nslot, sizeof(*slot));
+
+		if (!slot)
+			return -ENOMEM;
+		free(own.slot);
+		own.slot = slot;
+		own.nslot = nslot;
+		for (size_t i = 0; i < own.n; i++)
+			if (own.r[i].ifindex)
+				owned_index(i);
+	}
 	own.r[own.n].ifindex = ifindex;
 	snprintf(own.r[own.n].kind, sizeof(own.r[own.n].kind), "%s", kind);
 	snprintf(own.r[own.n].dev, sizeof(own.r[own.n].dev), "%s", dev);
-	own.n++;
+	owned_index(own.n++);
+	own.live++;
 	return 0;
 }
 
-static struct owned_rec *owned_find(int ifindex, const char *kind)
+/* removed in place: its slot stays, and never matches again */
+static void owned_drop(struct owned_rec *r)
 {
-	for (size_t i = 0; i < own.n; i++)
-		if (own.r[i].ifindex == ifindex && !strcmp(own.r[i].kind, kind))
-			return &own.r[i];
-	return NULL;
+	r->ifindex = 0;
+	own.live--;
 }
 
 /* one line "IFINDEX KIND NAME INODE" */
@@ -620,7 +662,7 @@ static int owned_write(void)
 	int r = 0;
 
 	snprintf(name, sizeof(name), "%lu", ifm_netns_id());
-	if (!own.n) {
+	if (!own.live) {
 		r = ifm_run_unlink("owned", name);
 	} else {
 		snprintf(tmp, sizeof(tmp), ".%s.new", name);
@@ -628,7 +670,9 @@ static int owned_write(void)
 		if (!(f = ifm_run_fopen("owned", tmp, true)))
 			return -errno;
 		for (size_t i = 0; i < own.n; i++)
-			fprintf(f, "%d %s %s\n", own.r[i].ifindex, own.r[i].kind, own.r[i].dev);
+			if (own.r[i].ifindex)
+				fprintf(f, "%d %s %s\n", own.r[i].ifindex, own.r[i].kind,
+					own.r[i].dev);
 		r = fflush(f) == 0 ? 0 : -EIO;
 		if (fclose(f) != 0 && r == 0)
 			r = -EIO;
@@ -713,7 +757,7 @@ int ifm_owned_set_dev(int ifindex, const char *name, const char *kind, bool owne
 	if (!owned) {
 		if (!rec)
 			return 0;
-		*rec = own.r[--own.n];
+		owned_drop(rec);
 	} else {
 		if (!device_id(ifindex, name, dev, sizeof(dev)))
 			return -errno;

@@ -16,6 +16,7 @@ struct ifm_view_dev {
 	unsigned int clsact_result;    /* index in a batch */
 	uint16_t next_pref;
 	struct ifm_dev_tc t;
+	const struct ifm_link *link;   /* in links */
 };
 
 struct ifm_view {
