@@ -31,7 +31,7 @@ old_record() {
 	local id=$1 dev=$2 idx ino
 	nsx tc qdisc add dev "$dev" clsact
 	idx=$(nsx cat "/sys/class/net/$dev/ifindex")
-	ino=$(nsx stat -c %i "/sys/class/net/$dev")
+	ino=$(nsx stat -L -c %i "/sys/class/net/$dev")
 	mkdir -p "$IFMIRROR_RUN_DIR/owned"
 	echo "$dev $ino" >"$IFMIRROR_RUN_DIR/owned/$id.$idx.clsact"
 }
