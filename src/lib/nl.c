@@ -227,7 +227,10 @@ static int rx_once(struct ifm_nl *nl, int (*each)(struct ifm_nl *nl, struct nlms
 				*cb_err = -EMSGSIZE;
 			continue;
 		}
-		for (; NLMSG_OK(h, len); h = NLMSG_NEXT(h, len)) {
+		/* NLMSG_OK without its mix of signed and unsigned (clang's -Wsign-compare) */
+		for (; len >= (int)sizeof(*h) && h->nlmsg_len >= sizeof(*h) &&
+		       h->nlmsg_len <= (unsigned int)len;
+		     h = NLMSG_NEXT(h, len)) {
 			int r = each(nl, h, arg);
 
 			if (r < 0 && !*cb_err)
