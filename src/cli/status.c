@@ -8,6 +8,7 @@
  */
 #include "cli.h"
 #include "pattern.h"
+#include "view.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -21,14 +22,6 @@ struct row {
 	const struct ifm_link *dest;   /* NULL: gone */
 	unsigned int snaplen;          /* the destination's, 0: none */
 };
-
-static const struct ifm_link *find_link(const struct ifm_link *l, size_t n, int ifindex)
-{
-	for (size_t i = 0; ifindex > 0 && i < n; i++)
-		if (l[i].ifindex == ifindex)
-			return &l[i];
-	return NULL;
-}
 
 static const char *hook_kind(const struct ifm_dev_tc *t, enum ifm_dir dir)
 {
@@ -162,12 +155,32 @@ static int pattern_lines(struct ifm_nl *nl, const char *path)
 	return r;
 }
 
+/* the snaplen filter on dev's egress, as the view shows it; 0: none */
+static unsigned int view_snaplen(struct ifm_view *v, int ifindex)
+{
+	struct ifm_view_dev *d = ifm_view_dev(v, ifindex);
+	unsigned int snaplen = 0;
+
+	for (size_t i = 0; d && d->scanned && i < d->t.nf; i++)
+		if (d->t.f[i].hook_dir == IFM_DIR_EGRESS && ifm_filter_is_snaplen(&d->t.f[i]))
+			snaplen = ifm_snaplen_mark_parse(d->t.f[i].bpf_name);
+	return snaplen;
+}
+
+/*
+ * One dump of the links (no statistics), one of all qdiscs, and filter
+ * dumps only where a hook hangs: the view apply plans from.
+ */
 int cmd_status(int argc, char *argv[])
 {
 	struct ifm_opts o;
 	struct ifm_nl nl;
-	struct ifm_link *links = NULL;
-	size_t nlinks = 0, rows = 0;
+	struct ifm_view v = { 0 };
+	const struct ifm_link **by_index = NULL;
+	struct ifm_dev_tc one = { 0 };
+	bool one_scanned = false;
+	int maxdev = 0;
+	size_t rows = 0;
 	char err[160];
 	int r, ret = IFM_EXIT_RUNTIME;
 
@@ -181,51 +194,73 @@ int cmd_status(int argc, char *argv[])
 	}
 	if (ifm_begin_read(&nl) < 0)
 		return IFM_EXIT_RUNTIME;
-	r = ifm_link_list(&nl, &links, &nlinks);
+	r = ifm_view_links(&v, &nl);
 	if (r < 0) {
 		ifm_err("cannot list devices: %s", strerror(-r));
 		goto out;
 	}
+	if (o.source && !ifm_view_link(&v, o.source)) {
+		ifm_err("%s: no such device", o.source);
+		goto out;
+	}
 	if (o.source) {
-		bool found = false;
+		/* one device: its filters alone, and its destinations' snaplen asked */
+		const struct ifm_link *l = ifm_view_link(&v, o.source);
 
-		for (size_t i = 0; i < nlinks; i++)
-			found |= !strcmp(links[i].name, o.source);
-		if (!found) {
-			ifm_err("%s: no such device", o.source);
+		r = ifm_dev_tc_scan(&nl, l->ifindex, &one);
+		if (r < 0) {
+			ifm_err("%s: cannot read tc state: %s", o.source, ifm_nl_reason(&nl, r));
 			goto out;
 		}
+		one_scanned = true;
+	} else if ((r = ifm_view_scan(&v, &nl)) < 0) {
+		ifm_err("cannot read tc state: %s", ifm_nl_reason(&nl, r));
+		goto out;
 	}
+	for (size_t i = 0; i < v.nlinks; i++)
+		if (v.links[i].ifindex > maxdev)
+			maxdev = v.links[i].ifindex;
+	if (!(by_index = calloc((size_t)maxdev + 1, sizeof(*by_index)))) {
+		ifm_err("status: %s", strerror(ENOMEM));
+		goto out;
+	}
+	for (size_t i = 0; i < v.nlinks; i++)
+		by_index[v.links[i].ifindex] = &v.links[i];
 	if (o.json)
 		printf("[");
-	for (size_t i = 0; i < nlinks; i++) {
-		struct ifm_dev_tc t;
+	for (size_t i = 0; i < v.nlinks; i++) {
+		struct ifm_view_dev *d = ifm_view_dev(&v, v.links[i].ifindex);
+		const struct ifm_dev_tc *t = o.source ? &one : d && d->scanned ? &d->t : NULL;
 
-		if (o.source && strcmp(links[i].name, o.source))
+		if ((o.source && strcmp(v.links[i].name, o.source)) || !t)
 			continue;
-		if (ifm_dev_tc_scan(&nl, links[i].ifindex, &t) < 0)
-			continue; /* the device went away meanwhile */
-		for (size_t j = 0; j < t.nf; j++) {
-			struct row row = { .source = links[i].name, .f = &t.f[j] };
+		for (size_t j = 0; j < t->nf; j++) {
+			const struct ifm_filter *f = &t->f[j];
+			struct row row = { .source = v.links[i].name, .f = f };
 
-			if (!ifm_filter_is_ours(&t.f[j]))
+			if (!ifm_filter_is_ours(f))
 				continue;
-			row.dest = find_link(links, nlinks, t.f[j].act.ifindex);
-			if (row.dest)
+			if (f->act.ifindex > 0 && f->act.ifindex <= maxdev)
+				row.dest = by_index[f->act.ifindex];
+			if (row.dest && o.source)
 				ifm_snaplen_get(&nl, row.dest->ifindex, &row.snaplen);
-			print_row(&t, &row, o.json, rows++ == 0);
+			else if (row.dest)
+				row.snaplen = view_snaplen(&v, row.dest->ifindex);
+			print_row(t, &row, o.json, rows++ == 0);
 		}
-		ifm_dev_tc_free(&t);
 	}
 	if (o.json)
 		printf("%s]\n", rows ? "\n" : "");
 	else
-		collector_lines(&nl, links, nlinks, o.source);
+		collector_lines(&nl, v.links, v.nlinks, o.source);
 	if (o.config && !o.json && pattern_lines(&nl, o.config) < 0)
 		goto out;
 	ret = IFM_EXIT_OK;
 out:
-	free(links);
+	if (one_scanned)
+		ifm_dev_tc_free(&one);
+	free(by_index);
+	ifm_view_free(&v);
 	ifm_nl_close(&nl);
 	return ret;
 }

@@ -274,6 +274,21 @@ static int add_fast(struct apply_ctx *a)
 	r = ifm_batch_init(&b, a->nl);
 	if (r < 0)
 		return r;
+	/* the records of the clsacts to come, written in one go before any is
+	 * sent: a kill leaves qdiscs flush knows */
+	ifm_owned_hold(true);
+	for (int i = 0; i < a->nw && r == 0; i++) {
+		struct want *w = &a->w[i];
+		struct ifm_view_dev *d = ifm_view_dev(&a->v, w->src);
+
+		if (w->how != FAST || ifm_hook_present(&d->t.q, IFM_DIR_INGRESS) || d->clsact_rec)
+			continue;
+		r = ifm_owned_set_dev(w->src, w->source, "clsact", true);
+		d->clsact_rec = true;
+	}
+	ifm_owned_hold(false);
+	if (r < 0 || (r = ifm_owned_sync()) < 0)
+		goto out;
 again:
 	for (int i = 0; i < a->nw; i++) {
 		struct want *w = &a->w[i];
@@ -283,9 +298,6 @@ again:
 		if (w->how != FAST || w->nresults)
 			continue;
 		if (!ifm_hook_present(&d->t.q, IFM_DIR_INGRESS) && !d->clsact_new) {
-			/* written ahead of the batch: a kill leaves qdiscs flush knows */
-			if ((r = ifm_owned_set(w->src, "clsact", true)) < 0)
-				goto out;
 			d->clsact_new = true;
 			d->clsact_result = b.n;
 			r = ifm_batch_add(&b, ifm_clsact_msg(true, w->src));
@@ -369,10 +381,14 @@ again:
 out:
 	/* the qdiscs this batch created are ifmirror's, whatever else failed;
 	 * the records of those it did not create go */
+	ifm_owned_hold(true);
 	for (int i = 1; i <= a->v.maxdev; i++)
-		if (a->v.devs[i].clsact_new && (a->v.devs[i].clsact_result >= b.n ||
+		if (a->v.devs[i].clsact_rec && (!a->v.devs[i].clsact_new ||
+						a->v.devs[i].clsact_result >= b.n ||
 						b.results[a->v.devs[i].clsact_result] != 0))
 			ifm_owned_set(i, "clsact", false);
+	ifm_owned_hold(false);
+	ifm_owned_sync();
 	if (r < 0)
 		ifm_err("%s: the batch of new sessions stopped: %s", a->c->path, strerror(-r));
 	ifm_batch_free(&b);

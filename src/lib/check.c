@@ -108,21 +108,19 @@ static void port_mtu(struct ifm_warnings *w, const struct ifm_view *v, const str
  * src (a loop), more mirror actions in a row than the kernel nests, frames
  * larger than a device on the way takes.
  */
-static void check_path(struct ifm_nl *nl, const struct ifm_tunnel_info *src,
-		       const struct ifm_tunnel_info *dst, enum ifm_dir dir, bool loop,
-		       struct ifm_warnings *w)
+static void check_path_in(struct ifm_nl *nl, struct ifm_view *vp, struct ifm_reach *g,
+			  const struct ifm_tunnel_info *src, const struct ifm_tunnel_info *dst,
+			  enum ifm_dir dir, bool loop, struct ifm_warnings *w)
 {
 	struct ifm_tunnel_info *links = NULL;
-	struct ifm_view v = { 0 };
-	struct ifm_reach *g = NULL;
+	struct ifm_view_dev *dd;
 	const struct ifm_link *d;
 	unsigned int snaplen = 0, frame, vlan = 0;
 	char from[80], path[400];
 	size_t n = 0;
 	int nest;
 
-	if (ifm_view_links(&v, nl) < 0 || ifm_view_scan(&v, nl) < 0 || !(g = ifm_reach_new(&v, 0)))
-		goto out;
+#define v (*vp)
 	if (loop && ifm_reach_loops(g, dst->ifindex, src->ifindex))
 		warn(w, "loop", "%s already leads back into %s (through mirrors, bridges or a veth's "
 		     "peer): copies would loop and storm, which ifmirror up refuses", dst->name,
@@ -135,14 +133,18 @@ static void check_path(struct ifm_nl *nl, const struct ifm_tunnel_info *src,
 		     nest, path, IFM_MIRROR_NEST);
 
 	/* the largest frame: the source's MTU, its Ethernet header, a VLAN tag if it has VLANs */
-	ifm_tnl_links(nl, &links, &n);
-	for (size_t i = 0; i < n; i++)
-		if (!strcmp(links[i].kind, "vlan") && links[i].link == src->ifindex)
+	for (size_t i = 0; i < v.nlinks; i++)
+		if (!strcmp(v.links[i].kind, "vlan") && v.links[i].link == src->ifindex)
 			vlan = 4;
 	frame = src->mtu + IFM_ETH_HDR + vlan;
 	snprintf(from, sizeof(from), "%s's MTU %u%s", src->name, src->mtu,
 		 vlan ? " + a VLAN tag" : "");
-	if (ifm_snaplen_get(nl, dst->ifindex, &snaplen) == 0 && snaplen && snaplen < frame) {
+	/* the snaplen filter hangs on dst's clsact: the view has its filters */
+	dd = ifm_view_dev(&v, dst->ifindex);
+	for (size_t i = 0; dd && dd->scanned && i < dd->t.nf; i++)
+		if (dd->t.f[i].hook_dir == IFM_DIR_EGRESS && ifm_filter_is_snaplen(&dd->t.f[i]))
+			snaplen = ifm_snaplen_mark_parse(dd->t.f[i].bpf_name);
+	if (snaplen && snaplen < frame) {
 		frame = snaplen;
 		snprintf(from, sizeof(from), "cut to %u by %s's snaplen", snaplen, dst->name);
 	}
@@ -150,6 +152,7 @@ static void check_path(struct ifm_nl *nl, const struct ifm_tunnel_info *src,
 	if (dst->type) {
 		tunnel_mtu(nl, w, dst, frame, from);
 	} else if (d && d->is_bridge) {
+		ifm_tnl_links(nl, &links, &n); /* its ports, tunnels among them */
 		for (size_t i = 0; i < n; i++) {
 			const struct ifm_tunnel_info *p = &links[i];
 			const struct ifm_link *pl = link_of(&v, p->ifindex);
@@ -178,20 +181,49 @@ static void check_path(struct ifm_nl *nl, const struct ifm_tunnel_info *src,
 			warn(w, "mtu", "%u-byte frames (%s) exceed the MTU %u of %s's peer %s: it drops "
 			     "them; %s", frame, from, lim->mtu, d->name, lim->name, fix);
 	}
-out:
 	free(links);
+#undef v
+}
+
+static void check_path(struct ifm_nl *nl, const struct ifm_tunnel_info *src,
+		       const struct ifm_tunnel_info *dst, enum ifm_dir dir, bool loop,
+		       struct ifm_warnings *w)
+{
+	struct ifm_view v = { 0 };
+	struct ifm_reach *g = NULL;
+
+	if (ifm_view_links(&v, nl) == 0 && ifm_view_scan(&v, nl) == 0 && (g = ifm_reach_new(&v, 0)))
+		check_path_in(nl, &v, g, src, dst, dir, loop, w);
 	ifm_reach_free(g);
 	ifm_view_free(&v);
 }
 
-void ifm_session_warn(struct ifm_nl *nl, int source, int dest, enum ifm_dir dir)
+/* a device as the view shows it; a tunnel asked of the kernel for its details */
+static int info_of(struct ifm_nl *nl, const struct ifm_link *l, struct ifm_tunnel_info *ti)
+{
+	if (ifm_tnl_kind(l->kind))
+		return ifm_tnl_link(nl, NULL, l->ifindex, ti);
+	memset(ti, 0, sizeof(*ti));
+	ti->ifindex = l->ifindex;
+	snprintf(ti->name, sizeof(ti->name), "%s", l->name);
+	snprintf(ti->kind, sizeof(ti->kind), "%s", l->kind);
+	snprintf(ti->alias, sizeof(ti->alias), "%s", l->alias);
+	ti->link = l->link;
+	ti->master = l->master;
+	ti->mtu = l->mtu;
+	ti->flags = l->flags;
+	return 0;
+}
+
+void ifm_session_warn(struct ifm_nl *nl, struct ifm_view *v, struct ifm_reach *g,
+		      const struct ifm_link *source, const struct ifm_link *dest, enum ifm_dir dir)
 {
 	struct ifm_tunnel_info src, dst;
 	struct ifm_warnings w = { 0 };
 
-	if (ifm_tnl_link(nl, NULL, source, &src) < 0 || ifm_tnl_link(nl, NULL, dest, &dst) < 0)
+	if (info_of(nl, source, &src) < 0 || info_of(nl, dest, &dst) < 0)
 		return;
-	check_path(nl, &src, &dst, dir, false, &w);
+	check_path_in(nl, v, g, &src, &dst, dir, false, &w);
 	for (int i = 0; i < w.n; i++)
 		ifm_warn("%s: %s", src.name, w.text[i]);
 }

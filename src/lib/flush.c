@@ -39,7 +39,7 @@ int ifm_flush(struct ifm_nl *nl, int *sessions, int *devices)
 		if (!any) {
 			/* a clsact ifmirror made and was killed before filling */
 			if (d->scanned && !d->t.nf && !strcmp(d->t.q.ingress_kind, "clsact") &&
-			    ifm_owned(i, "clsact")) {
+			    ifm_owned_dev(i, ifm_view_name(&v, i), "clsact")) {
 				(*devices)++;
 				d->clsact_new = true;
 				d->clsact_result = b.n;
@@ -49,7 +49,8 @@ int ifm_flush(struct ifm_nl *nl, int *sessions, int *devices)
 		}
 		(*devices)++;
 		if (!ifm_hooks_have_foreign(&d->t, IFM_DIR_BOTH) &&
-		    !strcmp(d->t.q.ingress_kind, "clsact") && ifm_owned(i, "clsact")) {
+		    !strcmp(d->t.q.ingress_kind, "clsact") &&
+		    ifm_owned_dev(i, ifm_view_name(&v, i), "clsact")) {
 			d->clsact_new = true; /* here: deleted whole */
 			d->clsact_result = b.n;
 			r = ifm_batch_add(&b, ifm_clsact_msg(false, i));
@@ -65,14 +66,18 @@ int ifm_flush(struct ifm_nl *nl, int *sessions, int *devices)
 	}
 	if (r == 0)
 		r = ifm_batch_finish(&b);
+	ifm_owned_hold(true);
 	for (int i = 1; i <= v.maxdev; i++) {
 		struct ifm_view_dev *d = &v.devs[i];
 
 		if (d->clsact_new && d->clsact_result < b.n && b.results[d->clsact_result] == 0)
 			ifm_owned_set(i, "clsact", false);
-		else if (r == 0 && d->tidy)
-			ifm_hooks_tidy(nl, i);
 	}
+	ifm_owned_hold(false);
+	ifm_owned_sync();
+	for (int i = 1; i <= v.maxdev; i++)
+		if (r == 0 && v.devs[i].tidy && !v.devs[i].clsact_new)
+			ifm_hooks_tidy(nl, i);
 	/* collectors and tunnels, by the alias that marks them; links ifmirror
 	 * was making when it was killed, before their alias, by their record */
 	for (size_t i = 0; i < v.nlinks; i++) {

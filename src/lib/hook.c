@@ -178,17 +178,18 @@ static int qdisc_cb(struct nlmsghdr *hdr, void *arg)
 }
 
 /*
- * Two gets, not a dump: the kernel answers a qdisc dump with every qdisc of
+ * Gets, not a dump (one where a clsact answers the first): the kernel answers a qdisc dump with every qdisc of
  * the namespace whatever ifindex is asked, which made per-device scans
  * quadratic on hosts with many interfaces.
  */
 int ifm_qdiscs_scan(struct ifm_nl *nl, int ifindex, struct ifm_qdiscs *q)
 {
-	static const uint32_t parents[] = { TC_H_ROOT, TC_H_INGRESS };
+	static const uint32_t parents[] = { TC_H_INGRESS, TC_H_ROOT };
 	struct qscan s = { .ifindex = ifindex, .q = q };
 
 	memset(q, 0, sizeof(*q));
-	for (size_t i = 0; i < 2; i++) {
+	/* the root matters only where no clsact holds egress (a prio of ours) */
+	for (size_t i = 0; i < 2 && (i == 0 || strcmp(q->ingress_kind, "clsact")); i++) {
 		/* the kernel answers a qdisc get only to requests that ask for an echo */
 		struct nl_msg *msg = qdisc_msg(RTM_GETQDISC, NLM_F_ECHO, ifindex, parents[i], 0, NULL);
 		int r;

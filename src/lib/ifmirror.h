@@ -25,6 +25,7 @@ struct ifm_nl {
 	char extack[200];   /* the kernel's extended ack message, if any */
 	unsigned long changes;  /* requests that changed kernel state */
 	int rcvbuf;             /* the socket's receive buffer, bytes */
+	unsigned char *rx;      /* where answers are read, IFM_NL_RX_N datagrams at once */
 };
 
 int ifm_nl_open(struct ifm_nl *nl);
@@ -51,11 +52,12 @@ const char *ifm_nl_reason(const struct ifm_nl *nl, int err);
 struct nl_cb;
 struct ifm_batch {
 	struct ifm_nl *nl;
-	struct nl_cb *cb;
 	uint32_t first_seq;
-	unsigned int n, cap, acked, window;
+	unsigned int n, cap, acked, window, sent;
 	int *results;
 	bool broken;             /* acks were lost: nothing more is sent */
+	unsigned char *out;      /* requests not sent yet, back to back: one sendmsg */
+	size_t outlen, outcap;
 };
 int ifm_batch_init(struct ifm_batch *b, struct ifm_nl *nl);
 int ifm_batch_add(struct ifm_batch *b, struct nl_msg *msg);   /* consumes msg; NULL: -ENOMEM */
@@ -308,8 +310,12 @@ int ifm_snaplen_set(struct ifm_nl *nl, const struct ifm_link *dev, unsigned int 
  * bridge ports, veth peers, VLANs)? */
 bool ifm_reaches(struct ifm_nl *nl, int from, int to);
 /* check.c: warnings (report sink) for a session just made: more mirrors in a
- * row than the kernel nests, copies larger than the way into dest takes */
-void ifm_session_warn(struct ifm_nl *nl, int source, int dest, enum ifm_dir dir);
+ * row than the kernel nests, copies larger than the way into dest takes;
+ * from the view (and its graph) read before it was made */
+struct ifm_view;
+struct ifm_reach;
+void ifm_session_warn(struct ifm_nl *nl, struct ifm_view *v, struct ifm_reach *g,
+		      const struct ifm_link *source, const struct ifm_link *dest, enum ifm_dir dir);
 
 /* ---- operations: 0 or -errno, errors reported (lock held) ---- */
 struct ifm_session_spec {

@@ -31,40 +31,94 @@
 #include <netlink/attr.h>
 #include <netlink/route/link.h>
 
-static void fill(struct ifm_link *out, struct rtnl_link *l)
-{
-	const char *type = rtnl_link_get_type(l);
-	const char *name = rtnl_link_get_name(l);
-	int32_t nsid;
+/*
+ * Links are read raw, not through libnl's cache: one request, answers
+ * without statistics (RTEXT_FILTER_SKIP_STATS; older kernels ignore the
+ * bit), and only the attributes ifmirror uses are kept.
+ */
+#ifndef RTEXT_FILTER_SKIP_STATS
+#define RTEXT_FILTER_SKIP_STATS (1 << 3)
+#endif
 
+static void copy_str(char *dst, size_t len, const struct nlattr *a)
+{
+	size_t n = a ? (size_t)nla_len(a) : 0;
+
+	if (n >= len)
+		n = len - 1;
+	memcpy(dst, a ? nla_data(a) : "", n);
+	dst[n] = '\0';
+	dst[strnlen(dst, n)] = '\0';
+}
+
+/* 1: a link parsed into out; 0: not a link message */
+static int parse_link(struct nlmsghdr *h, struct ifm_link *out)
+{
+	struct ifinfomsg *ifi = nlmsg_data(h);
+	struct nlattr *tb[IFLA_MAX + 1], *li[IFLA_INFO_MAX + 1];
+
+	if (h->nlmsg_type != RTM_NEWLINK || h->nlmsg_len < NLMSG_LENGTH(sizeof(*ifi)) ||
+	    nlmsg_parse(h, sizeof(*ifi), tb, IFLA_MAX, NULL) < 0)
+		return 0;
 	memset(out, 0, sizeof(*out));
-	out->ifindex = rtnl_link_get_ifindex(l);
-	strncpy(out->name, name ? name : "", sizeof(out->name) - 1);
-	out->flags = rtnl_link_get_flags(l);
-	out->master = rtnl_link_get_master(l);
-	out->mtu = rtnl_link_get_mtu(l);
+	out->ifindex = ifi->ifi_index;
+	out->flags = ifi->ifi_flags;
+	copy_str(out->name, sizeof(out->name), tb[IFLA_IFNAME]);
+	if (tb[IFLA_MASTER] && nla_len(tb[IFLA_MASTER]) >= 4)
+		out->master = (int)nla_get_u32(tb[IFLA_MASTER]);
+	if (tb[IFLA_MTU] && nla_len(tb[IFLA_MTU]) >= 4)
+		out->mtu = nla_get_u32(tb[IFLA_MTU]);
 	/* a veth's peer, a VLAN's lower device: only when it is in this namespace */
-	if (rtnl_link_get_link_netnsid(l, &nsid) < 0)
-		out->link = rtnl_link_get_link(l);
-	out->is_bridge = type && !strcmp(type, "bridge");
-	strncpy(out->kind, type ? type : "", sizeof(out->kind) - 1);
-	if (rtnl_link_get_ifalias(l))
-		strncpy(out->alias, rtnl_link_get_ifalias(l), sizeof(out->alias) - 1);
+	if (!tb[IFLA_LINK_NETNSID] && tb[IFLA_LINK] && nla_len(tb[IFLA_LINK]) >= 4)
+		out->link = (int)nla_get_u32(tb[IFLA_LINK]);
+	if (tb[IFLA_LINKINFO] && nla_parse_nested(li, IFLA_INFO_MAX, tb[IFLA_LINKINFO], NULL) == 0)
+		copy_str(out->kind, sizeof(out->kind), li[IFLA_INFO_KIND]);
+	out->is_bridge = !strcmp(out->kind, "bridge");
+	if (tb[IFLA_IFALIAS])
+		copy_str(out->alias, sizeof(out->alias), tb[IFLA_IFALIAS]);
+	return 1;
+}
+
+static struct nl_msg *getlink_msg(int flags, int ifindex, const char *name)
+{
+	struct nl_msg *msg = ifm_link_msg(RTM_GETLINK, flags, ifindex);
+
+	if (msg && (nla_put_u32(msg, IFLA_EXT_MASK, RTEXT_FILTER_SKIP_STATS) < 0 ||
+		    (name && nla_put_string(msg, IFLA_IFNAME, name) < 0))) {
+		nlmsg_free(msg);
+		return NULL;
+	}
+	return msg;
+}
+
+struct one_link {
+	struct ifm_link *out;
+	bool found;
+};
+
+static int one_cb(struct nlmsghdr *h, void *arg)
+{
+	struct one_link *o = arg;
+
+	if (!o->found && parse_link(h, o->out))
+		o->found = true;
+	return 0;
 }
 
 static int lookup(struct ifm_nl *nl, int ifindex, const char *name, struct ifm_link *out)
 {
-	struct rtnl_link *l = NULL;
-	int r = rtnl_link_get_kernel(nl->sk, ifindex, name, &l);
+	struct one_link o = { .out = out };
+	struct nl_msg *msg;
+	int r;
 
-	if (r < 0) {
-		/* libnl folds ENODEV into its own code; the kernel said ENODEV */
-		return (r == -NLE_OBJ_NOTFOUND || r == -NLE_NODEV || nl->err == ENODEV)
-			       ? -ENODEV : -EIO;
-	}
-	fill(out, l);
-	rtnl_link_put(l);
-	return 0;
+	if (name && strlen(name) >= IFM_IFNAMSIZ)
+		return -ENODEV;
+	if (!(msg = getlink_msg(0, ifindex, name)))
+		return -ENOMEM;
+	r = ifm_nl_get(nl, msg, one_cb, &o);
+	if (r == -ENODEV || (r == 0 && !o.found))
+		return -ENODEV;
+	return r < 0 ? -EIO : 0;
 }
 
 int ifm_link_get(struct ifm_nl *nl, const char *name, struct ifm_link *out)
@@ -79,28 +133,47 @@ int ifm_link_by_index(struct ifm_nl *nl, int ifindex, struct ifm_link *out)
 	return lookup(nl, ifindex, NULL, out);
 }
 
+struct all_links {
+	struct ifm_link *l;
+	size_t n, cap;
+};
+
+static int all_cb(struct nlmsghdr *h, void *arg)
+{
+	struct all_links *a = arg;
+
+	if (a->n == a->cap) {
+		size_t cap = a->cap ? a->cap * 2 : 64;
+		struct ifm_link *l = realloc(a->l, cap * sizeof(*l));
+
+		if (!l)
+			return -ENOMEM;
+		a->l = l;
+		a->cap = cap;
+	}
+	a->n += (size_t)parse_link(h, &a->l[a->n]);
+	return 0;
+}
+
 int ifm_link_list(struct ifm_nl *nl, struct ifm_link **out, size_t *n)
 {
-	struct nl_cache *cache = NULL;
-	struct nl_object *o;
-	size_t i = 0, cnt;
+	struct all_links a = { 0 };
+	struct nl_msg *msg = getlink_msg(NLM_F_DUMP, 0, NULL);
 	int r;
 
 	*out = NULL;
 	*n = 0;
-	r = rtnl_link_alloc_cache(nl->sk, AF_UNSPEC, &cache);
-	if (r < 0)
-		return -EIO;
-	cnt = (size_t)nl_cache_nitems(cache);
-	*out = calloc(cnt ? cnt : 1, sizeof(**out));
-	if (!*out) {
-		nl_cache_free(cache);
+	if (!msg)
 		return -ENOMEM;
+	r = ifm_nl_dump(nl, msg, all_cb, &a);
+	if (r < 0) {
+		free(a.l);
+		return r == -ENOMEM ? r : -EIO;
 	}
-	for (o = nl_cache_get_first(cache); o && i < cnt; o = nl_cache_get_next(o))
-		fill(&(*out)[i++], (struct rtnl_link *)o);
-	*n = i;
-	nl_cache_free(cache);
+	if (!a.l && !(a.l = calloc(1, sizeof(*a.l))))
+		return -ENOMEM;
+	*out = a.l;
+	*n = a.n;
 	return 0;
 }
 

@@ -95,37 +95,69 @@ int ifm_run_dir_open(bool create)
 /* the run directory this process uses: the one it locked, else the first opened */
 static int run_fd = -1;
 
+static void owned_forget(void);
+static void making_forget(void);
+static void subs_close(void);
+
 void ifm_run_dir_use(int fd)
 {
+	owned_forget(); /* read again from the directory now in use */
+	making_forget();
+	subs_close();
 	if (run_fd >= 0)
 		close(run_fd);
 	run_fd = fd >= 0 ? fcntl(fd, F_DUPFD_CLOEXEC, 3) : -1;
 }
 
-static int run_sub(const char *sub, bool create)
+/*
+ * The subdirectories, each opened and checked once and kept (until another
+ * run directory is put to use): a command touches owned/ several times.
+ */
+static struct {
+	char name[16];
+	int fd;
+} subs[8];
+static int nsubs;
+
+static void subs_close(void)
+{
+	while (nsubs > 0)
+		close(subs[--nsubs].fd);
+}
+
+/* a descriptor of SUB (NULL: the run directory) that stays this module's */
+static int run_sub_borrow(const char *sub, bool create)
 {
 	char what[600];
+	int fd;
 
 	if (run_fd < 0) {
-		int fd = ifm_run_dir_open(create);
-
+		fd = ifm_run_dir_open(create);
 		if (fd < 0)
 			return fd;
 		run_fd = fd;
 	}
 	if (!sub)
-		return fcntl(run_fd, F_DUPFD_CLOEXEC, 3);
+		return run_fd;
+	for (int i = 0; i < nsubs; i++)
+		if (!strcmp(subs[i].name, sub))
+			return subs[i].fd;
 	snprintf(what, sizeof(what), "%s/%s", ifm_run_dir(), sub);
-	return open_dir_at(run_fd, sub, what, create);
+	fd = open_dir_at(run_fd, sub, what, create);
+	if (fd < 0 || nsubs == (int)(sizeof(subs) / sizeof(subs[0])) ||
+	    strlen(sub) >= sizeof(subs[0].name))
+		return fd; /* not kept: the caller's to close (never here) */
+	snprintf(subs[nsubs].name, sizeof(subs[nsubs].name), "%s", sub);
+	subs[nsubs].fd = fd;
+	return subs[nsubs++].fd;
 }
 
 int ifm_run_subdir(const char *sub, char *path, size_t len)
 {
-	int fd = run_sub(sub, true);
+	int fd = run_sub_borrow(sub, true);
 
 	if (fd < 0)
 		return fd;
-	close(fd);
 	if (snprintf(path, len, "%s%s%s", ifm_run_dir(), sub ? "/" : "", sub ? sub : "") >=
 	    (int)len)
 		return -ENAMETOOLONG;
@@ -136,22 +168,21 @@ int ifm_run_open(const char *sub, const char *name, int flags)
 {
 	bool create = flags & O_CREAT;
 	struct stat st;
-	int dfd = run_sub(sub, create), fd, r;
+	int dfd = run_sub_borrow(sub, create), fd;
 
 	if (dfd < 0)
 		return dfd;
 	fd = openat(dfd, name, flags | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0644);
-	r = fd < 0 ? -errno : 0;
-	close(dfd);
 	if (fd < 0)
-		return r;
+		return -errno;
 	/* a plain file with one name: no device, fifo, or hard link planted here */
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_nlink != 1) {
 		close(fd);
 		return -EINVAL;
 	}
 	/* reads and writes block as usual from here */
-	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+	if (flags & (O_WRONLY | O_RDWR))
+		fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
 	return fd;
 }
 
@@ -172,26 +203,24 @@ FILE *ifm_run_fopen(const char *sub, const char *name, bool write)
 
 int ifm_run_unlink(const char *sub, const char *name)
 {
-	int dfd = run_sub(sub, false), r = 0;
+	int dfd = run_sub_borrow(sub, false);
 
 	if (dfd < 0)
 		return dfd == -ENOENT ? 0 : dfd;
 	if (unlinkat(dfd, name, 0) < 0 && errno != ENOENT)
-		r = -errno;
-	close(dfd);
-	return r;
+		return -errno;
+	return 0;
 }
 
 int ifm_run_rename(const char *sub, const char *from, const char *to)
 {
-	int dfd = run_sub(sub, false), r = 0;
+	int dfd = run_sub_borrow(sub, false);
 
 	if (dfd < 0)
 		return dfd;
 	if (renameat(dfd, from, dfd, to) < 0)
-		r = -errno;
-	close(dfd);
-	return r;
+		return -errno;
+	return 0;
 }
 
 bool ifm_run_exists(const char *sub, const char *name)
@@ -206,15 +235,40 @@ bool ifm_run_exists(const char *sub, const char *name)
 
 DIR *ifm_run_opendir(const char *sub)
 {
-	int fd = run_sub(sub, false);
+	int dfd = run_sub_borrow(sub, false), fd;
 	DIR *d;
 
+	if (dfd < 0)
+		return NULL;
+	/* a descriptor of its own, read from the start (a dup shares the offset) */
+	fd = sub ? openat(dfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC) : fcntl(dfd, F_DUPFD_CLOEXEC, 3);
 	if (fd < 0)
 		return NULL;
+	lseek(fd, 0, SEEK_SET);
 	d = fdopendir(fd);
 	if (!d)
 		close(fd);
 	return d;
+}
+
+/* The names in SUB, each passed to fn, read with getdents64 on the kept
+ * descriptor: no directory stream to set up. */
+static void run_list(const char *sub, void (*fn)(const char *name, void *arg), void *arg)
+{
+	char buf[8192] __attribute__((aligned(8)));
+	int dfd = run_sub_borrow(sub, false);
+	ssize_t n;
+
+	if (dfd < 0 || lseek(dfd, 0, SEEK_SET) < 0)
+		return;
+	while ((n = getdents64(dfd, buf, sizeof(buf))) > 0)
+		for (ssize_t off = 0; off < n;) {
+			struct dirent64 *de = (struct dirent64 *)(buf + off);
+
+			off += de->d_reclen;
+			if (de->d_type == DT_REG || de->d_type == DT_UNKNOWN)
+				fn(de->d_name, arg);
+		}
 }
 
 /* ---- the action cookie ---- */
@@ -414,65 +468,328 @@ static bool record_is(const char *sub, const char *name, const char *text)
 /* ---- qdiscs ifmirror created ---- */
 
 /*
- * RUN_DIR/owned/NETNS.IFINDEX.KIND holds the device's name and sysfs inode. It is written
- * before the qdisc is created, so that a kill between the two leaves a
- * record that the next command acts on, and removed after the qdisc is
- * deleted. A record counts only for the same device (namespace, index, name,
- * sysfs inode), and only while no filter of somebody else's hangs on the qdisc
- * (ifm_hooks_tidy), so a stale record for a re-used ifindex does not make
- * ifmirror delete a qdisc somebody else created.
+ * RUN_DIR/owned/NETNS holds one line per qdisc ifmirror created in that
+ * namespace: "IFINDEX KIND NAME SYSFS-INODE". The file is replaced whole
+ * (written aside, then renamed over it), so a reader sees the old list or
+ * the new one, never half. A record is written before the qdisc is created,
+ * so that a kill between the two leaves a record that the next command acts
+ * on, and removed after the qdisc is deleted. A record counts only for the
+ * same device (namespace, index, name, sysfs inode), and only while no
+ * filter of somebody else's hangs on the qdisc (ifm_hooks_tidy), so a stale
+ * record for a re-used ifindex does not make ifmirror delete a qdisc
+ * somebody else created.
+ *
+ * Earlier versions kept one file per qdisc, RUN_DIR/owned/NETNS.IFINDEX.KIND
+ * holding "NAME SYSFS-INODE": those are read as records too, and removed
+ * once the list that holds them has been written (an upgrade on a running
+ * host loses none).
+ *
+ * The list is read once and kept while the run directory stays the one in
+ * use (ifm_run_dir_use, at every lock, starts afresh); ifm_owned_hold
+ * gathers changes for one write (apply's and flush's batches).
  */
-static void owned_name(char *buf, size_t len, int ifindex, const char *kind)
+struct owned_rec {
+	int ifindex;             /* 0: removed (skipped when written) */
+	char kind[8];
+	char dev[48];            /* "NAME INODE" */
+};
+
+static struct {
+	struct owned_rec *r;
+	size_t n, cap, live;
+	size_t *slot;            /* hash of (ifindex, kind): index + 1 into r, 0 free */
+	size_t nslot;
+	char (*old)[64];         /* old-format files read, removed after the next write */
+	size_t nold;
+	bool loaded, dirty;
+	int held;
+} own;
+
+static void owned_forget(void)
 {
-	snprintf(buf, len, "%lu.%d.%s", ifm_netns_id(), ifindex, kind);
+	free(own.r);
+	free(own.slot);
+	free(own.old);
+	memset(&own, 0, sizeof(own));
+}
+
+static size_t owned_hash(int ifindex, const char *kind)
+{
+	return ((size_t)(unsigned)ifindex * 2654435761u + (kind[0] == 'i')) & (own.nslot - 1);
+}
+
+static struct owned_rec *owned_find(int ifindex, const char *kind)
+{
+	for (size_t h = own.nslot ? owned_hash(ifindex, kind) : 0; own.nslot && own.slot[h];
+	     h = (h + 1) & (own.nslot - 1)) {
+		struct owned_rec *r = &own.r[own.slot[h] - 1];
+
+		if (r->ifindex == ifindex && !strcmp(r->kind, kind))
+			return r;
+	}
+	return NULL;
+}
+
+static void owned_index(size_t i)
+{
+	size_t h = owned_hash(own.r[i].ifindex, own.r[i].kind);
+
+	while (own.slot[h])
+		h = (h + 1) & (own.nslot - 1);
+	own.slot[h] = i + 1;
+}
+
+static int owned_add(int ifindex, const char *kind, const char *dev)
+{
+	if (own.n == own.cap) {
+		size_t cap = own.cap ? own.cap * 2 : 64;
+		struct owned_rec *r = realloc(own.r, cap * sizeof(*r));
+
+		if (!r)
+			return -ENOMEM;
+		own.r = r;
+		own.cap = cap;
+	}
+	if (2 * (own.n + 1) > own.nslot) {
+		/* grown: every record indexed again (removed ones drop out) */
+		size_t nslot = own.nslot ? own.nslot * 2 : 128, *slot = calloc(nslot, sizeof(*slot));
+
+		if (!slot)
+			return -ENOMEM;
+		free(own.slot);
+		own.slot = slot;
+		own.nslot = nslot;
+		for (size_t i = 0; i < own.n; i++)
+			if (own.r[i].ifindex)
+				owned_index(i);
+	}
+	own.r[own.n].ifindex = ifindex;
+	snprintf(own.r[own.n].kind, sizeof(own.r[own.n].kind), "%s", kind);
+	snprintf(own.r[own.n].dev, sizeof(own.r[own.n].dev), "%s", dev);
+	owned_index(own.n++);
+	own.live++;
+	return 0;
+}
+
+/* removed in place: its slot stays, and never matches again */
+static void owned_drop(struct owned_rec *r)
+{
+	r->ifindex = 0;
+	own.live--;
+}
+
+/* one line "IFINDEX KIND NAME INODE" */
+static void owned_parse_line(char *line)
+{
+	char kind[8], name[IF_NAMESIZE + 1], dev[48];
+	unsigned long long ino;
+	int ifindex;
+
+	if (sscanf(line, "%d %7s %16s %llu", &ifindex, kind, name, &ino) != 4 || ifindex <= 0 ||
+	    (strcmp(kind, "clsact") && strcmp(kind, "ingress")) || ifm_ifname_problem(name))
+		return;
+	snprintf(dev, sizeof(dev), "%s %llu", name, ino);
+	if (!owned_find(ifindex, kind))
+		owned_add(ifindex, kind, dev);
+}
+
+/* the old format: a file per qdisc, NETNS.IFINDEX.KIND holding "NAME INODE" */
+static void owned_old_one(const char *name, void *arg)
+{
+	const char *prefix = arg;
+	char kind[8], buf[64], *end;
+	long ifindex;
+	FILE *f;
+	size_t n;
+
+	if (strncmp(name, prefix, strlen(prefix)) || strlen(name) >= 64)
+		return;
+	ifindex = strtol(name + strlen(prefix), &end, 10);
+	if (ifindex <= 0 || ifindex > INT32_MAX || *end != '.' ||
+	    (strcmp(end + 1, "clsact") && strcmp(end + 1, "ingress")))
+		return;
+	snprintf(kind, sizeof(kind), "%s", end + 1);
+	if (!(f = ifm_run_fopen("owned", name, false)))
+		return;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	buf[strcspn(buf, "\n")] = '\0';
+	if (!owned_find((int)ifindex, kind) && owned_add((int)ifindex, kind, buf) < 0)
+		return;
+	if (!(own.nold % 16)) {
+		char (*o)[64] = realloc(own.old, (own.nold + 16) * sizeof(*o));
+
+		if (!o)
+			return;
+		own.old = o;
+	}
+	snprintf(own.old[own.nold++], 64, "%.63s", name);
+}
+
+static void owned_load_old(void)
+{
+	char prefix[32];
+
+	snprintf(prefix, sizeof(prefix), "%lu.", ifm_netns_id());
+	run_list("owned", owned_old_one, prefix);
+}
+
+static void owned_load(void)
+{
+	char name[32], *line = NULL;
+	size_t cap = 0;
+	FILE *f;
+
+	if (own.loaded)
+		return;
+	own.loaded = true;
+	snprintf(name, sizeof(name), "%lu", ifm_netns_id());
+	if ((f = ifm_run_fopen("owned", name, false))) {
+		while (getline(&line, &cap, f) > 0)
+			owned_parse_line(line);
+		free(line);
+		fclose(f);
+	}
+	owned_load_old();
+}
+
+/* the list, written aside and renamed into place; an empty one goes */
+static int owned_write(void)
+{
+	char name[32], tmp[40];
+	FILE *f;
+	int r = 0;
+
+	snprintf(name, sizeof(name), "%lu", ifm_netns_id());
+	if (!own.live) {
+		r = ifm_run_unlink("owned", name);
+	} else {
+		snprintf(tmp, sizeof(tmp), ".%s.new", name);
+		ifm_run_unlink("owned", tmp); /* a leftover of a kill: never written through */
+		if (!(f = ifm_run_fopen("owned", tmp, true)))
+			return -errno;
+		for (size_t i = 0; i < own.n; i++)
+			if (own.r[i].ifindex)
+				fprintf(f, "%d %s %s\n", own.r[i].ifindex, own.r[i].kind,
+					own.r[i].dev);
+		r = fflush(f) == 0 ? 0 : -EIO;
+		if (fclose(f) != 0 && r == 0)
+			r = -EIO;
+		if (r == 0)
+			r = ifm_run_rename("owned", tmp, name);
+		if (r < 0) {
+			ifm_run_unlink("owned", tmp);
+			return r;
+		}
+	}
+	if (r < 0)
+		return r;
+	/* the old files' records are in the list now (or gone from it) */
+	for (size_t i = 0; i < own.nold; i++)
+		ifm_run_unlink("owned", own.old[i]);
+	own.nold = 0;
+	own.dirty = false;
+	return 0;
 }
 
 /*
  * The device as the record names it: its name, and the inode of its sysfs
  * directory, which the kernel numbers afresh for every device it makes (0
- * where /sys shows another namespace's devices). A device deleted and made
- * again under the same index and name is another device.
+ * where /sys shows another namespace's devices: checked once a process, on
+ * the first device asked about). A device deleted and made again under the
+ * same index and name is another device.
  */
-static bool device_id(int ifindex, char *buf, size_t len)
+static int sysfs_fd = -2;           /* -2: not opened yet; -1: not this namespace's */
+
+static bool device_id(int ifindex, const char *name, char *buf, size_t len)
 {
 	char dev[IF_NAMESIZE], path[64], idx[16] = "";
 	unsigned long long ino = 0;
 	struct stat st;
-	FILE *f;
 
-	if (!if_indextoname((unsigned)ifindex, dev))
-		return false;
-	snprintf(path, sizeof(path), "/sys/class/net/%s/ifindex", dev);
-	if ((f = fopen(path, "re"))) {
-		if (fgets(idx, sizeof(idx), f) && atoi(idx) == ifindex) {
-			snprintf(path, sizeof(path), "/sys/class/net/%s", dev);
-			if (stat(path, &st) == 0)
-				ino = (unsigned long long)st.st_ino;
-		}
-		fclose(f);
+	if (!name) {
+		if (!if_indextoname((unsigned)ifindex, dev))
+			return false;
+		name = dev;
 	}
-	snprintf(buf, len, "%s %llu", dev, ino);
+	if (sysfs_fd == -2) {
+		int fd = open("/sys/class/net", O_RDONLY | O_DIRECTORY | O_CLOEXEC), f;
+		ssize_t n = -1;
+
+		snprintf(path, sizeof(path), "%s/ifindex", name);
+		if (fd >= 0 && (f = openat(fd, path, O_RDONLY | O_CLOEXEC)) >= 0) {
+			n = read(f, idx, sizeof(idx) - 1);
+			close(f);
+		}
+		if (n > 0 && atoi(idx) == ifindex) {
+			sysfs_fd = fd;
+		} else {
+			if (fd >= 0)
+				close(fd);
+			sysfs_fd = -1;
+		}
+	}
+	if (sysfs_fd >= 0 && fstatat(sysfs_fd, name, &st, 0) == 0)
+		ino = (unsigned long long)st.st_ino;
+	snprintf(buf, len, "%s %llu", name, ino);
 	return true;
+}
+
+void ifm_owned_hold(bool on)
+{
+	own.held += on ? 1 : -1;
+}
+
+int ifm_owned_sync(void)
+{
+	return own.dirty && own.held <= 0 ? owned_write() : 0;
+}
+
+int ifm_owned_set_dev(int ifindex, const char *name, const char *kind, bool owned)
+{
+	struct owned_rec *rec;
+	char dev[48];
+	int r;
+
+	owned_load();
+	rec = owned_find(ifindex, kind);
+	if (!owned) {
+		if (!rec)
+			return 0;
+		owned_drop(rec);
+	} else {
+		if (!device_id(ifindex, name, dev, sizeof(dev)))
+			return -errno;
+		if (rec && !strcmp(rec->dev, dev))
+			return 0;
+		if (rec)
+			snprintf(rec->dev, sizeof(rec->dev), "%s", dev);
+		else if ((r = owned_add(ifindex, kind, dev)) < 0)
+			return r;
+	}
+	own.dirty = true;
+	return ifm_owned_sync();
 }
 
 int ifm_owned_set(int ifindex, const char *kind, bool owned)
 {
-	char name[128], dev[64];
+	return ifm_owned_set_dev(ifindex, NULL, kind, owned);
+}
 
-	owned_name(name, sizeof(name), ifindex, kind);
-	if (!owned)
-		return ifm_run_unlink("owned", name);
-	if (!device_id(ifindex, dev, sizeof(dev)))
-		return -errno;
-	return record_write("owned", name, dev);
+bool ifm_owned_dev(int ifindex, const char *name, const char *kind)
+{
+	struct owned_rec *rec;
+	char dev[48];
+
+	owned_load();
+	rec = owned_find(ifindex, kind);
+	return rec && device_id(ifindex, name, dev, sizeof(dev)) && !strcmp(rec->dev, dev);
 }
 
 bool ifm_owned(int ifindex, const char *kind)
 {
-	char name[128], dev[64];
-
-	owned_name(name, sizeof(name), ifindex, kind);
-	return device_id(ifindex, dev, sizeof(dev)) && record_is("owned", name, dev);
+	return ifm_owned_dev(ifindex, NULL, kind);
 }
 
 /* ---- links being made ---- */
@@ -484,10 +801,51 @@ bool ifm_owned(int ifindex, const char *kind)
  * once its alias is set: a link of that name and kind without an alias is
  * one ifmirror was making when it was killed.
  */
+/* the names under making/ of this namespace, read once (as the owned list) */
+static struct {
+	char (*name)[IFM_IFNAMSIZ];
+	size_t n;
+	bool loaded;
+} mk;
+
+static void making_forget(void)
+{
+	free(mk.name);
+	memset(&mk, 0, sizeof(mk));
+}
+
+static void making_one(const char *name, void *arg)
+{
+	const char *prefix = arg, *n = name + strlen(prefix);
+
+	if (strncmp(name, prefix, strlen(prefix)) || strlen(n) >= IFM_IFNAMSIZ)
+		return;
+	if (!(mk.n % 16)) {
+		char (*o)[IFM_IFNAMSIZ] = realloc(mk.name, (mk.n + 16) * sizeof(*o));
+
+		if (!o)
+			return;
+		mk.name = o;
+	}
+	snprintf(mk.name[mk.n++], IFM_IFNAMSIZ, "%.15s", n);
+}
+
+static void making_load(void)
+{
+	char prefix[32];
+
+	if (mk.loaded)
+		return;
+	mk.loaded = true;
+	snprintf(prefix, sizeof(prefix), "%lu.", ifm_netns_id());
+	run_list("making", making_one, prefix);
+}
+
 int ifm_making_set(const char *name, const char *kind, bool on)
 {
 	char rec[64];
 
+	making_forget(); /* read again when next asked */
 	snprintf(rec, sizeof(rec), "%lu.%s", ifm_netns_id(), name);
 	return on ? record_write("making", rec, kind) : ifm_run_unlink("making", rec);
 }
@@ -495,7 +853,13 @@ int ifm_making_set(const char *name, const char *kind, bool on)
 bool ifm_half_made(const char *name, const char *kind, const char *alias)
 {
 	char rec[64];
+	bool listed = false;
 
+	if (alias[0] || !kind[0])
+		return false;
+	making_load();
+	for (size_t i = 0; i < mk.n && !listed; i++)
+		listed = !strcmp(mk.name[i], name);
 	snprintf(rec, sizeof(rec), "%lu.%s", ifm_netns_id(), name);
-	return !alias[0] && kind[0] && record_is("making", rec, kind);
+	return listed && record_is("making", rec, kind);
 }

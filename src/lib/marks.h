@@ -7,7 +7,7 @@
  *   "ifmirror-sink of BR"      the alias of a collector's always-up sink
  *   "ifmirror-tunnel ..."      the alias of a tunnel: its spec (tunnel.c writes the rest)
  *   "ifmirror-snaplen:N"       the name of the snaplen eBPF filter
- *   RUN_DIR/owned/NETNS.IFINDEX.KIND   a clsact or ingress qdisc ifmirror created
+ *   RUN_DIR/owned/NETNS        the clsact and ingress qdiscs ifmirror created there
  */
 #ifndef IFMIRROR_MARKS_H
 #define IFMIRROR_MARKS_H
@@ -79,9 +79,16 @@ void ifm_snaplen_mark(unsigned int snaplen, char *buf, size_t len);
 unsigned int ifm_snaplen_mark_parse(const char *name);
 
 /* ---- qdiscs ifmirror created ---- */
-/* written before the qdisc is created (write-ahead), removed after it goes */
+/* written before the qdisc is created (write-ahead), removed after it goes;
+ * _dev: the device's name given (NULL: asked of the kernel) */
 int ifm_owned_set(int ifindex, const char *qdisc_kind, bool owned);
+int ifm_owned_set_dev(int ifindex, const char *name, const char *qdisc_kind, bool owned);
 bool ifm_owned(int ifindex, const char *qdisc_kind);
+bool ifm_owned_dev(int ifindex, const char *name, const char *qdisc_kind);
+/* while held, changes are kept for one write: ifm_owned_sync once released
+ * (or before the requests they describe go out: hold, set, release, sync) */
+void ifm_owned_hold(bool on);
+int ifm_owned_sync(void);
 
 /* ---- links being made (bridge, sink, tunnel before their alias) ---- */
 int ifm_making_set(const char *name, const char *kind, bool on);

@@ -108,6 +108,8 @@ void ifm_nl_close(struct ifm_nl *nl)
 	if (nl->sk)
 		nl_socket_free(nl->sk);
 	nl->sk = NULL;
+	free(nl->rx);
+	nl->rx = NULL;
 }
 
 /* libnl's code when our err_cb did not run (socket trouble, not the kernel) */
@@ -181,83 +183,154 @@ static bool changes_state(const struct nl_msg *msg)
 	       type == RTM_NEWACTION || type == RTM_DELACTION;
 }
 
-struct dump_ctx {
+/*
+ * Answers are read here, not by libnl: recvmmsg takes up to IFM_NL_RX_N
+ * datagrams a call (a dump's last part and its NLMSG_DONE, a window of
+ * acks), into buffers big enough for any datagram the kernel sends (a dump
+ * fills at most 32 KiB; an error echoes at most one request), so nothing is
+ * peeked first. Only the kernel's messages (port 0) count.
+ */
+#define IFM_NL_RX_N 8
+#define IFM_NL_RX_SIZE (64 << 10)
+
+/* Calls each(h) for every message of the datagrams that one recvmmsg
+ * returns; each returns <0 to report a failure (reading goes on), 1 when
+ * the answer is complete. Returns 1, 0 (more to read) or -errno. */
+static int rx_once(struct ifm_nl *nl, int (*each)(struct ifm_nl *nl, struct nlmsghdr *h, void *arg),
+		   void *arg, int *cb_err)
+{
+	struct mmsghdr mm[IFM_NL_RX_N];
+	struct iovec iov[IFM_NL_RX_N];
+	struct sockaddr_nl from[IFM_NL_RX_N];
+	int n, done = 0;
+
+	if (!nl->rx && !(nl->rx = malloc((size_t)IFM_NL_RX_N * IFM_NL_RX_SIZE)))
+		return -ENOMEM;
+	memset(mm, 0, sizeof(mm));
+	for (int i = 0; i < IFM_NL_RX_N; i++) {
+		iov[i] = (struct iovec){ nl->rx + (size_t)i * IFM_NL_RX_SIZE, IFM_NL_RX_SIZE };
+		mm[i].msg_hdr = (struct msghdr){ .msg_name = &from[i], .msg_namelen = sizeof(from[i]),
+						 .msg_iov = &iov[i], .msg_iovlen = 1 };
+	}
+	do
+		n = recvmmsg(nl_socket_get_fd(nl->sk), mm, IFM_NL_RX_N, MSG_WAITFORONE, NULL);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return -errno;
+	for (int i = 0; i < n; i++) {
+		struct nlmsghdr *h = iov[i].iov_base;
+		int len = (int)mm[i].msg_len;
+
+		if (from[i].nl_pid != 0)
+			continue; /* not the kernel's */
+		if (mm[i].msg_hdr.msg_flags & MSG_TRUNC) {
+			if (!*cb_err)
+				*cb_err = -EMSGSIZE;
+			continue;
+		}
+		/* NLMSG_OK without its mix of signed and unsigned (clang's -Wsign-compare) */
+		for (; len >= (int)sizeof(*h) && h->nlmsg_len >= sizeof(*h) &&
+		       h->nlmsg_len <= (unsigned int)len;
+		     h = NLMSG_NEXT(h, len)) {
+			int r = each(nl, h, arg);
+
+			if (r < 0 && !*cb_err)
+				*cb_err = r;
+			else if (r > 0)
+				done = 1;
+		}
+	}
+	return done;
+}
+
+/* The kernel's error in an NLMSG_ERROR message, and its extended ack. */
+static int take_error(struct ifm_nl *nl, struct nlmsghdr *h)
+{
+	struct nlmsgerr *e = nlmsg_data(h);
+	size_t off = sizeof(*e);
+
+	if (h->nlmsg_len < NLMSG_HDRLEN + sizeof(*e))
+		return -EIO;
+	if (e->error == 0)
+		return 0;
+	nl->err = -e->error;
+	nl->extack[0] = '\0';
+	/* the original request follows, whole unless NLM_F_CAPPED */
+	if (!(h->nlmsg_flags & NLM_F_CAPPED))
+		off += e->msg.nlmsg_len - sizeof(struct nlmsghdr);
+	read_extack(nl, h, off);
+	return e->error;
+}
+
+struct answer {
+	uint32_t seq;
 	int (*cb)(struct nlmsghdr *hdr, void *arg);
 	void *arg;
-	int ret;
-	struct ifm_nl *nl;
+	int err;         /* the kernel's, for this request */
 };
 
-/*
- * A dump that the kernel could not finish ends in NLMSG_DONE carrying an
- * error (-EMSGSIZE: a message bigger than the dump's buffer): what came
- * before it is not everything, so the dump fails. libnl ignores it.
- */
-static int done_cb(struct nl_msg *msg, void *arg)
+static int answer_each(struct ifm_nl *nl, struct nlmsghdr *h, void *arg)
 {
-	struct dump_ctx *d = arg;
-	struct nlmsghdr *h = nlmsg_hdr(msg);
+	struct answer *a = arg;
 	int err;
 
-	if (h->nlmsg_len < NLMSG_HDRLEN + sizeof(err))
-		return NL_STOP;
-	memcpy(&err, nlmsg_data(h), sizeof(err));
-	if (err < 0 && d->ret == 0) {
-		d->ret = err;
-		d->nl->err = -err;
-		d->nl->extack[0] = '\0';
-		read_extack(d->nl, h, sizeof(err));
+	if (h->nlmsg_seq != a->seq)
+		return 0; /* an answer to an earlier request, abandoned */
+	switch (h->nlmsg_type) {
+	case NLMSG_NOOP:
+	case NLMSG_OVERRUN:
+		return 0;
+	case NLMSG_ERROR:
+		a->err = take_error(nl, h);
+		return 1;
+	case NLMSG_DONE:
+		/*
+		 * A dump that the kernel could not finish ends in NLMSG_DONE
+		 * carrying an error (-EMSGSIZE: a message bigger than the dump's
+		 * buffer): what came before it is not everything, so it fails.
+		 */
+		if (h->nlmsg_len >= NLMSG_HDRLEN + sizeof(err)) {
+			memcpy(&err, nlmsg_data(h), sizeof(err));
+			if (err < 0) {
+				a->err = err;
+				nl->err = -err;
+				nl->extack[0] = '\0';
+				read_extack(nl, h, sizeof(err));
+			}
+		}
+		return 1;
+	default:
+		return a->cb ? a->cb(h, a->arg) : 0;
 	}
-	return NL_STOP;
 }
 
-static int valid_cb(struct nl_msg *msg, void *arg)
-{
-	struct dump_ctx *d = arg;
-	int r = d->cb(nlmsg_hdr(msg), d->arg);
-
-	if (r < 0) {
-		d->ret = r;
-		return NL_STOP;
-	}
-	return NL_OK;
-}
-
-/* Sends msg (consumed), forgetting the last request's error. */
-static int send_request(struct ifm_nl *nl, struct nl_msg *msg)
+/* Sends msg (consumed), forgetting the last request's error; its seq. */
+static int send_request(struct ifm_nl *nl, struct nl_msg *msg, uint32_t *seq)
 {
 	int r;
 
 	nl->err = 0;
 	nl->extack[0] = '\0';
-	r = nl_send_auto(nl->sk, msg);
+	nl_complete_msg(nl->sk, msg);
+	*seq = nlmsg_hdr(msg)->nlmsg_seq;
+	r = nl_send(nl->sk, msg);
 	nlmsg_free(msg);
 	return r < 0 ? nlerr_to_errno(r) : 0;
 }
 
-/* The socket's callbacks (our error handler) plus one for valid answers. */
-static struct nl_cb *answer_cb(struct ifm_nl *nl, struct dump_ctx *d)
+/* Reads until the request's answer is complete: the callback's failure
+ * first, then the kernel's. */
+static int await(struct ifm_nl *nl, struct answer *a)
 {
-	struct nl_cb *own = nl_socket_get_cb(nl->sk); /* takes a reference */
-	struct nl_cb *c = nl_cb_clone(own);
+	int cb_err = 0, r;
 
-	nl_cb_put(own);
-	d->nl = nl;
-	if (c) {
-		nl_cb_set(c, NL_CB_VALID, NL_CB_CUSTOM, valid_cb, d);
-		nl_cb_set(c, NL_CB_FINISH, NL_CB_CUSTOM, done_cb, d);
-	}
-	return c;
-}
-
-/* The callback's failure first, then the kernel's, then libnl's. */
-static int answer_result(const struct ifm_nl *nl, const struct dump_ctx *d, int r)
-{
-	if (d->ret < 0)
-		return d->ret;
+	while ((r = rx_once(nl, answer_each, a, &cb_err)) == 0)
+		;
 	if (r < 0)
-		return nl->err ? -nl->err : nlerr_to_errno(r);
-	return 0;
+		return r == -ENOBUFS ? -ENOBUFS : r;
+	if (cb_err < 0)
+		return cb_err;
+	return a->err;
 }
 
 struct nl_msg *ifm_nl_msg(int type, int flags, size_t payload)
@@ -277,6 +350,7 @@ struct nl_msg *ifm_nl_msg(int type, int flags, size_t payload)
 
 int ifm_nl_talk(struct ifm_nl *nl, struct nl_msg *msg)
 {
+	struct answer a = { 0 };
 	bool change;
 	int r;
 
@@ -288,71 +362,85 @@ int ifm_nl_talk(struct ifm_nl *nl, struct nl_msg *msg)
 		nlmsg_free(msg);
 		return r;
 	}
-	r = send_request(nl, msg);
-
-	if (r < 0)
+	nlmsg_hdr(msg)->nlmsg_flags |= NLM_F_ACK;
+	if ((r = send_request(nl, msg, &a.seq)) < 0 || (r = await(nl, &a)) < 0)
 		return r;
-	r = nl_wait_for_ack(nl->sk);
-	if (r < 0)
-		return nl->err ? -nl->err : nlerr_to_errno(r);
 	if (change)
 		nl->changes++;
 	return 0;
 }
 
 /*
- * Batches: requests go out back to back and their acks are collected by
- * sequence number, a window at a time (acks beyond the socket's receive
- * buffer would be dropped by the kernel). The kernel handles the requests
- * of one socket in order, so a qdisc added early in a batch is there for
- * the filters after it.
+ * Batches: requests go out back to back, many in one sendmsg, and their
+ * acks are collected by sequence number, a window at a time (acks beyond the
+ * socket's receive buffer would be dropped by the kernel). The kernel
+ * handles the requests of one socket in order, those of one sendmsg too (an
+ * error in one does not stop the next), so a qdisc added early in a batch is
+ * there for the filters after it.
  */
 #define ACK_TRUESIZE 1024    /* generous: what one ack costs the receive buffer */
+#define BATCH_SEND 16384     /* bytes of requests per sendmsg */
 
-static int batch_ack_cb(struct nl_msg *msg, void *arg)
+static int batch_each(struct ifm_nl *nl, struct nlmsghdr *h, void *arg)
 {
 	struct ifm_batch *b = arg;
-	uint32_t seq = nlmsg_hdr(msg)->nlmsg_seq;
+	uint32_t i = h->nlmsg_seq - b->first_seq;
 
-	if (seq - b->first_seq < b->n)
-		b->results[seq - b->first_seq] = 0;
+	(void)nl;
+	if (h->nlmsg_type != NLMSG_ERROR || i >= b->n || b->results[i] != 1)
+		return 0;
+	if (h->nlmsg_len < NLMSG_HDRLEN + sizeof(struct nlmsgerr))
+		b->results[i] = -EIO;
+	else
+		b->results[i] = ((struct nlmsgerr *)nlmsg_data(h))->error;
 	b->acked++;
-	return NL_OK;
+	return 0;
 }
 
-static int batch_err_cb(struct sockaddr_nl *who, struct nlmsgerr *e, void *arg)
+/* What is buffered goes out in one sendmsg. */
+static int batch_send(struct ifm_batch *b)
 {
-	struct ifm_batch *b = arg;
-	uint32_t seq = e->msg.nlmsg_seq;
+	ssize_t n;
 
-	(void)who;
-	if (seq - b->first_seq < b->n)
-		b->results[seq - b->first_seq] = e->error;
-	b->acked++;
-	return NL_SKIP;
-}
+	if (!b->outlen)
+		return 0;
+	do
+		n = send(nl_socket_get_fd(b->nl->sk), b->out, b->outlen, 0);
+	while (n < 0 && errno == EINTR);
+	b->outlen = 0;
+	if (n < 0) {
+		int r = -errno;
 
-static int batch_seq_cb(struct nl_msg *msg, void *arg)
-{
-	(void)msg;
-	(void)arg;
-	return NL_OK; /* acks come for many requests: no single expected seq */
+		for (unsigned int i = b->sent; i < b->n; i++)
+			if (b->results[i] == 1) {
+				b->results[i] = r;
+				b->acked++;
+			}
+		b->sent = b->n;
+		b->broken = true;
+		return r;
+	}
+	b->sent = b->n;
+	return 0;
 }
 
 /* Never waits for acks that cannot come: on a receive error the requests
  * still unanswered are marked failed (-ENOBUFS: the kernel dropped acks). */
 static int batch_drain(struct ifm_batch *b, unsigned int until)
 {
-	while (b->acked < until) {
-		int r = nl_recvmsgs(b->nl->sk, b->cb);
+	int cb_err = 0, r;
 
-		if (r < 0 && r != -NLE_AGAIN) {
+	if ((r = batch_send(b)) < 0)
+		return r;
+	while (b->acked < until) {
+		r = rx_once(b->nl, batch_each, b, &cb_err);
+		if (r < 0) {
 			for (unsigned int i = 0; i < b->n; i++)
 				if (b->results[i] == 1)
 					b->results[i] = -ENOBUFS;
 			b->acked = b->n;
 			b->broken = true;
-			return r == -NLE_NOMEM ? -ENOBUFS : nlerr_to_errno(r);
+			return r == -ENOMEM ? -ENOBUFS : r;
 		}
 	}
 	return 0;
@@ -362,12 +450,6 @@ int ifm_batch_init(struct ifm_batch *b, struct ifm_nl *nl)
 {
 	memset(b, 0, sizeof(*b));
 	b->nl = nl;
-	b->cb = nl_cb_alloc(NL_CB_DEFAULT);
-	if (!b->cb)
-		return -ENOMEM;
-	nl_cb_set(b->cb, NL_CB_ACK, NL_CB_CUSTOM, batch_ack_cb, b);
-	nl_cb_set(b->cb, NL_CB_SEQ_CHECK, NL_CB_CUSTOM, batch_seq_cb, b);
-	nl_cb_err(b->cb, NL_CB_CUSTOM, batch_err_cb, b);
 	b->window = nl->rcvbuf > 0 ? (unsigned int)nl->rcvbuf / ACK_TRUESIZE / 2 : 16;
 	if (b->window < 8)
 		b->window = 8;
@@ -378,6 +460,7 @@ int ifm_batch_init(struct ifm_batch *b, struct ifm_nl *nl)
 
 int ifm_batch_add(struct ifm_batch *b, struct nl_msg *msg)
 {
+	struct nlmsghdr *h;
 	int r;
 
 	if (!msg)
@@ -397,10 +480,11 @@ int ifm_batch_add(struct ifm_batch *b, struct nl_msg *msg)
 		b->results = res;
 		b->cap = cap;
 	}
-	nlmsg_hdr(msg)->nlmsg_flags |= NLM_F_ACK;
+	h = nlmsg_hdr(msg);
+	h->nlmsg_flags |= NLM_F_ACK;
 	nl_complete_msg(b->nl->sk, msg);
 	if (b->n == 0)
-		b->first_seq = nlmsg_hdr(msg)->nlmsg_seq;
+		b->first_seq = h->nlmsg_seq;
 	if ((r = avoided(msg)) < 0) {
 		/* answered here, as the kernel would: it takes its place in the results */
 		nlmsg_free(msg);
@@ -408,14 +492,26 @@ int ifm_batch_add(struct ifm_batch *b, struct nl_msg *msg)
 		b->acked++;
 		return 0;
 	}
-	b->results[b->n] = 1; /* no answer yet */
-	r = nl_send(b->nl->sk, msg);
+	if (b->outlen + NLMSG_ALIGN(h->nlmsg_len) > b->outcap) {
+		size_t cap = b->outlen + NLMSG_ALIGN(h->nlmsg_len) + BATCH_SEND;
+		unsigned char *o = realloc(b->out, cap);
+
+		if (!o) {
+			nlmsg_free(msg);
+			return -ENOMEM;
+		}
+		b->out = o;
+		b->outcap = cap;
+	}
+	memcpy(b->out + b->outlen, h, h->nlmsg_len);
+	memset(b->out + b->outlen + h->nlmsg_len, 0, NLMSG_ALIGN(h->nlmsg_len) - h->nlmsg_len);
+	b->outlen += NLMSG_ALIGN(h->nlmsg_len);
 	nlmsg_free(msg);
-	if (r < 0)
-		return nlerr_to_errno(r);
-	b->n++;
+	b->results[b->n++] = 1; /* no answer yet */
 	if (b->n - b->acked >= b->window)
 		return batch_drain(b, b->n - b->window / 2);
+	if (b->outlen >= BATCH_SEND)
+		return batch_send(b);
 	return 0;
 }
 
@@ -431,54 +527,30 @@ int ifm_batch_finish(struct ifm_batch *b)
 
 void ifm_batch_free(struct ifm_batch *b)
 {
-	if (b->cb)
-		nl_cb_put(b->cb);
 	free(b->results);
+	free(b->out);
 	memset(b, 0, sizeof(*b));
 }
 
 int ifm_nl_dump(struct ifm_nl *nl, struct nl_msg *msg,
 		int (*cb)(struct nlmsghdr *hdr, void *arg), void *arg)
 {
-	struct dump_ctx d = { .cb = cb, .arg = arg, .ret = 0 };
-	struct nl_cb *c;
-	int r = send_request(nl, msg);
+	struct answer a = { .cb = cb, .arg = arg };
+	int r = send_request(nl, msg, &a.seq);
 
-	if (r < 0)
-		return r;
-	if (!(c = answer_cb(nl, &d)))
-		return -ENOMEM;
-	r = nl_recvmsgs(nl->sk, c);
-	nl_cb_put(c);
-	return answer_result(nl, &d, r);
-}
-
-static int get_ack_cb(struct nl_msg *msg, void *arg)
-{
-	(void)msg;
-	*(bool *)arg = true;
-	return NL_STOP;
+	return r < 0 ? r : await(nl, &a);
 }
 
 int ifm_nl_get(struct ifm_nl *nl, struct nl_msg *msg,
 	       int (*cb)(struct nlmsghdr *hdr, void *arg), void *arg)
 {
-	struct dump_ctx d = { .cb = cb, .arg = arg, .ret = 0 };
-	struct nl_cb *c;
-	bool acked = false;
+	struct answer a = { .cb = cb, .arg = arg };
 	int r;
 
-	nlmsg_hdr(msg)->nlmsg_flags |= NLM_F_ACK;
-	if ((r = send_request(nl, msg)) < 0)
-		return r;
-	if (!(c = answer_cb(nl, &d)))
-		return -ENOMEM;
-	nl_cb_set(c, NL_CB_ACK, NL_CB_CUSTOM, get_ack_cb, &acked);
 	/* the answer, then the ack (or an error instead of both) */
-	while (!acked && r >= 0 && d.ret == 0)
-		r = nl_recvmsgs(nl->sk, c);
-	nl_cb_put(c);
-	return answer_result(nl, &d, r);
+	nlmsg_hdr(msg)->nlmsg_flags |= NLM_F_ACK;
+	r = send_request(nl, msg, &a.seq);
+	return r < 0 ? r : await(nl, &a);
 }
 
 const char *ifm_nl_reason(const struct ifm_nl *nl, int err)

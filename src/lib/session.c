@@ -8,6 +8,8 @@
  * object created is recorded, and a failure undoes them all.
  */
 #include "ifmirror.h"
+#include "reach.h"
+#include "view.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -66,7 +68,7 @@ static void undo_all(struct up_ctx *c)
 			ifm_filter_del_pref(c->nl, c->src->ifindex, u->parent, u->pref);
 		} else {
 			u->hook->destroy(c->nl, c->src->ifindex);
-			ifm_owned_set(c->src->ifindex, u->hook->kind, false);
+			ifm_owned_set_dev(c->src->ifindex, c->src->name, u->hook->kind, false);
 		}
 	}
 }
@@ -76,12 +78,13 @@ static int create_hook(struct up_ctx *c, const struct ifm_hook_ops *h)
 	int r;
 
 	/* written ahead: a kill right after the create leaves a qdisc that is ours */
-	if (h != &ifm_hook_prio && (r = ifm_owned_set(c->src->ifindex, h->kind, true)) < 0)
+	if (h != &ifm_hook_prio &&
+	    (r = ifm_owned_set_dev(c->src->ifindex, c->src->name, h->kind, true)) < 0)
 		return r; /* prio is marked by its handle */
 	r = h->create(c->nl, c->src->ifindex);
 	if (r < 0) {
 		if (h != &ifm_hook_prio)
-			ifm_owned_set(c->src->ifindex, h->kind, false);
+			ifm_owned_set_dev(c->src->ifindex, c->src->name, h->kind, false);
 		return r;
 	}
 	c->undo[c->nundo++] = (struct undo){ .what = UNDO_QDISC, .hook = h };
@@ -217,7 +220,7 @@ static int apply(struct up_ctx *c, enum ifm_dir want)
 	 * between its creation and the first filter) */
 	if (c->t.q.ingress_kind[0] && !ifm_hooks_have_ours(&c->t, IFM_DIR_BOTH) &&
 	    ifm_hooks_have_foreign(&c->t, IFM_DIR_BOTH))
-		ifm_owned_set(c->src->ifindex, c->t.q.ingress_kind, false);
+		ifm_owned_set_dev(c->src->ifindex, c->src->name, c->t.q.ingress_kind, false);
 
 	/* keep both directions of one session on one pref where possible */
 	for (size_t i = 0; i < c->t.nf && !pref; i++) {
@@ -312,42 +315,68 @@ int ifm_mirror_up(struct ifm_nl *nl, const char *source, const char *dest,
 	return ifm_mirror_up_spec(nl, &s);
 }
 
+/*
+ * One view of the host (a link dump, a qdisc dump, filter dumps where hooks
+ * hang) serves the look-ups of SOURCE and DEST, the loop check, the source's
+ * tc state and the warnings afterwards: no request asks again what it told.
+ */
 int ifm_mirror_up_spec(struct ifm_nl *nl, const struct ifm_session_spec *spec)
 {
 	const char *source = spec->source, *dest = spec->dest;
 	enum ifm_dir dir = spec->dir;
+	struct ifm_view v = { 0 };
+	struct ifm_reach *g = NULL;
+	const struct ifm_link *sl, *dl;
+	struct ifm_view_dev *d;
 	struct ifm_link src, dst;
 	struct ifm_match m;
 	struct up_ctx c = { 0 };
 	int r;
 
-	if ((r = ifm_link_get(nl, source, &src)) < 0) {
-		ifm_err("%s: %s", source, r == -ENODEV ? "no such device" : strerror(-r));
-		return r;
+	if ((r = ifm_view_links(&v, nl)) < 0) {
+		ifm_err("cannot list devices: %s", strerror(-r));
+		goto out;
 	}
-	if ((r = ifm_link_get(nl, dest, &dst)) < 0) {
-		ifm_err("%s: %s", dest, r == -ENODEV ? "no such device" : strerror(-r));
-		return r;
+	if (!(sl = ifm_view_link(&v, source)) || !(dl = ifm_view_link(&v, dest))) {
+		ifm_err("%s: no such device", sl ? dest : source);
+		r = -ENODEV;
+		goto out;
 	}
-	if (ifm_reaches(nl, dst.ifindex, src.ifindex)) {
+	src = *sl;
+	dst = *dl;
+	if ((r = ifm_view_scan(&v, nl)) < 0) {
+		ifm_err("%s: cannot read tc state: %s", src.name, ifm_nl_reason(nl, r));
+		goto out;
+	}
+	if (!(g = ifm_reach_new(&v, 0))) {
+		r = -ENOMEM;
+		goto out;
+	}
+	if (dst.ifindex == src.ifindex || ifm_reach_loops(g, dst.ifindex, src.ifindex)) {
 		ifm_err("%s: refusing to mirror %s into it: %s already leads back into %s "
 			"(through mirrors, bridges or a veth's peer), which would loop",
 			dst.name, src.name, dst.name, src.name);
-		return -ELOOP;
+		r = -ELOOP;
+		goto out;
 	}
 	r = ifm_match_build(src.name, spec->match, spec->sample, &m, "up: --match");
 	if (r < 0)
-		return r;
+		goto out;
 	c.nl = nl;
 	c.src = &src;
 	c.dst = &dst;
 	c.m = &m;
 	c.from_config = spec->from_config;
-	r = ifm_dev_tc_scan(nl, src.ifindex, &c.t);
-	if (r < 0) {
-		ifm_err("%s: cannot read tc state: %s", src.name, ifm_nl_reason(nl, r));
-		ifm_match_free(&m);
-		return r;
+	/* the source's qdiscs and filters, as the view read them */
+	d = ifm_view_dev(&v, src.ifindex);
+	c.t = d->t;
+	c.t.ifindex = src.ifindex;
+	if (d->scanned) {
+		d->t.f = NULL; /* c.t has them now */
+		d->t.nf = d->t.cap = 0;
+	} else {
+		c.t.f = NULL;
+		c.t.nf = c.t.cap = 0;
 	}
 	r = apply(&c, dir);
 	ifm_dev_tc_free(&c.t);
@@ -355,15 +384,25 @@ int ifm_mirror_up_spec(struct ifm_nl *nl, const struct ifm_session_spec *spec)
 		ifm_match_remember(&m);
 	ifm_match_free(&m);
 	if (r < 0)
-		return r;
+		goto out;
 	ifm_pending_del(source, dest);
 	if (c.reported)
 		ifm_info("%.*s", (int)c.reported - 1, c.report); /* its last newline is the sink's */
 	if (strcmp(ifm_link_state(&dst), "up"))
 		ifm_notice("%s: destination is %s; copies are dropped until it is up with carrier",
 			   dst.name, ifm_link_state(&dst));
-	ifm_session_warn(nl, src.ifindex, dst.ifindex, dir);
-	return 0;
+	ifm_session_warn(nl, &v, g, &src, &dst, dir);
+out:
+	ifm_reach_free(g);
+	ifm_view_free(&v);
+	return r;
+}
+
+/* f goes to DEST: the device that name names now, or a deleted one of that name */
+static bool selected(const struct ifm_filter *f, const struct ifm_link *dst, unsigned int hash)
+{
+	return (dst->ifindex && f->act.ifindex == dst->ifindex) ||
+	       (f->act.ifindex == 0 && f->act.cookie.dest_hash == hash);
 }
 
 /*
@@ -373,9 +412,10 @@ int ifm_mirror_up_spec(struct ifm_nl *nl, const struct ifm_session_spec *spec)
  */
 int ifm_mirror_down(struct ifm_nl *nl, const char *source, const char *dest)
 {
-	struct ifm_link src, dst = { 0 };
+	struct ifm_link src, dst = { 0 }, target = { 0 };
 	struct ifm_dev_tc t;
 	unsigned int hash = 0;
+	bool whole;
 	int r, removed = 0;
 
 	ifm_pending_del(source, dest);
@@ -393,6 +433,7 @@ int ifm_mirror_down(struct ifm_nl *nl, const char *source, const char *dest)
 		 * destination renamed away from DEST is not DEST's any more. */
 		if (ifm_link_get(nl, dest, &dst) < 0)
 			dst.ifindex = 0;
+		target = dst;
 		hash = ifm_name_hash(dest);
 	}
 
@@ -401,17 +442,22 @@ int ifm_mirror_down(struct ifm_nl *nl, const char *source, const char *dest)
 		ifm_err("%s: cannot read tc state: %s", src.name, ifm_nl_reason(nl, r));
 		return r;
 	}
+	/* every filter on a clsact of ours goes, and nothing else hangs there:
+	 * the qdisc goes whole, filters and all (one request, as flush does) */
+	whole = !strcmp(t.q.ingress_kind, "clsact") && !ifm_hooks_have_foreign(&t, IFM_DIR_BOTH);
+	for (size_t i = 0; whole && i < t.nf; i++)
+		whole = !ifm_filter_is_snaplen(&t.f[i]) &&
+			(!ifm_filter_is_ours(&t.f[i]) || !dest || selected(&t.f[i], &dst, hash));
+	whole = whole && ifm_owned_dev(src.ifindex, src.name, "clsact");
 	for (size_t i = 0; i < t.nf; i++) {
 		const struct ifm_filter *f = &t.f[i];
-		struct ifm_link target;
 		const char *name;
 
 		if (!ifm_filter_is_ours(f))
 			continue;
-		if (dest && !(dst.ifindex && f->act.ifindex == dst.ifindex) &&
-		    !(f->act.ifindex == 0 && f->act.cookie.dest_hash == hash))
+		if (dest && !selected(f, &dst, hash))
 			continue;
-		r = ifm_filter_del(nl, &t, f);
+		r = whole ? 0 : ifm_filter_del(nl, &t, f);
 		if (r < 0 && r != -ENOENT) {
 			ifm_err("%s: cannot remove %s mirror filter (pref %u): %s", src.name,
 				ifm_dir_name(f->hook_dir), f->pref, ifm_nl_reason(nl, r));
@@ -421,7 +467,11 @@ int ifm_mirror_down(struct ifm_nl *nl, const char *source, const char *dest)
 		removed++;
 		if (ifm_quiet())
 			continue;
-		if (ifm_link_by_index(nl, f->act.ifindex, &target) == 0)
+		/* the destination's name: asked once per device */
+		if (f->act.ifindex && f->act.ifindex != target.ifindex &&
+		    ifm_link_by_index(nl, f->act.ifindex, &target) < 0)
+			target.ifindex = 0;
+		if (f->act.ifindex && f->act.ifindex == target.ifindex)
 			name = target.name;
 		else
 			name = dest ? dest : "a deleted device";
@@ -429,7 +479,13 @@ int ifm_mirror_down(struct ifm_nl *nl, const char *source, const char *dest)
 	}
 	ifm_dev_tc_free(&t);
 
-	r = ifm_hooks_tidy(nl, src.ifindex);
+	if (whole) {
+		r = ifm_hook_clsact.destroy(nl, src.ifindex);
+		if (r == 0 || r == -ENOENT || r == -EINVAL)
+			r = ifm_owned_set_dev(src.ifindex, src.name, "clsact", false);
+	} else {
+		r = ifm_hooks_tidy(nl, src.ifindex);
+	}
 	if (r < 0) {
 		ifm_err("%s: mirror removed, but its qdisc could not be: %s", src.name,
 			ifm_nl_reason(nl, r));

@@ -50,6 +50,11 @@ static const struct ifm_tunnel_ops *type_of_kind(const char *kind)
 	return NULL;
 }
 
+bool ifm_tnl_kind(const char *kind)
+{
+	return type_of_kind(kind) != NULL;
+}
+
 const char *ifm_tunnel_type_list(void)
 {
 	static char buf[128];

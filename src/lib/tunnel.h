@@ -115,6 +115,8 @@ int ifm_tunnel_id_up(struct ifm_nl *nl, const char *tunnel, unsigned long id, ch
 const char *ifm_tunnel_spec_problem(const struct ifm_tunnel_spec *t, char *buf, size_t len);
 
 int ifm_tnl_link(struct ifm_nl *nl, const char *name, int ifindex, struct ifm_tunnel_info *ti);
+/* kind is one of a tunnel type's rtnl kinds */
+bool ifm_tnl_kind(const char *kind);
 int ifm_tnl_links(struct ifm_nl *nl, struct ifm_tunnel_info **out, size_t *n);
 /* the kernel module of an rtnl kind */
 const char *ifm_tunnel_module(const char *kind);

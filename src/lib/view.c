@@ -47,6 +47,8 @@ struct ifm_view_dev *ifm_view_dev(struct ifm_view *v, int ifindex)
 
 const char *ifm_view_name(const struct ifm_view *v, int ifindex)
 {
+	if (v->devs && ifindex > 0 && ifindex <= v->maxdev && v->devs[ifindex].link)
+		return v->devs[ifindex].link->name;
 	for (size_t i = 0; i < v->nlinks; i++)
 		if (v->links[i].ifindex == ifindex)
 			return v->links[i].name;
@@ -73,6 +75,7 @@ int ifm_view_scan(struct ifm_view *v, struct ifm_nl *nl)
 		struct ifm_view_dev *d = &v->devs[ifindex];
 
 		d->next_pref = 1;
+		d->link = &v->links[i];
 		d->hooked = ifm_hook_present(q, IFM_DIR_INGRESS) || ifm_hook_present(q, IFM_DIR_EGRESS);
 		d->t.q = *q;
 		if (!d->hooked && !q->ingress_kind[0])

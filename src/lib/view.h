@@ -11,10 +11,12 @@
 
 struct ifm_view_dev {
 	bool hooked, scanned, clsact_new, tidy;
+	bool clsact_rec;               /* its clsact's record written ahead */
 	bool leads_on;                 /* mirrors, sessions or ports lead out of it */
 	unsigned int clsact_result;    /* index in a batch */
 	uint16_t next_pref;
 	struct ifm_dev_tc t;
+	const struct ifm_link *link;   /* in links */
 };
 
 struct ifm_view {
