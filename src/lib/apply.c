@@ -466,7 +466,7 @@ static int apply(struct apply_ctx *a)
 			.name = t->name, .type = t->type, .remote = t->remote,
 			.local = t->local[0] ? t->local : NULL, .dev = t->dev[0] ? t->dev : NULL,
 			.id = t->id, .has_id = t->id_key[0] != '\0', .dstport = t->dstport,
-			.snaplen = t->snaplen,
+			.snaplen = t->snaplen, .rate = t->rate, .burst = t->burst,
 		};
 
 		if ((r = ifm_tunnel_up(a->nl, &s)) < 0) {
@@ -478,7 +478,8 @@ static int apply(struct apply_ctx *a)
 		struct ifm_conf_collector *k = &c->collectors[i];
 		struct ifm_collector_spec s = { .bridge = k->name, .nports = k->nports,
 						.sink = k->sink[0] ? k->sink : NULL,
-						.snaplen = k->snaplen };
+						.snaplen = k->snaplen, .rate = k->rate,
+						.burst = k->burst };
 
 		for (int j = 0; j < k->nports; j++)
 			s.ports[j] = k->ports[j];

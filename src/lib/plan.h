@@ -30,6 +30,9 @@ struct ifm_conf_collector {
 	int nports;
 	char sink[IFM_IFNAMSIZ];
 	unsigned int snaplen;
+	unsigned long long rate;     /* copy budget, bits per second; 0: none */
+	unsigned int burst;          /* 0: derived from the rate */
+	int burst_line;
 };
 
 struct ifm_conf_tunnel {
@@ -41,6 +44,9 @@ struct ifm_conf_tunnel {
 	char id_key[16];         /* the type's id key ("vni", "key", ...) or "" */
 	unsigned long id;
 	unsigned int dstport, snaplen;
+	unsigned long long rate;     /* copy budget, bits per second; 0: none */
+	unsigned int burst;          /* 0: derived from the rate */
+	int burst_line;
 };
 
 struct ifm_config {
