@@ -158,6 +158,13 @@ print('%.3f %.1f' % (($c1 - $c0) / ($RATE_BITS / 8 * dt), ($s1 - $s0) / ($RATE_B
 		assert_failure 2
 		assert_output "ifmirror: collector up: --burst '$bad': not a number of bytes from 2048 to 256mb (k/kb, m/mb: 1024, 1048576 bytes)"
 	done
+	ifm collector up br0 --port c0 -q
+	nsx ip link set br0 mtu 3000
+	STATE=$(tc_state)
+	run ifm collector up br0 --port c0 --rate 1mbit --burst 2048
+	assert_failure 1
+	assert_output "ifmirror: br0: --burst 2048 is less than one whole frame of it (MTU 3000 + 14): such copies would all be dropped"
+	assert_equal "$(tc_state)" "$STATE"
 	run ifm collector up br0 --port c0 --burst 64k
 	assert_failure 2
 	assert_output "ifmirror: collector up: --burst needs --rate (the budget it is the burst of)"

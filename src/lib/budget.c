@@ -197,6 +197,12 @@ int ifm_budget_set(struct ifm_nl *nl, const struct ifm_link *dev, unsigned long 
 	}
 	if (!burst)
 		burst = ifm_burst_default(bits);
+	/* tbf never lets a frame larger than the burst pass */
+	if (burst < dev->mtu + 14) {
+		ifm_err("%s: --burst %u is less than one whole frame of it (MTU %u + 14): such "
+			"copies would all be dropped", dev->name, burst, dev->mtu);
+		return -EINVAL;
+	}
 	/* bits are kept as bytes per second: what the kernel can tell back */
 	bits -= bits % 8;
 	if (q.found && q.handle && !root_is_ours(&q)) {
