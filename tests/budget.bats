@@ -25,7 +25,10 @@ ours() { nsx tc qdisc show dev "$1" | grep -c '^qdisc tbf 1f1b: root' || true; }
 @test "collector --rate: copies within 10% of the budget, every source frame arrives, dropped_budget in status" {
 	run ifm collector up br0 --port c0 --rate 4mbit
 	assert_success
-	assert_output --partial "br0: copies into it are capped at 4mbit (burst 16384 bytes)"
+	assert_output --partial "br0: copies into it are capped at 4mbit (burst 32768 bytes)"
+	# a burst of 250 ms: the shaper keeps the budget even where it gets the
+	# CPU late (one loaded vCPU under qemu fell to 0.66 with 16k)
+	ifm collector up br0 --port c0 --rate 4mbit --burst 125000 -q
 	[ "$(ours br0)" = 1 ]
 	run ifm up s0 --to br0 --direction both
 	assert_success
@@ -58,11 +61,11 @@ print('%.3f %.1f' % (($c1 - $c0) / ($RATE_BITS / 8 * dt), ($s1 - $s0) / ($RATE_B
 	jq -e '.[] | select(.source == "s0" and .direction == "ingress")
 		| .dropped_budget > 1000 and .destination_budget.how == "shaper"
 		and .destination_budget.rate_bits == 4000000
-		and .destination_budget.burst_bytes == 16384' <<<"$output"
+		and .destination_budget.burst_bytes == 125000' <<<"$output"
 	run ifm status
 	assert_success
 	assert_output --regexp "s0 ingress -> br0 \(up\) packets [0-9]+ bytes [0-9]+ dropped [0-9]+ dropped_budget [1-9][0-9]* budget 4000000bit/s"
-	assert_output --regexp "collector br0 .* budget 4000000bit/s burst 16384 \(shaper\) passed [0-9]+ dropped_budget [1-9]"
+	assert_output --regexp "collector br0 .* budget 4000000bit/s burst 125000 \(shaper\) passed [0-9]+ dropped_budget [1-9]"
 }
 
 @test "the same --rate again changes nothing; another one changes it; without --rate it goes; down removes it" {
@@ -76,7 +79,7 @@ print('%.3f %.1f' % (($c1 - $c0) / ($RATE_BITS / 8 * dt), ($s1 - $s0) / ($RATE_B
 	assert_equal "$(tc_state)" "$STATE"
 	run ifm collector up br0 --port c0 --rate 1gbit
 	assert_success
-	assert_output --partial "capped at 1gbit (burst 1250000 bytes)"
+	assert_output --partial "capped at 1gbit (burst 6250000 bytes)"
 	run nsx tc qdisc show dev br0
 	assert_output --partial "qdisc tbf 1f1b: root"
 	assert_output --partial "rate 1Gbit"

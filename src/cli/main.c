@@ -31,8 +31,8 @@ static const struct ifm_command commands[] = {
 		  "      always-up sink; no learning, STP, snooping, ARP or IPv6.\n"
 		  "      --rate (100mbit, 1gbit, 500kbit): a budget all copies into it\n"
 		  "      share; copies over it are dropped, the source is never slowed.\n"
-		  "      --burst: bytes let through at once (default 10 ms of the rate,\n"
-		  "      at least 16k). Without --rate, a budget it had is removed.\n"
+		  "      --burst: bytes let through at once (default 50 ms of the rate,\n"
+		  "      at least 32k). Without --rate, a budget it had is removed.\n"
 		  "  collector down BRIDGE [-q]\n"
 		  "      Remove the bridge and its sink; release the ports.\n" },
 	{ .name = "refresh", .fn = cmd_refresh, .help =

@@ -217,10 +217,10 @@ const char *ifm_spec_burst(const char *v, unsigned int *bytes)
 
 unsigned int ifm_burst_default(unsigned long long bits)
 {
-	unsigned long long b = bits / 8 / 100;
+	unsigned long long b = bits / 8 / 20;
 
-	if (b < 16384)
-		b = 16384;
+	if (b < 32768)
+		b = 32768;
 	return b > IFM_BURST_MAX ? IFM_BURST_MAX : (unsigned int)b;
 }
 

@@ -64,8 +64,9 @@ const char *ifm_spec_rate(const char *v, unsigned long long *bits);
 #define IFM_BURST_MIN 2048U
 #define IFM_BURST_MAX (256U << 20)
 const char *ifm_spec_burst(const char *v, unsigned int *bytes);
-/* The burst when none is given: 10 ms of the rate, at least 16 KiB (a
- * jumbo frame), at most IFM_BURST_MAX. */
+/* The burst when none is given: 50 ms of the rate (a shaper that gets the
+ * CPU late still spends the budget), at least 32 KiB (jumbo frames), at most
+ * IFM_BURST_MAX. */
 unsigned int ifm_burst_default(unsigned long long bits);
 /* --dstport N (a UDP port) */
 const char *ifm_spec_port(const char *v, unsigned int *out);

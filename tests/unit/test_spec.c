@@ -95,9 +95,10 @@ static void test_rate_burst(void)
 	CHECK(ifm_spec_burst("10kbit", &u) != NULL);
 	CHECK(ifm_spec_burst("-5", &u) != NULL);
 	CHECK(ifm_spec_burst("", &u) != NULL);
-	CHECK(ifm_burst_default(8000) == 16384);
-	CHECK(ifm_burst_default(1000000000ULL) == 1250000);
-	CHECK(ifm_burst_default(IFM_RATE_MAX) == 125000000);
+	CHECK(ifm_burst_default(8000) == 32768);
+	CHECK(ifm_burst_default(8000000ULL) == 50000);
+	CHECK(ifm_burst_default(1000000000ULL) == 6250000);
+	CHECK(ifm_burst_default(IFM_RATE_MAX) == IFM_BURST_MAX);
 }
 
 static void test_dir_match_addr(void)
