@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * ifmirror collector up BRIDGE --port IFACE [--port IFACE]... [--sink NAME]
+ *                           [--snaplen BYTES] [--rate BITS[/s] [--burst BYTES]]
  * ifmirror collector down BRIDGE
  *
  * The command line only; collector.c in the library does the work.
@@ -50,6 +51,20 @@ int cmd_collector(int argc, char *argv[])
 				ifm_err("collector %s: --snaplen '%.20s': %s", sub, v, problem);
 				return IFM_EXIT_USAGE;
 			}
+		} else if (up && !strcmp(a, "--rate")) {
+			const char *v = i + 1 < argc ? argv[++i] : "";
+
+			if ((problem = ifm_spec_rate(v, &spec.rate))) {
+				ifm_err("collector %s: --rate '%.30s': %s", sub, v, problem);
+				return IFM_EXIT_USAGE;
+			}
+		} else if (up && !strcmp(a, "--burst")) {
+			const char *v = i + 1 < argc ? argv[++i] : "";
+
+			if ((problem = ifm_spec_burst(v, &spec.burst))) {
+				ifm_err("collector %s: --burst '%.20s': %s", sub, v, problem);
+				return IFM_EXIT_USAGE;
+			}
 		} else if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) {
 			ifm_quiet_set(true);
 		} else if (a[0] == '-' || spec.bridge) {
@@ -61,6 +76,10 @@ int cmd_collector(int argc, char *argv[])
 	}
 	if (cli_name("collector", sub, "a BRIDGE name", spec.bridge) < 0)
 		return IFM_EXIT_USAGE;
+	if (spec.burst && !spec.rate) {
+		ifm_err("collector %s: --burst needs --rate (the budget it is the burst of)", sub);
+		return IFM_EXIT_USAGE;
+	}
 	for (int i = 0; i < spec.nports; i++) {
 		if (!strcmp(spec.ports[i], spec.bridge) || (spec.sink && !strcmp(spec.ports[i], spec.sink))) {
 			ifm_err("collector %s: %s: a port cannot be the bridge or its sink", sub,

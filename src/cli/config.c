@@ -235,14 +235,20 @@ static void check_whole(struct ifm_conf_parser *p)
 					"already", s->name, pairs[i].source, pairs[i].to, first->name, first->line);
 	}
 	free(pairs);
-	for (int i = 0; i < c->ncollectors; i++)
+	for (int i = 0; i < c->ncollectors; i++) {
 		if (!c->collectors[i].nports)
 			ifm_conf_error(p, c->collectors[i].line, "[collector %s] needs 'ports'",
 					c->collectors[i].name);
+		if (c->collectors[i].burst_line && !c->collectors[i].rate)
+			ifm_conf_error(p, c->collectors[i].burst_line, "[collector %s]: burst without "
+				       "rate", c->collectors[i].name);
+	}
 	for (int i = 0; i < c->ntunnels; i++) {
 		struct ifm_conf_tunnel *t = &c->tunnels[i];
 		const struct ifm_tunnel_ops *ops = ifm_tunnel_type(t->type);
 
+		if (t->burst_line && !t->rate)
+			ifm_conf_error(p, t->burst_line, "[tunnel %s]: burst without rate", t->name);
 		if (!t->type[0] || !t->remote[0]) {
 			ifm_conf_error(p, t->line, "[tunnel %s] needs 'type' and 'remote'", t->name);
 			continue;

@@ -155,9 +155,16 @@ void ifm_conf_collector_key(struct ifm_conf_parser *p, struct ifm_conf_collector
 	} else if (!strcmp(k, "snaplen")) {
 		if ((problem = ifm_spec_snaplen(v, &c->snaplen)))
 			ifm_conf_error(p, p->line, "snaplen '%.20s': %s", v, problem);
+	} else if (!strcmp(k, "rate")) {
+		if ((problem = ifm_spec_rate(v, &c->rate)))
+			ifm_conf_error(p, p->line, "rate '%.30s': %s", v, problem);
+	} else if (!strcmp(k, "burst")) {
+		if ((problem = ifm_spec_burst(v, &c->burst)))
+			ifm_conf_error(p, p->line, "burst '%.20s': %s", v, problem);
+		c->burst_line = p->line;
 	} else {
-		ifm_conf_error(p, p->line, "unknown key '%.30s' in [collector %s] (ports, sink, snaplen)", k,
-				c->name);
+		ifm_conf_error(p, p->line, "unknown key '%.30s' in [collector %s] (ports, sink, snaplen, "
+				"rate, burst)", k, c->name);
 	}
 }
 
@@ -254,9 +261,17 @@ void ifm_conf_tunnel_key(struct ifm_conf_parser *p, struct ifm_conf_tunnel *t, c
 	} else if (!strcmp(k, "snaplen")) {
 		if ((problem = ifm_spec_snaplen(v, &t->snaplen)))
 			ifm_conf_error(p, p->line, "snaplen '%.20s': %s", v, problem);
+	} else if (!strcmp(k, "rate")) {
+		if ((problem = ifm_spec_rate(v, &t->rate)))
+			ifm_conf_error(p, p->line, "rate '%.30s': %s", v, problem);
+	} else if (!strcmp(k, "burst")) {
+		if ((problem = ifm_spec_burst(v, &t->burst)))
+			ifm_conf_error(p, p->line, "burst '%.20s': %s", v, problem);
+		t->burst_line = p->line;
 	} else {
 		ifm_conf_error(p, p->line, "unknown key '%.30s' in [tunnel %s] (type, remote, local, dev, %s, "
-				"ids, dstport, snaplen)", k, t->name, ifm_tunnel_id_list(keys, sizeof(keys), "%s"));
+				"ids, dstport, snaplen, rate, burst)", k, t->name,
+				ifm_tunnel_id_list(keys, sizeof(keys), "%s"));
 	}
 }
 

@@ -25,13 +25,18 @@ static const struct ifm_command commands[] = {
 	{ .name = "status", .fn = cmd_status, .help =
 		  "  status [SOURCE] [--json] [--config FILE]\n"
 		  "      One line per session: direction, destination and its state,\n"
-		  "      packets and bytes mirrored, copies dropped; then the collectors;\n"
+		  "      packets and bytes mirrored, copies dropped (dropped_budget: those\n"
+		  "      the destination's --rate budget took); then the collectors;\n"
 		  "      --config: then the devices each source pattern of FILE matches.\n" },
 	{ .name = "collector", .fn = cmd_collector, .help =
 		  "  collector up BRIDGE --port IFACE [--port IFACE]... [--sink NAME]\n"
-		  "     [--snaplen BYTES] [-q]\n"
+		  "     [--snaplen BYTES] [--rate BITS[/s] [--burst BYTES]] [-q]\n"
 		  "      Create or complete a failover mirror bridge: the ports plus an\n"
 		  "      always-up sink; no learning, STP, snooping, ARP or IPv6.\n"
+		  "      --rate (100mbit, 1gbit, 500kbit): a budget all copies into it\n"
+		  "      share; copies over it are dropped, the source is never slowed.\n"
+		  "      --burst: bytes let through at once (default 50 ms of the rate,\n"
+		  "      at least 32k). Without --rate, a budget it had is removed.\n"
 		  "  collector down BRIDGE [-q]\n"
 		  "      Remove the bridge and its sink; release the ports.\n" },
 	{ .name = "refresh", .fn = cmd_refresh, .help =
@@ -41,12 +46,14 @@ static const struct ifm_command commands[] = {
 	{ .name = "tunnel", .fn = cmd_tunnel, .help =
 		  "  tunnel up NAME --type vxlan|gretap|erspan --remote ADDR [--local ADDR]\n"
 		  "            [--dev IFACE] [--vni N | --key N | --session-id N]\n"
-		  "            [--dstport N] [--snaplen BYTES] [-q]\n"
+		  "            [--dstport N] [--snaplen BYTES] [--rate BITS[/s] [--burst BYTES]]\n"
+		  "            [-q]\n"
 		  "      A mirror destination toward a remote collector, over IPv4 or IPv6:\n"
 		  "      vxlan (--vni, UDP --dstport, default 4789), gretap (optional\n"
 		  "      --key) or erspan version 1 (--session-id). Running it again\n"
 		  "      changes nothing; another spec re-creates it. Warns when the\n"
-		  "      underlay cannot carry whole copies.\n"
+		  "      underlay cannot carry whole copies. --rate/--burst: a copy budget,\n"
+		  "      as for collector up.\n"
 		  "  tunnel down NAME [-q]\n"
 		  "      Remove a tunnel ifmirror made.\n" },
 	{ .name = "check", .fn = cmd_check, .help =

@@ -21,6 +21,7 @@ struct row {
 	const struct ifm_filter *f;
 	const struct ifm_link *dest;   /* NULL: gone */
 	unsigned int snaplen;          /* the destination's, 0: none */
+	struct ifm_budget_state budget; /* the destination's, how NULL: none */
 };
 
 static const char *hook_kind(const struct ifm_dev_tc *t, enum ifm_dir dir)
@@ -51,10 +52,18 @@ static void print_row(const struct ifm_dev_tc *t, const struct row *r, bool json
 			printf("null");
 		printf(", \"destination_ifindex\": %u, \"destination_state\": \"%s\", "
 		       "\"packets\": %" PRIu64 ", \"bytes\": %" PRIu64 ", \"dropped\": %" PRIu64
-		       ", \"hook\": \"%s\", \"classifier\": \"%s\", \"pref\": %u, \"match\": ",
+		       ", \"hook\": \"%s\", \"classifier\": \"%s\", \"pref\": %u, ",
 		       r->dest ? (unsigned)r->dest->ifindex : f->act.cookie.dest_ifindex, state,
 		       f->act.packets, f->act.bytes, dropped, hook_kind(t, f->hook_dir), f->kind,
 		       f->pref);
+		printf("\"dropped_budget\": %" PRIu64 ", \"destination_budget\": ",
+		       r->budget.dropped);
+		if (r->budget.how)
+			printf("{\"how\": \"%s\", \"rate_bits\": %llu, \"burst_bytes\": %u}, ",
+			       r->budget.how, r->budget.bits, r->budget.burst);
+		else
+			printf("null, ");
+		printf("\"match\": ");
 		if (has_expr)
 			ifm_json_str(expr);
 		else
@@ -75,6 +84,9 @@ static void print_row(const struct ifm_dev_tc *t, const struct row *r, bool json
 		       f->act.cookie.dest_ifindex);
 	printf(" packets %" PRIu64 " bytes %" PRIu64 " dropped %" PRIu64, f->act.packets,
 	       f->act.bytes, dropped);
+	if (r->budget.how)
+		printf(" dropped_budget %" PRIu64 " budget %llubit/s", r->budget.dropped,
+		       r->budget.bits);
 	if (has_expr)
 		printf(" match '%s'", expr);
 	if (f->sample > 1)
@@ -87,9 +99,9 @@ static void print_row(const struct ifm_dev_tc *t, const struct row *r, bool json
 static void collector_lines(struct ifm_nl *nl, const struct ifm_link *links, size_t n,
 			       const char *only)
 {
-	(void)nl;
 	for (size_t i = 0; i < n; i++) {
 		struct ifm_collector_mark a;
+		struct ifm_budget_state b;
 
 		if (!links[i].is_bridge || !ifm_collector_mark_parse(links[i].alias, &a) ||
 		    (only && strcmp(only, links[i].name)))
@@ -112,6 +124,9 @@ static void collector_lines(struct ifm_nl *nl, const struct ifm_link *links, siz
 			else
 				printf(" port %s (%s)", a.ports[p], ifm_link_state(port));
 		}
+		if (ifm_budget_get(nl, links[i].ifindex, &b) == 0 && b.how)
+			printf(" budget %llubit/s burst %u (%s) passed %" PRIu64 " dropped_budget %"
+			       PRIu64, b.bits, b.burst, b.how, b.packets, b.dropped);
 		putchar('\n');
 	}
 }
@@ -246,6 +261,9 @@ int cmd_status(int argc, char *argv[])
 				ifm_snaplen_get(&nl, row.dest->ifindex, &row.snaplen);
 			else if (row.dest)
 				row.snaplen = view_snaplen(&v, row.dest->ifindex);
+			/* budgets hang only on ifmirror's own bridges and tunnels */
+			if (row.dest && !strncmp(row.dest->alias, "ifmirror-", 9))
+				ifm_budget_get(&nl, row.dest->ifindex, &row.budget);
 			print_row(t, &row, o.json, rows++ == 0);
 		}
 	}

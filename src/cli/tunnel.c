@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * ifmirror tunnel up NAME --type TYPE --remote ADDR [--local ADDR] [--dev IFACE]
- *         [--ID N] [--dstport N] [--snaplen BYTES] [-q]
+ *         [--ID N] [--dstport N] [--snaplen BYTES] [--rate BITS[/s] [--burst BYTES]] [-q]
  * ifmirror tunnel down NAME [-q]
  *
  * The command line only; the tunnel types' table (lib/tunnel.c) says which
@@ -124,6 +124,28 @@ static int up_options(int argc, char *argv[], struct ifm_tunnel_spec *spec)
 		}
 		if (known)
 			continue;
+		if ((v = cli_opt_value(argc, argv, &i, "--rate", &missing)) || missing) {
+			if (spec->rate) {
+				ifm_err("tunnel up: --rate given twice");
+				return -1;
+			}
+			if ((problem = ifm_spec_rate(v ? v : "", &spec->rate))) {
+				ifm_err("tunnel up: --rate '%.30s': %s", v ? v : "", problem);
+				return -1;
+			}
+			continue;
+		}
+		if ((v = cli_opt_value(argc, argv, &i, "--burst", &missing)) || missing) {
+			if (spec->burst) {
+				ifm_err("tunnel up: --burst given twice");
+				return -1;
+			}
+			if ((problem = ifm_spec_burst(v ? v : "", &spec->burst))) {
+				ifm_err("tunnel up: --burst '%.20s': %s", v ? v : "", problem);
+				return -1;
+			}
+			continue;
+		}
 		if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) {
 			ifm_quiet_set(true);
 		} else if (a[0] == '-' || spec->name) {
@@ -167,6 +189,10 @@ static int up_options(int argc, char *argv[], struct ifm_tunnel_spec *spec)
 		}
 		if (nums[k].given && !strcmp(nums[k].opt, "--snaplen"))
 			spec->snaplen = (unsigned int)nums[k].v;
+	}
+	if (spec->burst && !spec->rate) {
+		ifm_err("tunnel up: --burst needs --rate (the budget it is the burst of)");
+		return -1;
 	}
 	if (ops->id_required && !spec->has_id) {
 		ifm_err("tunnel up: %s needs --%s N (0 to %lu)", ops->type, ops->id_key, ops->id_max);

@@ -532,6 +532,7 @@ static int apply(struct apply_ctx *a)
 			.local = t->local[0] ? t->local : NULL, .dev = t->dev[0] ? t->dev : NULL,
 			.id = t->id, .has_id = t->id_key[0] != '\0', .dstport = t->dstport,
 			.snaplen = t->snaplen, .of = t->of[0] ? t->of : NULL,
+			.rate = t->rate, .burst = t->burst,
 		};
 
 		if ((r = ifm_tunnel_up(a->nl, &s)) < 0) {
@@ -543,7 +544,8 @@ static int apply(struct apply_ctx *a)
 		struct ifm_conf_collector *k = &c->collectors[i];
 		struct ifm_collector_spec s = { .bridge = k->name, .nports = k->nports,
 						.sink = k->sink[0] ? k->sink : NULL,
-						.snaplen = k->snaplen };
+						.snaplen = k->snaplen, .rate = k->rate,
+						.burst = k->burst };
 
 		for (int j = 0; j < k->nports; j++)
 			s.ports[j] = k->ports[j];

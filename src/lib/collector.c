@@ -166,6 +166,8 @@ int ifm_collector_up(struct ifm_nl *nl, const struct ifm_collector_spec *spec)
 		goto fail;
 	}
 	r = ifm_snaplen_set(nl, &br, spec->snaplen);
+	if (r == 0)
+		r = ifm_budget_set(nl, &br, spec->rate, spec->burst);
 	if (r < 0)
 		goto fail;
 	/* sessions waiting for this bridge, or left dangling when it went away */

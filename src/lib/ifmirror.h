@@ -306,6 +306,23 @@ int ifm_snaplen_get(struct ifm_nl *nl, int ifindex, unsigned int *snaplen);
 /* 0 removes it */
 int ifm_snaplen_set(struct ifm_nl *nl, const struct ifm_link *dev, unsigned int snaplen);
 
+/* ---- budget.c: --rate/--burst, a cap on what all copies into a device use ---- */
+#define IFM_BUDGET_MAJOR 0x1f1bU  /* the handle marks a tbf root as ifmirror's budget */
+struct ifm_budget_state {
+	const char *how;          /* "shaper" (tbf on the device); NULL: no budget */
+	unsigned long long bits;  /* per second */
+	unsigned int burst;       /* bytes */
+	uint64_t dropped;         /* copies dropped for the budget (all sessions into it) */
+	uint64_t packets, bytes;  /* copies that passed it */
+};
+/* The budget of a collector bridge or tunnel (how NULL: none): status's
+ * dropped_budget, for every front end and output. */
+int ifm_budget_get(struct ifm_nl *nl, int ifindex, struct ifm_budget_state *out);
+/* bits 0: removes ifmirror's budget; burst 0: ifm_burst_default(bits).
+ * Refuses (-EBUSY) when a root qdisc of somebody else is on dev. Reported. */
+int ifm_budget_set(struct ifm_nl *nl, const struct ifm_link *dev, unsigned long long bits,
+		   unsigned int burst);
+
 /* reach.c: does a copy sent out of 'from' come back into 'to' (mirrors,
  * bridge ports, veth peers, VLANs)? */
 bool ifm_reaches(struct ifm_nl *nl, int from, int to);
@@ -336,6 +353,8 @@ struct ifm_collector_spec {
 	int nports;
 	const char *sink;        /* NULL: derived from the bridge's name */
 	unsigned int snaplen;    /* 0: frames leave whole */
+	unsigned long long rate; /* copy budget, bits per second; 0: none */
+	unsigned int burst;      /* bytes; 0: derived from the rate */
 };
 int ifm_collector_up(struct ifm_nl *nl, const struct ifm_collector_spec *spec);
 int ifm_collector_down(struct ifm_nl *nl, const char *bridge);

@@ -30,6 +30,9 @@ struct ifm_conf_collector {
 	int nports;
 	char sink[IFM_IFNAMSIZ];
 	unsigned int snaplen;
+	unsigned long long rate;     /* copy budget, bits per second; 0: none */
+	unsigned int burst;          /* 0: derived from the rate */
+	int burst_line;
 };
 
 #define IFM_TUNNEL_MAX_IDS 64
@@ -53,6 +56,9 @@ struct ifm_conf_tunnel {
 	struct ifm_conf_tunnel_id ids[IFM_TUNNEL_MAX_IDS];   /* "ids =" */
 	int nids;
 	char of[IFM_IFNAMSIZ];   /* made by apply for one of of's ids; "": written in the file */
+	unsigned long long rate;     /* copy budget, bits per second; 0: none */
+	unsigned int burst;          /* 0: derived from the rate */
+	int burst_line;
 };
 
 struct ifm_config {

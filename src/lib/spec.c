@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #define IFM_IFNAMSIZ 16
 
@@ -118,6 +119,109 @@ const char *ifm_spec_snaplen(const char *v, unsigned int *out)
 		return "not a number of bytes from 14 (the Ethernet header) to 65535";
 	*out = (unsigned int)n;
 	return NULL;
+}
+
+/* A whole or decimal number and its unit: the digits as a fraction
+ * num/den, the rest in *unit. False when there are no digits or too many. */
+static bool decimal(const char *v, unsigned long long *num, unsigned long long *den,
+		    const char **unit)
+{
+	const char *p = v;
+	bool digits = false, point = false;
+
+	*num = 0;
+	*den = 1;
+	for (; *p; p++) {
+		if (*p == '.' && !point) {
+			point = true;
+			continue;
+		}
+		if (*p < '0' || *p > '9')
+			break;
+		digits = true;
+		if (*num > 99999999999ULL || (point && *den >= 1000000000ULL))
+			return false; /* 12 digits before, 9 after: more than any rate */
+		*num = *num * 10 + (unsigned long long)(*p - '0');
+		if (point)
+			*den *= 10;
+	}
+	*unit = p;
+	return digits && v[0] != '.' && p[-1] != '.';
+}
+
+const char *ifm_spec_rate(const char *v, unsigned long long *bits)
+{
+	static const struct {
+		const char *unit;
+		unsigned long long mult;     /* bits per second of one unit */
+	} units[] = {
+		{ "bit", 1 }, { "kbit", 1000 }, { "mbit", 1000000 }, { "gbit", 1000000000 },
+		{ "tbit", 1000000000000ULL }, { "kibit", 1024 }, { "mibit", 1048576 },
+		{ "gibit", 1073741824 }, { "bps", 8 }, { "kbps", 8000 }, { "mbps", 8000000 },
+		{ "gbps", 8000000000ULL },
+	};
+	const char *range = "not a rate from 8kbit to 100gbit (a number and a unit: bit, kbit, "
+			    "mbit, gbit, or bps, kbps, mbps, gbps for bytes)";
+	unsigned long long num, den;
+	const char *unit;
+	size_t ulen;
+
+	if (!v || !decimal(v, &num, &den, &unit))
+		return range;
+	ulen = strlen(unit);
+	if (ulen >= 2 && !strcmp(unit + ulen - 2, "/s"))
+		ulen -= 2;
+	if (!ulen)
+		return "needs a unit (bit, kbit, mbit, gbit, or bps, kbps, mbps, gbps for bytes): "
+		       "tc reads a bare number as bytes per second";
+	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+		long double b;
+
+		if (strlen(units[i].unit) != ulen || strncasecmp(unit, units[i].unit, ulen))
+			continue;
+		b = (long double)num * (long double)units[i].mult / (long double)den;
+		if (b < (long double)IFM_RATE_MIN || b > (long double)IFM_RATE_MAX)
+			return range;
+		*bits = (unsigned long long)(b + 0.5L);
+		return NULL;
+	}
+	return "unknown unit (bit, kbit, mbit, gbit, or bps, kbps, mbps, gbps for bytes)";
+}
+
+const char *ifm_spec_burst(const char *v, unsigned int *bytes)
+{
+	const char *range = "not a number of bytes from 2048 to 256mb (k/kb, m/mb: 1024, "
+			    "1048576 bytes)";
+	unsigned long long n = 0, mult = 1;
+	const char *p = v;
+
+	if (!v || *v < '0' || *v > '9')
+		return range;
+	for (; *p >= '0' && *p <= '9'; p++) {
+		if (n > 0xffffffffULL)
+			return range;
+		n = n * 10 + (unsigned long long)(*p - '0');
+	}
+	if (!strcasecmp(p, "k") || !strcasecmp(p, "kb"))
+		mult = 1024;
+	else if (!strcasecmp(p, "m") || !strcasecmp(p, "mb"))
+		mult = 1048576;
+	else if (*p)
+		return range;
+	n *= mult;
+	if (n < IFM_BURST_MIN || n > IFM_BURST_MAX)
+		return range;
+	*bytes = (unsigned int)n;
+	return NULL;
+}
+
+unsigned int ifm_burst_default(unsigned long long bits)
+{
+	unsigned long long b = bits / 8 / 20;
+
+	if (b < 32768)
+		b = 32768;
+	return b > IFM_BURST_MAX ? IFM_BURST_MAX : (unsigned int)b;
 }
 
 const char *ifm_spec_port(const char *v, unsigned int *out)

@@ -46,6 +46,28 @@ bool ifm_spec_number(const char *v, unsigned long lo, unsigned long hi, unsigned
 const char *ifm_spec_sample(const char *v, unsigned int *out);
 /* --snaplen BYTES */
 const char *ifm_spec_snaplen(const char *v, unsigned int *out);
+/*
+ * --rate BITS[/s]: a copy budget, in bits per second, with a unit as tc
+ * writes them: bit, kbit, mbit, gbit, tbit (powers of 1000), kibit, mibit,
+ * gibit (of 1024), or bytes per second as bps, kbps, mbps, gbps; a whole or
+ * decimal number ("1.5gbit"), "/s" allowed after the unit. A bare number is
+ * refused (tc reads it as bytes, a reader may not). From 8kbit to 100gbit.
+ */
+#define IFM_RATE_MIN 8000ULL                 /* bits per second */
+#define IFM_RATE_MAX 100000000000ULL
+const char *ifm_spec_rate(const char *v, unsigned long long *bits);
+/*
+ * --burst BYTES: what the budget lets pass at once; a number of bytes, or
+ * with k/kb or m/mb (1024, 1024*1024, as tc). From 2048 (a whole frame and
+ * more) to 256 MiB.
+ */
+#define IFM_BURST_MIN 2048U
+#define IFM_BURST_MAX (256U << 20)
+const char *ifm_spec_burst(const char *v, unsigned int *bytes);
+/* The burst when none is given: 50 ms of the rate (a shaper that gets the
+ * CPU late still spends the budget), at least 32 KiB (jumbo frames), at most
+ * IFM_BURST_MAX. */
+unsigned int ifm_burst_default(unsigned long long bits);
 /* --dstport N (a UDP port) */
 const char *ifm_spec_port(const char *v, unsigned int *out);
 /* --direction */

@@ -26,6 +26,8 @@ struct ifm_tunnel_spec {
 	unsigned int dstport;    /* types with a UDP port; 0: their default */
 	unsigned int snaplen;    /* 0: whole frames */
 	const char *of;          /* a per-id device of this tunnel (apply's "ids ="), or NULL */
+	unsigned long long rate; /* copy budget, bits per second; 0: none */
+	unsigned int burst;      /* bytes; 0: derived from the rate */
 };
 
 /* a spec's addresses, as bytes, and the kind it makes */

@@ -243,7 +243,8 @@ int ifm_tunnel_up(struct ifm_nl *nl, const struct ifm_tunnel_spec *t)
 		ifm_err("%s: cannot bring the tunnel up: %s", t->name, ifm_nl_reason(nl, r));
 		goto fail;
 	}
-	if ((r = ifm_snaplen_set(nl, &l, t->snaplen)) < 0)
+	if ((r = ifm_snaplen_set(nl, &l, t->snaplen)) < 0 ||
+	    (r = ifm_budget_set(nl, &l, t->rate, t->burst)) < 0)
 		goto fail;
 	/* sessions waiting for this name, or left dangling by the device it replaced */
 	r = ifm_refresh(nl, t->name);

@@ -26,6 +26,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	ifm_spec_sample(v, &u);
 	ifm_spec_snaplen(v, &u);
 	ifm_spec_port(v, &u);
+	{
+		unsigned long long bits;
+
+		/* a rate taken is in range */
+		if (!ifm_spec_rate(v, &bits) && (bits < IFM_RATE_MIN || bits > IFM_RATE_MAX))
+			abort();
+		if (!ifm_spec_burst(v, &u) && (u < IFM_BURST_MIN || u > IFM_BURST_MAX))
+			abort();
+	}
 	ifm_spec_dir(v, &dir);
 	{
 		char src[IFM_IFNAMSIZ];

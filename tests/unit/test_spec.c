@@ -54,6 +54,53 @@ static void test_snaplen_port(void)
 	CHECK(ifm_spec_port("65536", &v) != NULL);
 }
 
+static void test_rate_burst(void)
+{
+	unsigned long long b = 0;
+	unsigned int u = 0;
+
+	CHECK(ifm_spec_rate("100mbit", &b) == NULL && b == 100000000ULL);
+	CHECK(ifm_spec_rate("1gbit", &b) == NULL && b == 1000000000ULL);
+	CHECK(ifm_spec_rate("500kbit/s", &b) == NULL && b == 500000ULL);
+	CHECK(ifm_spec_rate("1.5Gbit", &b) == NULL && b == 1500000000ULL);
+	CHECK(ifm_spec_rate("8kbit", &b) == NULL && b == 8000ULL);
+	CHECK(ifm_spec_rate("100gbit", &b) == NULL && b == 100000000000ULL);
+	CHECK(ifm_spec_rate("1mbps", &b) == NULL && b == 8000000ULL);
+	CHECK(ifm_spec_rate("2mibit", &b) == NULL && b == 2097152ULL);
+	CHECK(ifm_spec_rate("7999bit", &b) != NULL && b == 2097152ULL);
+	CHECK(ifm_spec_rate("101gbit", &b) != NULL);
+	CHECK(ifm_spec_rate("100000", &b) != NULL);
+	CHECK(!strncmp(ifm_spec_rate("100000", &b), "needs a unit", 12));
+	CHECK(!strncmp(ifm_spec_rate("10furlongs", &b), "unknown unit", 12));
+	CHECK(ifm_spec_rate("", &b) != NULL);
+	CHECK(ifm_spec_rate("mbit", &b) != NULL);
+	CHECK(ifm_spec_rate("-1mbit", &b) != NULL);
+	CHECK(ifm_spec_rate(".5mbit", &b) != NULL);
+	CHECK(ifm_spec_rate("5.mbit", &b) != NULL);
+	CHECK(ifm_spec_rate("1.2.3mbit", &b) != NULL);
+	CHECK(ifm_spec_rate("10mbit/", &b) != NULL);
+	CHECK(ifm_spec_rate("10mbit/s/s", &b) != NULL);
+	CHECK(ifm_spec_rate("99999999999999999999gbit", &b) != NULL);
+	CHECK(ifm_spec_rate("10 mbit", &b) != NULL);
+	CHECK(ifm_spec_rate(NULL, &b) != NULL);
+
+	CHECK(ifm_spec_burst("2048", &u) == NULL && u == 2048);
+	CHECK(ifm_spec_burst("64k", &u) == NULL && u == 65536);
+	CHECK(ifm_spec_burst("64kb", &u) == NULL && u == 65536);
+	CHECK(ifm_spec_burst("256mb", &u) == NULL && u == (256U << 20));
+	CHECK(ifm_spec_burst("2047", &u) != NULL && u == (256U << 20));
+	CHECK(ifm_spec_burst("257m", &u) != NULL);
+	CHECK(ifm_spec_burst("4294967296", &u) != NULL);
+	CHECK(ifm_spec_burst("99999999999999999999", &u) != NULL);
+	CHECK(ifm_spec_burst("10kbit", &u) != NULL);
+	CHECK(ifm_spec_burst("-5", &u) != NULL);
+	CHECK(ifm_spec_burst("", &u) != NULL);
+	CHECK(ifm_burst_default(8000) == 32768);
+	CHECK(ifm_burst_default(8000000ULL) == 50000);
+	CHECK(ifm_burst_default(1000000000ULL) == 6250000);
+	CHECK(ifm_burst_default(IFM_RATE_MAX) == IFM_BURST_MAX);
+}
+
 static void test_dir_match_addr(void)
 {
 	char longexpr[IFM_MATCH_MAX + 2];
@@ -230,6 +277,7 @@ int main(void)
 	test_number();
 	test_sample();
 	test_snaplen_port();
+	test_rate_burst();
 	test_dir_match_addr();
 	test_names();
 	test_ifname();
