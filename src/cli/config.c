@@ -253,6 +253,18 @@ static void check_whole(struct ifm_conf_parser *p)
 		if (t->dstport && !ops->dstport_default)
 			ifm_conf_error(p, t->line, "[tunnel %s]: dstport is for %s tunnels only",
 				       t->name, ifm_tunnel_udp_types());
+		if (t->version && !ops->versions)
+			ifm_conf_error(p, t->version_line, "[tunnel %s]: version is for erspan tunnels "
+				       "only", t->name);
+		if (t->has_hwid && (!ops->versions || t->version != 2))
+			ifm_conf_error(p, t->hwid_line, "[tunnel %s]: hwid is for erspan version 2 "
+				       "(version = 2)", t->name);
+		if (t->local[0] && ops->no_local)
+			ifm_conf_error(p, t->line, "[tunnel %s]: %s takes no 'local' (the route to the "
+				       "remote picks it)", t->name, t->type);
+		if (t->dev[0] && ops->no_dev)
+			ifm_conf_error(p, t->line, "[tunnel %s]: %s takes no 'dev' (the route to the "
+				       "remote picks it)", t->name, t->type);
 		if (t->local[0] &&
 		    ifm_conf_address_family(t->local) != ifm_conf_address_family(t->remote))
 			ifm_conf_error(p, t->line, "[tunnel %s]: local and remote are not of one "

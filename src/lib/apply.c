@@ -466,7 +466,8 @@ static int apply(struct apply_ctx *a)
 			.name = t->name, .type = t->type, .remote = t->remote,
 			.local = t->local[0] ? t->local : NULL, .dev = t->dev[0] ? t->dev : NULL,
 			.id = t->id, .has_id = t->id_key[0] != '\0', .dstport = t->dstport,
-			.snaplen = t->snaplen,
+			.snaplen = t->snaplen, .version = t->version, .hwid = t->hwid,
+			.has_hwid = t->has_hwid,
 		};
 
 		if ((r = ifm_tunnel_up(a->nl, &s)) < 0) {

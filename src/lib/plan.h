@@ -41,6 +41,9 @@ struct ifm_conf_tunnel {
 	char id_key[16];         /* the type's id key ("vni", "key", ...) or "" */
 	unsigned long id;
 	unsigned int dstport, snaplen;
+	unsigned int version, hwid;  /* erspan's; version 0: 1 */
+	bool has_hwid;
+	int version_line, hwid_line;
 };
 
 struct ifm_config {
