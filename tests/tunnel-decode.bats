@@ -193,7 +193,7 @@ expect_decoded() {
 	run nsx ip -d link show e4
 	assert_output --partial "alias ifmirror-tunnel type=erspan remote=10.9.0.2 local=10.9.0.1 dev=u0 session-id=5 version=2 hwid=7 dir=egress"
 	assert_output --regexp "erspan_ver 2 erspan_dir egress erspan_hwid 0x7"
-	run ifm tunnel up e6 --type erspan --remote $R6 --session-id 1023 --erspan-version 2 --hwid 63 --dev u0 -q
+	run ifm tunnel up e6 --type erspan --remote $R6 --local $L6 --session-id 1023 --erspan-version 2 --hwid 63 --dev u0 -q
 	assert_success
 	assert_equal "$(nsx cat /sys/class/net/e6/mtu)" 1426
 	run nsx ip -d link show e6
@@ -213,7 +213,7 @@ expect_decoded() {
 	underlay
 	run ifm tunnel up k4 --type gretap --remote $R4 --key 7 -q
 	assert_success
-	run ifm tunnel up k6 --type gretap --remote $R6 --key 4294967295 -q
+	run ifm tunnel up k6 --type gretap --remote $R6 --local $L6 --key 4294967295 -q
 	assert_success
 	run ifm up s0 --to k4 -q
 	assert_success
