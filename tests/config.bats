@@ -238,7 +238,7 @@ broken() {
 	printf '[tunnel vx1]\ntype = vxlan\nremote = 192.0.2.3\nkey = 5\n' | conf
 	broken 4 "key: a vxlan tunnel takes 'vni'"
 	printf '[tunnel vx1]\ntype = ipip\nremote = 192.0.2.3\n' | conf
-	broken 2 "type 'ipip': not vxlan, gretap or erspan"
+	broken 2 "type 'ipip': not vxlan, gretap, erspan or geneve"
 	printf '[session a]\nsource = s0\nto = d0\nto = d0\n' | conf
 	broken 4 "to given twice in this section"
 	printf '[session a]\nsource = s0\nto = d0\njust some words\n' | conf

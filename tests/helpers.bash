@@ -118,6 +118,7 @@ _kernel_has() {
 	dummy) _probe 'ip link add d9 type dummy' ;;
 	gretap) _probe 'ip link add g9 type gretap remote 192.0.2.1 local 192.0.2.2' ;;
 	erspan) _probe 'ip link add e9 type erspan remote 192.0.2.1 local 192.0.2.2 seq key 1 erspan_ver 1 erspan 7' ;;
+	geneve) _probe 'ip link add g9 type geneve id 1 remote 192.0.2.1' ;;
 	*) return 2 ;;
 	esac
 }

@@ -281,8 +281,8 @@ VX6='ip6[6] = 17 and ip6[42:2] = 4789 and ip6[48:4] = 0x08000000 and ip6[52:4] =
 2|tunnel up: needs a NAME|tunnel up --type vxlan --remote 10.9.0.2 --vni 1
 2|tunnel up: 'averyveryverylongname': interface name longer than 15|tunnel up averyveryverylongname --type vxlan --remote 10.9.0.2 --vni 1
 2|tunnel up: 'a/b': interface name contains|tunnel up a/b --type vxlan --remote 10.9.0.2 --vni 1
-2|tunnel up: needs --type vxlan, gretap or erspan|tunnel up t0 --remote 10.9.0.2
-2|tunnel up: --type 'geneve': not vxlan, gretap or erspan|tunnel up t0 --type geneve --remote 10.9.0.2
+2|tunnel up: needs --type vxlan, gretap, erspan or geneve|tunnel up t0 --remote 10.9.0.2
+2|tunnel up: --type 'ipip': not vxlan, gretap, erspan or geneve|tunnel up t0 --type ipip --remote 10.9.0.2
 2|tunnel up: needs --remote ADDRESS|tunnel up t0 --type vxlan --vni 1
 2|tunnel up: --remote needs an IPv4 or IPv6 address|tunnel up t0 --type vxlan --vni 1 --remote
 2|tunnel up: t0: remote '10.9.0': not an IPv4 or IPv6 address|tunnel up t0 --type vxlan --vni 1 --remote 10.9.0
@@ -294,7 +294,7 @@ VX6='ip6[6] = 17 and ip6[42:2] = 4789 and ip6[48:4] = 0x08000000 and ip6[52:4] =
 2|tunnel up: --vni given twice|tunnel up t0 --type vxlan --remote 10.9.0.2 --vni 1 --vni 2
 2|tunnel up: --key is for gretap, not vxlan|tunnel up t0 --type vxlan --remote 10.9.0.2 --key 1
 2|tunnel up: --vni and --key: give one|tunnel up t0 --type gretap --remote 10.9.0.2 --vni 1 --key 2
-2|tunnel up: --dstport is for vxlan, not gretap|tunnel up t0 --type gretap --remote 10.9.0.2 --dstport 4789
+2|tunnel up: --dstport is for vxlan or geneve, not gretap|tunnel up t0 --type gretap --remote 10.9.0.2 --dstport 4789
 2|tunnel up: --dstport '0': not a whole number from 1 to 65535|tunnel up t0 --type vxlan --remote 10.9.0.2 --vni 1 --dstport 0
 2|tunnel up: erspan needs --session-id N \(0 to 1023\)|tunnel up t0 --type erspan --remote 10.9.0.2
 2|tunnel up: --session-id '1024': not a whole number from 0 to 1023|tunnel up t0 --type erspan --remote 10.9.0.2 --session-id 1024

@@ -17,6 +17,7 @@
 #include "cli.h"
 #include "probe.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -75,6 +76,56 @@ static void tunnel_text(const struct ifm_probe *res, int p4, int p6, char *buf, 
 			 " (treated as missing: IFMIRROR_AVOID)");
 }
 
+/* "erspan to 10.9.0.2, session id 5, version 2, hwid 7, direction egress" */
+static void tunnel_desc(const struct ifm_tunnel_info *t, char *buf, size_t len)
+{
+	char addr[INET6_ADDRSTRLEN] = "?", ver[80];
+	size_t n;
+
+	if (t->family)
+		inet_ntop(t->family, t->remote, addr, sizeof(addr));
+	n = (size_t)snprintf(buf, len, "%s to %s", t->kind, addr);
+	if (t->has_id && n < len)
+		n += (size_t)snprintf(buf + n, len - n, ", %s %u", t->ops->id_words, t->id);
+	if (t->ops->dstport_default && n < len)
+		n += (size_t)snprintf(buf + n, len - n, ", UDP port %u", t->dstport);
+	if (n < len)
+		snprintf(buf + n, len - n, "%s", ifm_tunnel_version_text(t->version, t->hwid,
+									 t->erspan_dir, ver, sizeof(ver)));
+}
+
+static void tunnel_json(const struct ifm_tunnel_info *t)
+{
+	char addr[INET6_ADDRSTRLEN] = "";
+
+	if (!t->ops) {
+		printf("null");
+		return;
+	}
+	if (t->family)
+		inet_ntop(t->family, t->remote, addr, sizeof(addr));
+	printf("{\"type\": ");
+	ifm_json_str(t->ops->type);
+	printf(", \"kind\": ");
+	ifm_json_str(t->kind);
+	printf(", \"remote\": ");
+	json_str_or_null(addr[0] ? addr : NULL);
+	printf(", \"%s\": ", t->ops->id_key);
+	if (t->has_id)
+		printf("%u", t->id);
+	else
+		printf("null");
+	if (t->ops->dstport_default)
+		printf(", \"dstport\": %u", t->dstport);
+	if (t->ops->versions) {
+		printf(", \"version\": %u", t->version);
+		if (t->version == 2)
+			printf(", \"hwid\": %u, \"direction\": \"%s\"", t->hwid,
+			       t->erspan_dir == IFM_DIR_EGRESS ? "egress" : "ingress");
+	}
+	putchar('}');
+}
+
 /* ---- the command ---- */
 
 static void print_text(const struct ifm_probe *res, const struct ifm_strategy *s,
@@ -107,7 +158,7 @@ static void print_text(const struct ifm_probe *res, const struct ifm_strategy *s
 
 static void print_json(const struct ifm_probe *res, const struct ifm_strategy *s,
 		       const char *kernel, const char *source, const char *dest,
-		       const struct ifm_warnings *w)
+		       const struct ifm_tunnel_info *dst, const struct ifm_warnings *w)
 {
 	bool first = true;
 
@@ -147,6 +198,8 @@ static void print_json(const struct ifm_probe *res, const struct ifm_strategy *s
 	ifm_json_str(source);
 	printf(", \"destination\": ");
 	ifm_json_str(dest);
+	printf(", \"tunnel\": ");
+	tunnel_json(dst);
 	printf(", \"warnings\": [");
 	for (int i = 0; i < w->n; i++) {
 		printf("%s\n    {\"kind\": \"%s\", \"message\": ", i ? "," : "", w->kind[i]);
@@ -242,9 +295,15 @@ int cmd_check(int argc, char *argv[])
 	if (source)
 		ifm_check_session(&nl, &res, &src, &dst, dir, &w);
 	if (json) {
-		print_json(&res, &s, u.release, source, dest, &w);
+		print_json(&res, &s, u.release, source, dest, &dst, &w);
 	} else {
 		print_text(&res, &s, u.release);
+		if (source && dst.ops) {
+			char desc[200];
+
+			tunnel_desc(&dst, desc, sizeof(desc));
+			printf("destination %s: tunnel %s\n", dest, desc);
+		}
 		if (source)
 			printf("session %s -> %s: %s\n", source, dest, !w.n ? "no warnings" :
 			       w.n == 1 ? "1 warning" : "warnings:");

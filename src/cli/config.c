@@ -249,6 +249,10 @@ static void check_whole(struct ifm_conf_parser *p)
 
 		if (t->burst_line && !t->rate)
 			ifm_conf_error(p, t->burst_line, "[tunnel %s]: burst without rate", t->name);
+		/* each per-id device would get the whole budget: N ids, N times the rate */
+		if (t->rate && t->nids)
+			ifm_conf_error(p, t->line, "[tunnel %s]: rate and ids together are not "
+				       "supported (each id's device would get the whole budget)", t->name);
 		if (!t->type[0] || !t->remote[0]) {
 			ifm_conf_error(p, t->line, "[tunnel %s] needs 'type' and 'remote'", t->name);
 			continue;
@@ -259,6 +263,18 @@ static void check_whole(struct ifm_conf_parser *p)
 		if (t->dstport && !ops->dstport_default)
 			ifm_conf_error(p, t->line, "[tunnel %s]: dstport is for %s tunnels only",
 				       t->name, ifm_tunnel_udp_types());
+		if (t->version && !ops->versions)
+			ifm_conf_error(p, t->version_line, "[tunnel %s]: version is for erspan tunnels "
+				       "only", t->name);
+		if (t->has_hwid && (!ops->versions || t->version != 2))
+			ifm_conf_error(p, t->hwid_line, "[tunnel %s]: hwid is for erspan version 2 "
+				       "(version = 2)", t->name);
+		if (t->local[0] && ops->no_local)
+			ifm_conf_error(p, t->line, "[tunnel %s]: %s takes no 'local' (the route to the "
+				       "remote picks it)", t->name, t->type);
+		if (t->dev[0] && ops->no_dev)
+			ifm_conf_error(p, t->line, "[tunnel %s]: %s takes no 'dev' (the route to the "
+				       "remote picks it)", t->name, t->type);
 		if (t->local[0] &&
 		    ifm_conf_address_family(t->local) != ifm_conf_address_family(t->remote))
 			ifm_conf_error(p, t->line, "[tunnel %s]: local and remote are not of one "

@@ -261,6 +261,22 @@ void ifm_conf_tunnel_key(struct ifm_conf_parser *p, struct ifm_conf_tunnel *t, c
 	} else if (!strcmp(k, "snaplen")) {
 		if ((problem = ifm_spec_snaplen(v, &t->snaplen)))
 			ifm_conf_error(p, p->line, "snaplen '%.20s': %s", v, problem);
+	} else if (!strcmp(k, "version")) {
+		if (!ifm_spec_number(v, 1, 2, &n)) {
+			ifm_conf_error(p, p->line, "version '%.20s': not 1 or 2 (erspan's)", v);
+		} else {
+			t->version = (unsigned int)n;
+			t->version_line = p->line;
+		}
+	} else if (!strcmp(k, "hwid")) {
+		if (!ifm_spec_number(v, 0, IFM_ERSPAN_HWID_MAX, &n)) {
+			ifm_conf_error(p, p->line, "hwid '%.20s': not a number from 0 to %d", v,
+				       IFM_ERSPAN_HWID_MAX);
+		} else {
+			t->hwid = (unsigned int)n;
+			t->has_hwid = true;
+			t->hwid_line = p->line;
+		}
 	} else if (!strcmp(k, "rate")) {
 		if ((problem = ifm_spec_rate(v, &t->rate)))
 			ifm_conf_error(p, p->line, "rate '%.30s': %s", v, problem);
@@ -270,7 +286,7 @@ void ifm_conf_tunnel_key(struct ifm_conf_parser *p, struct ifm_conf_tunnel *t, c
 		t->burst_line = p->line;
 	} else {
 		ifm_conf_error(p, p->line, "unknown key '%.30s' in [tunnel %s] (type, remote, local, dev, %s, "
-				"ids, dstport, snaplen, rate, burst)", k, t->name,
+				"ids, dstport, snaplen, version, hwid, rate, burst)", k, t->name,
 				ifm_tunnel_id_list(keys, sizeof(keys), "%s"));
 	}
 }

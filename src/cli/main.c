@@ -44,16 +44,19 @@ static const struct ifm_command commands[] = {
 		  "      IFACE appeared: re-attach it to its collector, repair sessions\n"
 		  "      whose deleted destination had its name, apply deferred ones.\n" },
 	{ .name = "tunnel", .fn = cmd_tunnel, .help =
-		  "  tunnel up NAME --type vxlan|gretap|erspan --remote ADDR [--local ADDR]\n"
-		  "            [--dev IFACE] [--vni N | --key N | --session-id N]\n"
-		  "            [--dstport N] [--snaplen BYTES] [--rate BITS[/s] [--burst BYTES]]\n"
-		  "            [-q]\n"
+		  "  tunnel up NAME --type vxlan|gretap|erspan|geneve --remote ADDR\n"
+		  "            [--local ADDR] [--dev IFACE] [--vni N | --key N | --session-id N]\n"
+		  "            [--dstport N] [--snaplen BYTES] [--erspan-version 1|2]\n"
+		  "            [--hwid N] [--erspan-dir ingress|egress]\n"
+		  "            [--rate BITS[/s] [--burst BYTES]] [-q]\n"
 		  "      A mirror destination toward a remote collector, over IPv4 or IPv6:\n"
 		  "      vxlan (--vni, UDP --dstport, default 4789), gretap (optional\n"
-		  "      --key) or erspan version 1 (--session-id). Running it again\n"
-		  "      changes nothing; another spec re-creates it. Warns when the\n"
-		  "      underlay cannot carry whole copies. --rate/--burst: a copy budget,\n"
-		  "      as for collector up.\n"
+		  "      --key), erspan (--session-id; version 1, or 2 with --hwid 0-63\n"
+		  "      and the direction bit --erspan-dir, default ingress) or geneve\n"
+		  "      (--vni, UDP --dstport, default 6081; no --local, no --dev).\n"
+		  "      Running it again changes nothing; another spec re-creates it.\n"
+		  "      Warns when the underlay cannot carry whole copies. --rate/--burst:\n"
+		  "      a copy budget, as for collector up.\n"
 		  "  tunnel down NAME [-q]\n"
 		  "      Remove a tunnel ifmirror made.\n" },
 	{ .name = "check", .fn = cmd_check, .help =

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * ifmirror tunnel up NAME --type TYPE --remote ADDR [--local ADDR] [--dev IFACE]
- *         [--ID N] [--dstport N] [--snaplen BYTES] [--rate BITS[/s] [--burst BYTES]] [-q]
+ *         [--ID N] [--dstport N] [--snaplen BYTES]
+ *         [--erspan-version 1|2] [--hwid N] [--erspan-dir ingress|egress]
+ *         [--rate BITS[/s] [--burst BYTES]] [-q]
  * ifmirror tunnel down NAME [-q]
  *
  * The command line only; the tunnel types' table (lib/tunnel.c) says which
@@ -13,7 +15,7 @@
 #include <string.h>
 
 #define MAXTYPES 8
-#define MAXNUM (MAXTYPES + 2)
+#define MAXNUM (MAXTYPES + 4)
 
 struct num {
 	char opt[24];
@@ -23,7 +25,8 @@ struct num {
 	unsigned long v;
 };
 
-/* the id options of the types (one per key, the widest range), then --dstport, --snaplen */
+/* the id options of the types (one per key, the widest range), then --dstport, --snaplen,
+ * --erspan-version, --hwid */
 static int numeric_options(struct num *nums)
 {
 	int n = 0;
@@ -43,6 +46,8 @@ static int numeric_options(struct num *nums)
 	}
 	nums[n++] = (struct num){ .opt = "--dstport", .lo = 1, .hi = 65535 };
 	nums[n++] = (struct num){ .opt = "--snaplen", .lo = IFM_SNAPLEN_MIN, .hi = IFM_SNAPLEN_MAX };
+	nums[n++] = (struct num){ .opt = "--erspan-version", .lo = 1, .hi = 2 };
+	nums[n++] = (struct num){ .opt = "--hwid", .lo = 0, .hi = IFM_ERSPAN_HWID_MAX };
 	return n;
 }
 
@@ -68,8 +73,9 @@ static int up_options(int argc, char *argv[], struct ifm_tunnel_spec *spec)
 		{ "--remote", "an IPv4 or IPv6 address" },
 		{ "--local", "an IPv4 or IPv6 address" },
 		{ "--dev", "an interface name" },
+		{ "--erspan-dir", "ingress or egress" },
 	};
-	const char *sv[4] = { 0 }, *id_opt = NULL, *problem;
+	const char *sv[5] = { 0 }, *id_opt = NULL, *problem;
 	const struct ifm_tunnel_ops *ops;
 	struct num nums[MAXNUM];
 	int nnum = numeric_options(nums);
@@ -159,6 +165,16 @@ static int up_options(int argc, char *argv[], struct ifm_tunnel_spec *spec)
 	spec->remote = sv[1];
 	spec->local = sv[2];
 	spec->dev = sv[3];
+	if (sv[4]) {
+		if (!strcmp(sv[4], "ingress")) {
+			spec->erspan_dir = IFM_DIR_INGRESS;
+		} else if (!strcmp(sv[4], "egress")) {
+			spec->erspan_dir = IFM_DIR_EGRESS;
+		} else {
+			ifm_err("tunnel up: --erspan-dir '%.20s': not ingress or egress", sv[4]);
+			return -1;
+		}
+	}
 	if (!spec->name || ifm_ifname_problem(spec->name))
 		return 0; /* said by the caller, first */
 	if (!spec->type) {
@@ -189,6 +205,39 @@ static int up_options(int argc, char *argv[], struct ifm_tunnel_spec *spec)
 		}
 		if (nums[k].given && !strcmp(nums[k].opt, "--snaplen"))
 			spec->snaplen = (unsigned int)nums[k].v;
+		if (nums[k].given && !strcmp(nums[k].opt, "--erspan-version"))
+			spec->version = (unsigned int)nums[k].v;
+		if (nums[k].given && !strcmp(nums[k].opt, "--hwid")) {
+			spec->hwid = (unsigned int)nums[k].v;
+			spec->has_hwid = true;
+		}
+		if (nums[k].given && !ops->versions && !strncmp(nums[k].opt, "--erspan", 8)) {
+			ifm_err("tunnel up: %s is for erspan, not %s", nums[k].opt, spec->type);
+			return -1;
+		}
+		if (nums[k].given && !ops->versions && !strcmp(nums[k].opt, "--hwid")) {
+			ifm_err("tunnel up: --hwid is for erspan, not %s", spec->type);
+			return -1;
+		}
+	}
+	if (sv[4] && !ops->versions) {
+		ifm_err("tunnel up: --erspan-dir is for erspan, not %s", spec->type);
+		return -1;
+	}
+	if ((spec->has_hwid || sv[4]) && ifm_tunnel_spec_version(spec) != 2) {
+		ifm_err("tunnel up: %s is for erspan version 2 (--erspan-version 2)",
+			spec->has_hwid ? "--hwid" : "--erspan-dir");
+		return -1;
+	}
+	if (sv[2] && ops->no_local) {
+		ifm_err("tunnel up: --local is not for %s (the route to the remote picks it)",
+			spec->type);
+		return -1;
+	}
+	if (sv[3] && ops->no_dev) {
+		ifm_err("tunnel up: --dev is not for %s (the route to the remote picks it)",
+			spec->type);
+		return -1;
 	}
 	if (spec->burst && !spec->rate) {
 		ifm_err("tunnel up: --burst needs --rate (the budget it is the burst of)");

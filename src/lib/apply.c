@@ -533,6 +533,8 @@ static int apply(struct apply_ctx *a)
 			.id = t->id, .has_id = t->id_key[0] != '\0', .dstport = t->dstport,
 			.snaplen = t->snaplen, .of = t->of[0] ? t->of : NULL,
 			.rate = t->rate, .burst = t->burst,
+			.version = t->version, .hwid = t->hwid, .has_hwid = t->has_hwid,
+			.erspan_dir = t->erspan_dir,
 		};
 
 		if ((r = ifm_tunnel_up(a->nl, &s)) < 0) {

@@ -59,6 +59,10 @@ struct ifm_conf_tunnel {
 	unsigned long long rate;     /* copy budget, bits per second; 0: none */
 	unsigned int burst;          /* 0: derived from the rate */
 	int burst_line;
+	unsigned int version, hwid;  /* erspan's; version 0: 1 */
+	enum ifm_dir erspan_dir;     /* a per-id device of version 2 whose ids are all egress */
+	bool has_hwid;
+	int version_line, hwid_line;
 };
 
 struct ifm_config {

@@ -24,13 +24,15 @@
 
 #include "tunnel_int.h"
 
-extern const struct ifm_tunnel_ops ifm_tunnel_vxlan, ifm_tunnel_gretap, ifm_tunnel_erspan;
+extern const struct ifm_tunnel_ops ifm_tunnel_vxlan, ifm_tunnel_gretap, ifm_tunnel_erspan,
+	ifm_tunnel_geneve;
 
 /* A new type: its file, and one line here. */
 const struct ifm_tunnel_ops *const ifm_tunnel_types[] = {
 	&ifm_tunnel_vxlan,
 	&ifm_tunnel_gretap,
 	&ifm_tunnel_erspan,
+	&ifm_tunnel_geneve,
 	NULL,
 };
 
@@ -89,12 +91,15 @@ const char *ifm_tunnel_id_list(char *buf, size_t len, const char *fmt)
 const char *ifm_tunnel_udp_types(void)
 {
 	static char buf[128];
+	static bool done;
 	size_t n = 0;
 
-	for (size_t i = 0; !buf[0] && ifm_tunnel_types[i] && n < sizeof(buf); i++)
+	/* once (a test of buf[0] in the loop stopped it after the first type) */
+	for (size_t i = 0; !done && ifm_tunnel_types[i] && n < sizeof(buf); i++)
 		if (ifm_tunnel_types[i]->dstport_default)
 			n += (size_t)snprintf(buf + n, sizeof(buf) - n, "%s%s", n ? " or " : "",
 					      ifm_tunnel_types[i]->type);
+	done = true;
 	return buf;
 }
 
@@ -213,6 +218,26 @@ int ifm_tnl_links(struct ifm_nl *nl, struct ifm_tunnel_info **out, size_t *n)
 
 /* ---- the spec ---- */
 
+unsigned int ifm_tunnel_spec_version(const struct ifm_tunnel_spec *t)
+{
+	const struct ifm_tunnel_ops *ops = ifm_tunnel_type(t->type);
+
+	if (!ops || !ops->versions)
+		return 0;
+	return t->version ? t->version : 1;
+}
+
+const char *ifm_tunnel_version_text(unsigned int version, unsigned int hwid, enum ifm_dir dir,
+				    char *buf, size_t len)
+{
+	if (version != 2)
+		snprintf(buf, len, "%s", "");
+	else
+		snprintf(buf, len, ", version 2, hwid %u, direction %s", hwid,
+			 dir == IFM_DIR_EGRESS ? "egress" : "ingress");
+	return buf;
+}
+
 const char *ifm_tunnel_spec_problem(const struct ifm_tunnel_spec *t, char *buf, size_t len)
 {
 	const struct ifm_tunnel_ops *ops = ifm_tunnel_type(t->type);
@@ -244,6 +269,16 @@ const char *ifm_tunnel_spec_problem(const struct ifm_tunnel_spec *t, char *buf, 
 			return buf;
 		}
 	}
+	if (t->local && ops->no_local) {
+		snprintf(buf, len, "%s takes no local address (the route to the remote picks it)",
+			 ops->type);
+		return buf;
+	}
+	if (t->dev && ops->no_dev) {
+		snprintf(buf, len, "%s takes no underlay device (the route to the remote picks it)",
+			 ops->type);
+		return buf;
+	}
 	if (t->dev && ifm_ifname_problem(t->dev)) {
 		snprintf(buf, len, "dev '%.40s': %s", t->dev, ifm_ifname_problem(t->dev));
 		return buf;
@@ -270,6 +305,20 @@ const char *ifm_tunnel_spec_problem(const struct ifm_tunnel_spec *t, char *buf, 
 		return "the UDP port must be 1 to 65535";
 	if (t->snaplen && (t->snaplen < IFM_SNAPLEN_MIN || t->snaplen > IFM_SNAPLEN_MAX))
 		return "snaplen must be 14 to 65535";
+	if ((t->version || t->has_hwid || t->erspan_dir) && !ops->versions) {
+		snprintf(buf, len, "a version, hwid or direction bit is for erspan, not %s", ops->type);
+		return buf;
+	}
+	if (t->version > 2)
+		return "the erspan version must be 1 or 2";
+	if (t->has_hwid && ifm_tunnel_spec_version(t) != 2)
+		return "a hwid is for erspan version 2";
+	if (t->hwid > IFM_ERSPAN_HWID_MAX)
+		return "the erspan hwid must be 0 to 63";
+	if (t->erspan_dir && t->erspan_dir != IFM_DIR_INGRESS && t->erspan_dir != IFM_DIR_EGRESS)
+		return "the erspan direction bit is ingress or egress";
+	if (t->erspan_dir == IFM_DIR_EGRESS && ifm_tunnel_spec_version(t) != 2)
+		return "the direction bit is for erspan version 2";
 	return NULL;
 }
 
@@ -307,6 +356,14 @@ int ifm_tunnel_alias(const struct ifm_tunnel_spec *t, const struct ifm_tunnel_ad
 		n += (size_t)snprintf(buf + n, len - n, " %s=%lu", ops->id_key, t->id);
 	if (a->dstport != ops->dstport_default && n < len)
 		n += (size_t)snprintf(buf + n, len - n, " dstport=%u", a->dstport);
+	/* version 1, hwid 0, ingress: the defaults are not written, so that
+	 * the aliases of tunnels made before versions existed stay the same */
+	if (ifm_tunnel_spec_version(t) == 2 && n < len)
+		n += (size_t)snprintf(buf + n, len - n, " version=2");
+	if (ifm_tunnel_spec_version(t) == 2 && t->hwid && n < len)
+		n += (size_t)snprintf(buf + n, len - n, " hwid=%u", t->hwid);
+	if (ifm_tunnel_spec_version(t) == 2 && t->erspan_dir == IFM_DIR_EGRESS && n < len)
+		n += (size_t)snprintf(buf + n, len - n, " dir=egress");
 	if (t->of && n < len)
 		n += (size_t)snprintf(buf + n, len - n, " of=%s", t->of);
 	return n < len ? 0 : -ENAMETOOLONG;
@@ -341,6 +398,13 @@ bool ifm_tunnel_alias_spec(const char *name, const char *alias, struct ifm_tunne
 			t->of = v;
 		else if (!strcmp(w, "dstport"))
 			t->dstport = (unsigned int)strtoul(v, NULL, 10);
+		else if (!strcmp(w, "version"))
+			t->version = (unsigned int)strtoul(v, NULL, 10);
+		else if (!strcmp(w, "hwid")) {
+			t->hwid = (unsigned int)strtoul(v, NULL, 10);
+			t->has_hwid = true;
+		} else if (!strcmp(w, "dir"))
+			t->erspan_dir = !strcmp(v, "egress") ? IFM_DIR_EGRESS : IFM_DIR_INGRESS;
 		else if ((ops = ifm_tunnel_type(t->type)) && !strcmp(w, ops->id_key)) {
 			t->id = strtoul(v, NULL, 10);
 			t->has_id = true;
@@ -446,7 +510,7 @@ int ifm_tunnel_probe(struct ifm_nl *nl, const struct ifm_tunnel_ops *ops, int fa
 		.name = "ifmprobe0",
 		.type = ops->type,
 		.remote = family == AF_INET6 ? "2001:db8::2" : "192.0.2.2",
-		.local = family == AF_INET6 ? "2001:db8::1" : "192.0.2.1",
+		.local = ops->no_local ? NULL : family == AF_INET6 ? "2001:db8::1" : "192.0.2.1",
 		.id = 1,
 		.has_id = true,
 	};

@@ -17,7 +17,7 @@ struct nlattr;
 
 struct ifm_tunnel_spec {
 	const char *name;
-	const char *type;        /* an ifm_tunnel_ops type: "vxlan", "gretap", "erspan" */
+	const char *type;        /* an ifm_tunnel_ops type: "vxlan", "gretap", "erspan", "geneve" */
 	const char *remote;      /* IPv4 or IPv6 address, as text */
 	const char *local;       /* NULL: chosen by the kernel */
 	const char *dev;         /* underlay device, NULL: by route */
@@ -28,7 +28,13 @@ struct ifm_tunnel_spec {
 	const char *of;          /* a per-id device of this tunnel (apply's "ids ="), or NULL */
 	unsigned long long rate; /* copy budget, bits per second; 0: none */
 	unsigned int burst;      /* bytes; 0: derived from the rate */
+	unsigned int version;   /* erspan: 1 or 2; 0: 1 */
+	unsigned int hwid;      /* erspan v2 hardware id */
+	bool has_hwid;
+	enum ifm_dir erspan_dir;   /* erspan v2 direction bit: IFM_DIR_INGRESS (0 on the wire) or IFM_DIR_EGRESS (1); 0: ingress */
 };
+
+#define IFM_ERSPAN_HWID_MAX 63   /* 6 bits in the ERSPAN type III header */
 
 /* a spec's addresses, as bytes, and the kind it makes */
 struct ifm_tunnel_addrs {
@@ -59,6 +65,8 @@ struct ifm_tunnel_info {
 	bool has_id;
 	unsigned int dstport;
 	unsigned int version;     /* erspan's */
+	unsigned int hwid;        /* erspan version 2's */
+	enum ifm_dir erspan_dir;  /* erspan version 2's direction bit: ingress or egress */
 	char alias[IFM_ALIAS_MAX];
 };
 
@@ -83,6 +91,10 @@ struct ifm_tunnel_ops {
 	unsigned int dstport_default;   /* 0: it takes no --dstport */
 	/* the kernel binds its MTU to the route's device even without --dev */
 	bool mtu_by_route;
+	/* the kind has no local address / no underlay device (geneve) */
+	bool no_local, no_dev;
+	/* it has versions (erspan: --erspan-version, --hwid, --erspan-dir) */
+	bool versions;
 	/* IFLA_INFO_DATA of a new link; dev: the underlay's ifindex or 0 */
 	int (*build)(struct nl_msg *msg, const struct ifm_tunnel_spec *t,
 		     const struct ifm_tunnel_addrs *a, int dev);
@@ -99,13 +111,19 @@ struct ifm_tunnel_ops {
 /* every type, NULL-terminated */
 extern const struct ifm_tunnel_ops *const ifm_tunnel_types[];
 const struct ifm_tunnel_ops *ifm_tunnel_type(const char *type);
-/* "vxlan, gretap or erspan" */
+/* "vxlan, gretap, erspan or geneve" */
 const char *ifm_tunnel_type_list(void);
 /* each type's id key through fmt (given key, then type), joined by ", " */
 const char *ifm_tunnel_id_list(char *buf, size_t len, const char *fmt)
 	__attribute__((format(printf, 3, 0)));
-/* the types that take a UDP port: "vxlan" */
+/* the types that take a UDP port: "vxlan or geneve" */
 const char *ifm_tunnel_udp_types(void);
+
+/* the version a spec asks for: 1 or 2 for types with versions, else 0 */
+unsigned int ifm_tunnel_spec_version(const struct ifm_tunnel_spec *t);
+/* ", version 2, hwid 7, direction egress" for erspan version 2, else "" */
+const char *ifm_tunnel_version_text(unsigned int version, unsigned int hwid, enum ifm_dir dir,
+				    char *buf, size_t len);
 
 int ifm_tunnel_up(struct ifm_nl *nl, const struct ifm_tunnel_spec *t);
 int ifm_tunnel_down(struct ifm_nl *nl, const char *name);

@@ -82,6 +82,19 @@ int ifm_tunnel_ids_expand(struct ifm_config *c)
 			snprintf(t->name, sizeof(t->name), "%s", name);
 			snprintf(t->of, sizeof(t->of), "%s", c->tunnels[i].name);
 			t->id = c->tunnels[i].ids[j].id;
+			/* erspan version 2 carries the direction as a bit of the
+			 * device: set it when every (source, direction) of this id is
+			 * egress; a device for both directions says ingress */
+			t->erspan_dir = IFM_DIR_INGRESS;
+			if (t->version == 2) {
+				unsigned int dirs = 0;
+
+				for (int k = 0; k < c->tunnels[i].nids; k++)
+					if (c->tunnels[i].ids[k].id == t->id)
+						dirs |= c->tunnels[i].ids[k].dir;
+				if (dirs == IFM_DIR_EGRESS)
+					t->erspan_dir = IFM_DIR_EGRESS;
+			}
 			if (!t->id_key[0]) {
 				const struct ifm_tunnel_ops *ops = ifm_tunnel_type(t->type);
 

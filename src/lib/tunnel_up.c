@@ -55,7 +55,26 @@ static void describe(const struct ifm_tunnel_spec *t, const struct ifm_tunnel_ad
 	if (t->has_id && n < len)
 		n += (size_t)snprintf(buf + n, len - n, ", %s %lu", ops->id_words, t->id);
 	if (ops->dstport_default && n < len)
-		snprintf(buf + n, len - n, ", UDP port %u", a->dstport);
+		n += (size_t)snprintf(buf + n, len - n, ", UDP port %u", a->dstport);
+	if (n < len)
+		ifm_tunnel_version_text(ifm_tunnel_spec_version(t), t->hwid, t->erspan_dir ?
+					t->erspan_dir : IFM_DIR_INGRESS, buf + n, len - n);
+}
+
+/* Does the kernel's device still say what the spec asks for? (the alias
+ * records the spec; this catches a device changed behind ifmirror's back) */
+static bool kernel_is(const struct ifm_tunnel_info *ti, const struct ifm_tunnel_spec *t)
+{
+	unsigned int ver = ifm_tunnel_spec_version(t);
+
+	if (!ti->ops || strcmp(ti->ops->type, t->type))
+		return false;
+	if (ver && ti->version != ver)
+		return false;
+	if (ver == 2 && (ti->hwid != t->hwid ||
+			 (ti->erspan_dir == IFM_DIR_EGRESS) != (t->erspan_dir == IFM_DIR_EGRESS)))
+		return false;
+	return true;
 }
 
 static void missing_kind(const char *type, const char *kind, char *buf, size_t len)
@@ -119,7 +138,7 @@ int ifm_tunnel_up(struct ifm_nl *nl, const struct ifm_tunnel_spec *t)
 	struct ifm_tunnel_info old;
 	struct ifm_link dev = { 0 }, l;
 	struct ifm_tunnel_addrs p;
-	char alias[256], problem[200], desc[160], store[256];
+	char alias[256], problem[200], desc[200], store[256];
 	const char *why;
 	bool had = false, created = false;
 	int r;
@@ -166,7 +185,8 @@ int ifm_tunnel_up(struct ifm_nl *nl, const struct ifm_tunnel_spec *t)
 			t->name, IFM_MARK_TUNNEL);
 		return -EEXIST;
 	}
-	if (had && !strcmp(old.alias, alias) && (!t->dev || old.link == dev.ifindex)) {
+	if (had && !strcmp(old.alias, alias) && (!t->dev || old.link == dev.ifindex) &&
+	    kernel_is(&old, t)) {
 		ifm_info("%s: tunnel unchanged (%s)", t->name, desc);
 	} else {
 		/* a kind the kernel lacks must not cost the old tunnel */

@@ -83,12 +83,34 @@ int main(void)
 		      "t.conf:3: remote '192.0.2.300': not an IPv4 or IPv6 address"));
 	CHECK(refused("[tunnel t]\ntype = vxlan\nremote = 192.0.2.1\nkey = 1\n",
 		      "t.conf:4: key: a vxlan tunnel takes 'vni'"));
-	CHECK(refused("[tunnel t]\ntype = geneve\nremote = 192.0.2.1\n",
-		      "type 'geneve': not vxlan, gretap or erspan"));
+	CHECK(refused("[tunnel t]\ntype = ipip\nremote = 192.0.2.1\n",
+		      "type 'ipip': not vxlan, gretap, erspan or geneve"));
+	/* geneve and erspan version 2 */
+	CHECK(parse("[tunnel g]\ntype = geneve\nremote = 2001:db8::5\nvni = 16777215\ndstport = 6082\n"
+		    "[tunnel e]\ntype = erspan\nremote = 192.0.2.1\nsession-id = 3\nversion = 2\n"
+		    "hwid = 63\n", &c) == 0);
+	CHECK(c.ntunnels == 2 && !strcmp(c.tunnels[0].type, "geneve") && c.tunnels[0].id == 16777215 &&
+	      c.tunnels[0].dstport == 6082 && c.tunnels[1].version == 2 && c.tunnels[1].hwid == 63 &&
+	      c.tunnels[1].has_hwid);
+	ifm_config_free(&c);
+	CHECK(refused("[tunnel t]\ntype = geneve\nremote = 192.0.2.1\nvni = 16777216\n",
+		      "t.conf:4: vni '16777216': not a number from 0 to 16777215"));
+	CHECK(refused("[tunnel t]\ntype = geneve\nremote = 192.0.2.1\nvni = 1\nlocal = 192.0.2.2\n",
+		      "[tunnel t]: geneve takes no 'local' (the route to the remote picks it)"));
+	CHECK(refused("[tunnel t]\ntype = geneve\nremote = 192.0.2.1\nvni = 1\ndev = eth0\n",
+		      "[tunnel t]: geneve takes no 'dev' (the route to the remote picks it)"));
+	CHECK(refused("[tunnel t]\ntype = erspan\nremote = 192.0.2.1\nsession-id = 1\nversion = 3\n",
+		      "t.conf:5: version '3': not 1 or 2 (erspan's)"));
+	CHECK(refused("[tunnel t]\ntype = erspan\nremote = 192.0.2.1\nsession-id = 1\nhwid = 64\n",
+		      "t.conf:5: hwid '64': not a number from 0 to 63"));
+	CHECK(refused("[tunnel t]\ntype = erspan\nremote = 192.0.2.1\nsession-id = 1\nhwid = 5\n",
+		      "t.conf:5: [tunnel t]: hwid is for erspan version 2 (version = 2)"));
+	CHECK(refused("[tunnel t]\ntype = vxlan\nremote = 192.0.2.1\nvni = 1\nversion = 2\n",
+		      "t.conf:5: [tunnel t]: version is for erspan tunnels only"));
 	CHECK(refused("[tunnel t]\ntype = erspan\nremote = 192.0.2.1\nsession-id = 1024\n",
 		      "session-id '1024': not a number from 0 to 1023"));
 	CHECK(refused("[tunnel t]\ntype = gretap\nremote = 192.0.2.1\ndstport = 4789\n",
-		      "[tunnel t]: dstport is for vxlan tunnels only"));
+		      "[tunnel t]: dstport is for vxlan or geneve tunnels only"));
 	CHECK(refused("[session a]\nsource = eth0 averyveryverylongname\nto = eth1\n",
 		      "t.conf:2: source 'averyveryverylongname': interface name longer than 15"));
 	CHECK(refused("[session a]\nsource = eth0\nto = eth0\n", "source eth0 is also its destination"));
