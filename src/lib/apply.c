@@ -439,11 +439,11 @@ static int apply(struct apply_ctx *a)
 			ifm_notice("%s:%d: skipping %s to %s: it would loop (%s leads back into %s)",
 				   c->path, w->cs->source_line, w->source, w->dst_name, w->dst_name,
 				   w->source);
+			/* the graph had its mirror: without it, later ones may not loop
+			 * (taken back, not a new graph: one per skip was quadratic) */
+			if (w->src > 0 && w->dst_node > 0)
+				ifm_reach_drop_mirror(g, w->src, w->cs->dir, w->dst_node);
 			a->w[i--] = a->w[--a->nw];
-			/* the graph had its mirror: without it, later ones may not loop */
-			ifm_reach_free(g);
-			if (!(g = plan_graph(a)))
-				return -ENOMEM;
 		} else if (loop) {
 			ifm_err("%s:%d: %s to %s would loop: %s leads back into %s", c->path,
 				w->cs->line, w->source, w->dst_name, w->dst_name, w->source);
