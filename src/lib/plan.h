@@ -54,10 +54,21 @@ struct ifm_config {
 
 struct ifm_apply_result {
 	int sessions, added, changed, removed;
+	int loops;               /* devices of patterns skipped: they would loop */
 };
 /* -EINVAL: the plan does not fit this host; -ELOOP: it would loop; -EIO: some
  * sessions failed (each error reported) */
 int ifm_apply(struct ifm_nl *nl, struct ifm_config *c, bool dry, struct ifm_apply_result *res);
+/* The same engine for the sessions of some sources only (only[n], ifindexes,
+ * sorted), which `watch` runs for the devices an event named: the links are
+ * the ones given (links[nlinks]: what watch knows from the events, no dump),
+ * the qdiscs read whole, filters only on those sources and their
+ * destinations; tunnels and collectors are not touched. -EAGAIN, with
+ * nothing changed: it cannot be decided from there (a destination still to
+ * be made, or a loop check that passed a device whose filters were not
+ * read): run ifm_apply. */
+int ifm_apply_scoped(struct ifm_nl *nl, struct ifm_config *c, const struct ifm_link *links,
+		     size_t nlinks, const int *only, size_t n, struct ifm_apply_result *res);
 int ifm_flush(struct ifm_nl *nl, int *sessions, int *devices);
 
 #endif
