@@ -196,7 +196,8 @@ static bool scope_add(struct scope *s, int ifindex)
 static void follow(struct ifm_nl *nl, struct ifm_config *c, struct ifm_watch *w,
 		   struct scope *s)
 {
-	bool whole = w->overflow;
+	/* after a run that failed, any event runs the whole file again */
+	bool whole = w->overflow || (!converged && w->nev);
 
 	s->n = 0;
 	for (size_t i = 0; !whole && i < w->nev; i++) {

@@ -71,9 +71,16 @@ static bool in_file_as_device(const struct ifm_config *c, const char *name)
 static int validate(struct apply_ctx *a)
 {
 	struct ifm_config *c = a->c;
+	struct ifm_view small;
 	int errors = 0, n = 0, r;
 
-	if ((r = ifm_expand(c, &a->v, a->dry, &a->x)) < 0)
+	/* scoped: the patterns judge the devices in scope only */
+	if (a->scoped && (r = ifm_scope_view(&a->v, c, a->only, a->nonly, &small)) < 0)
+		return r;
+	r = ifm_expand(c, a->scoped ? &small : &a->v, a->dry, &a->x);
+	if (a->scoped)
+		ifm_view_free(&small);
+	if (r < 0)
 		return r;
 	for (int i = 0; i < c->nsessions; i++)
 		n += c->sessions[i].nsources;

@@ -6,7 +6,8 @@
  * them from the events), so every path through bridges, veth peers and
  * VLANs is there; only mirrors of devices whose filters were not read are
  * missing. A search that passed one of those cannot say "no loop": the
- * caller runs the whole apply instead.
+ * caller runs the whole apply instead. The patterns are matched against
+ * those devices only (and what judging them needs), not every link again.
  */
 #include "scope.h"
 
@@ -19,6 +20,38 @@ static int cmp_int(const void *x, const void *y)
 	int a = *(const int *)x, b = *(const int *)y;
 
 	return (a > b) - (a < b);
+}
+
+int ifm_scope_view(const struct ifm_view *all, const struct ifm_config *c, const int *only,
+		   size_t n, struct ifm_view *small)
+{
+	struct ifm_link *l = calloc(all->nlinks + 1, sizeof(*l));
+	/* the masters of those in scope, the destinations */
+	int *extra = calloc(n + (size_t)c->nsessions + 1, sizeof(*extra)), r = -ENOMEM;
+	size_t k = 0, ne = 0;
+
+	memset(small, 0, sizeof(*small));
+	if (!l || !extra)
+		goto out;
+	for (size_t i = 0; i < all->nlinks; i++)
+		if (all->links[i].master > 0 && ifm_index_listed(only, n, all->links[i].ifindex))
+			extra[ne++] = all->links[i].master;
+	for (int i = 0; i < c->nsessions; i++) {
+		const struct ifm_link *d = ifm_view_link(all, c->sessions[i].to);
+
+		if (d)
+			extra[ne++] = d->ifindex;
+	}
+	qsort(extra, ne, sizeof(*extra), cmp_int);
+	for (size_t i = 0; i < all->nlinks; i++)
+		if (ifm_index_listed(only, n, all->links[i].ifindex) ||
+		    ifm_index_listed(extra, ne, all->links[i].ifindex))
+			l[k++] = all->links[i];
+	r = ifm_view_use_links(small, l, k);
+out:
+	free(l);
+	free(extra);
+	return r;
 }
 
 int ifm_scope_scan(struct ifm_view *v, struct ifm_nl *nl, const int *only, size_t n,
