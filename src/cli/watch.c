@@ -4,9 +4,16 @@
  *
  * Keeps the kernel equal to the file while devices come and go: it converges
  * like `apply`, then sleeps in poll() (no timeout) on the kernel's link
- * events and its signals. Each wake-up reads every event waiting, and when
- * a link came, went, was renamed or changed its master, runs the same
- * ifm_apply() again, under the lock for that run only. SIGHUP reads the file
+ * events and its signals. Each wake-up reads every event waiting (a burst is
+ * one run), and when a link came, went, was renamed or changed its master,
+ * runs the same engine again, under the lock for that run only: for a device
+ * that came or was renamed, outside any bridge and not named by the file as
+ * a destination, collector, sink, port or tunnel, only the sessions of those
+ * devices (ifm_apply_scoped); for anything else, or what the scoped run
+ * cannot decide, or after a run that failed, the whole ifm_apply(). A device
+ * that went needs nothing (its filters went with it) unless the file named
+ * it, it was in a bridge, or the last run skipped a device as a loop (which
+ * may not loop any more). SIGHUP reads the file
  * again (a broken one is reported and the previous plan kept), SIGTERM and
  * SIGINT end it with the mirrors left as they are, an overrun of the event
  * socket (ENOBUFS) is a resync. Everything goes to stderr (journald): one
@@ -74,11 +81,16 @@ static void sink_line(enum ifm_level level, const char *text, void *arg)
 		fprintf(stderr, "ifmirror: %s%s\n", tag[level], text);
 }
 
-/* a run: what it said becomes what was said before */
-static void run_done(void)
+/* a run: what it said becomes what was said before; a scoped run's lines
+ * are about its devices only and are forgotten */
+static void run_done(bool scoped)
 {
 	struct lines t;
 
+	if (scoped) {
+		lines_clear(&said_now);
+		return;
+	}
 	lines_clear(&said_before);
 	t = said_before;
 	said_before = said_now;
@@ -123,26 +135,137 @@ static int lock_or_signal(int *sig)
 	}
 }
 
-/* one run of apply under the lock: 0, or the signal (SIGTERM, SIGINT) that
- * came while it waited for the lock, nothing done */
-static int converge(struct ifm_nl *nl, struct ifm_config *c)
+/* what the last whole run left: did it apply, did it skip loops */
+static bool converged;
+static int loops_skipped;
+
+/* the whole file, or (only != NULL) the sessions of the sources only[n]:
+ * 0, or the signal (SIGTERM, SIGINT) that came while it waited for the
+ * lock, nothing done */
+static int converge(struct ifm_nl *nl, struct ifm_config *c, const struct ifm_watch *w,
+		    const int *only, size_t n)
 {
 	struct ifm_apply_result res;
 	int sig = 0, lock = lock_or_signal(&sig), r;
 
 	if (lock == -EINTR && sig)
 		return sig;
+	if (only && !converged)
+		only = NULL;
 	if (lock < 0) {
 		ifm_err("cannot take the lock in %s: %s", ifm_run_dir(), strerror(-lock));
-		run_done();
+		converged = false;
+		run_done(only != NULL);
 		return 0;
 	}
-	r = ifm_apply(nl, c, false, &res);
+	if (only) {
+		r = ifm_apply_scoped(nl, c, w->known, w->n, only, n, &res);
+		if (r == -EAGAIN) {
+			run_done(true);
+			only = NULL;
+		}
+	}
+	if (!only) {
+		r = ifm_apply(nl, c, false, &res);
+		converged = r == 0;
+		loops_skipped = res.loops;
+	} else if (r < 0) {
+		converged = false;   /* the next event runs the whole file */
+	}
 	ifm_unlock(lock);
 	if (r < 0 && r != -EINVAL && r != -ELOOP)
 		ifm_err("%s: not applied completely: %s", c->path,
 			r == -EIO ? "some sessions failed (see above)" : strerror(-r));
-	run_done();
+	run_done(only != NULL);
+	return 0;
+}
+
+/* ---- which events a scoped run can follow ---- */
+
+static bool names(const struct ifm_config *c, const char *name)
+{
+	for (int i = 0; i < c->nsessions; i++)
+		if (!strcmp(c->sessions[i].to, name))
+			return true;
+	for (int i = 0; i < c->ncollectors; i++) {
+		const struct ifm_conf_collector *k = &c->collectors[i];
+
+		if (!strcmp(k->name, name) || !strcmp(k->sink, name))
+			return true;
+		for (int j = 0; j < k->nports; j++)
+			if (!strcmp(k->ports[j], name))
+				return true;
+	}
+	for (int i = 0; i < c->ntunnels; i++)
+		if (!strcmp(c->tunnels[i].name, name) || !strcmp(c->tunnels[i].dev, name))
+			return true;
+	return false;
+}
+
+static bool plain(const struct ifm_config *c, const struct ifm_watch_link *l)
+{
+	return l->master == 0 && !names(c, l->name);
+}
+
+/* sorted, no repeats */
+struct scope {
+	int *v;
+	size_t n, cap;
+};
+
+static bool scope_add(struct scope *s, int ifindex)
+{
+	size_t i = 0;
+
+	while (i < s->n && s->v[i] < ifindex)
+		i++;
+	if (i < s->n && s->v[i] == ifindex)
+		return true;
+	if (s->n == s->cap) {
+		size_t cap = s->cap ? s->cap * 2 : 64;
+		int *g = realloc(s->v, cap * sizeof(*g));
+
+		if (!g)
+			return false;
+		s->v = g;
+		s->cap = cap;
+	}
+	memmove(&s->v[i + 1], &s->v[i], (s->n - i) * sizeof(*s->v));
+	s->v[i] = ifindex;
+	s->n++;
+	return true;
+}
+
+/* the events read: the whole file, only some sources, or nothing; 0, or the
+ * signal that stopped it while it waited for the lock */
+static int follow(struct ifm_nl *nl, struct ifm_config *c, struct ifm_watch *w,
+		   struct scope *s)
+{
+	/* after a run that failed, any event runs the whole file again */
+	bool whole = w->overflow || (!converged && w->nev);
+
+	s->n = 0;
+	for (size_t i = 0; !whole && i < w->nev; i++) {
+		const struct ifm_watch_event *e = &w->ev[i];
+
+		switch (e->what) {
+		case IFM_WATCH_NEW:
+			whole = !plain(c, &e->now) || !scope_add(s, e->now.ifindex);
+			break;
+		case IFM_WATCH_CHANGED:
+			whole = !plain(c, &e->now) || !plain(c, &e->before) ||
+				!scope_add(s, e->now.ifindex);
+			break;
+		case IFM_WATCH_GONE:
+			whole = !plain(c, &e->before) || loops_skipped;
+			break;
+		}
+	}
+	ifm_watch_events_clear(w);
+	if (whole)
+		return converge(nl, c, w, NULL, 0);
+	if (s->n)
+		return converge(nl, c, w, s->v, s->n);
 	return 0;
 }
 
@@ -173,6 +296,7 @@ int cmd_watch(int argc, char *argv[])
 	struct ifm_config c;
 	struct ifm_watch w = { .fd = -1 };
 	struct ifm_nl nl;
+	struct scope scope = { 0 };
 	bool quiet = false;
 	int sfd, r, sig, ret = IFM_EXIT_RUNTIME;
 
@@ -210,7 +334,8 @@ int cmd_watch(int argc, char *argv[])
 	}
 	ifm_notice("watching %s (%d session%s); link events from the kernel", path, c.nsessions,
 		   c.nsessions == 1 ? "" : "s");
-	if ((sig = converge(&nl, &c)))
+	ifm_watch_events_clear(&w);
+	if ((sig = converge(&nl, &c, &w, NULL, 0)))
 		goto stopped;
 	for (;;) {
 		struct pollfd p[2] = { { .fd = w.fd, .events = POLLIN },
@@ -244,7 +369,7 @@ int cmd_watch(int argc, char *argv[])
 				   c.nsessions == 1 ? "" : "s");
 			/* every line may be said again after a reload */
 			lines_clear(&said_before);
-			if ((sig = converge(&nl, &c)))
+			if ((sig = converge(&nl, &c, &w, NULL, 0)))
 				goto stopped;
 		}
 		if (!(p[0].revents & (POLLIN | POLLERR)))
@@ -256,12 +381,12 @@ int cmd_watch(int argc, char *argv[])
 				ifm_err("watch: link dump: %s", strerror(-r));
 				goto out;
 			}
-			if ((sig = converge(&nl, &c)))
+			if ((sig = converge(&nl, &c, &w, NULL, 0)))
 				goto stopped;
 		} else if (r < 0) {
 			ifm_err("watch: link events: %s", strerror(-r));
 			goto out;
-		} else if (r > 0 && (sig = converge(&nl, &c))) {
+		} else if (r > 0 && (sig = follow(&nl, &c, &w, &scope))) {
 			goto stopped;
 		}
 	}
@@ -275,6 +400,7 @@ out:
 out_sfd:
 	close(sfd);
 	ifm_config_free(&c);
+	free(scope.v);
 	lines_clear(&said_before);
 	lines_clear(&said_now);
 	free(said_before.v);

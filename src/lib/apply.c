@@ -11,6 +11,7 @@
 #include "pattern.h"
 #include "plan.h"
 #include "reach.h"
+#include "scope.h"
 #include "view.h"
 
 #include <errno.h>
@@ -42,8 +43,19 @@ struct apply_ctx {
 	struct want *w;
 	int nw;
 	struct ifm_expansion x;        /* what the patterns match */
-	int added, removed, changed, failed;
+	int added, removed, changed, failed, loops;
+	/* scoped (watch): only the sessions of these sources (ifindexes, sorted) */
+	bool scoped;
+	const int *only;
+	size_t nonly;
+	const struct ifm_link *links;  /* scoped: the links known, instead of a dump */
+	size_t nlinks;
 };
+
+static bool in_scope(const struct apply_ctx *a, int ifindex)
+{
+	return !a->scoped || ifm_index_listed(a->only, a->nonly, ifindex);
+}
 
 static bool in_file_as_device(const struct ifm_config *c, const char *name)
 {
@@ -104,9 +116,16 @@ static void split_ids(struct apply_ctx *a)
 static int validate(struct apply_ctx *a)
 {
 	struct ifm_config *c = a->c;
+	struct ifm_view small;
 	int errors = 0, n = 0, r;
 
-	if ((r = ifm_expand(c, &a->v, a->dry, &a->x)) < 0)
+	/* scoped: the patterns judge the devices in scope only */
+	if (a->scoped && (r = ifm_scope_view(&a->v, c, a->only, a->nonly, &small)) < 0)
+		return r;
+	r = ifm_expand(c, a->scoped ? &small : &a->v, a->dry, &a->x);
+	if (a->scoped)
+		ifm_view_free(&small);
+	if (r < 0)
 		return r;
 	for (int i = 0; i < c->nsessions; i++)
 		n += c->sessions[i].nsources;
@@ -119,7 +138,7 @@ static int validate(struct apply_ctx *a)
 		const struct ifm_link *dst = ifm_view_link(&a->v, cs->to);
 		char what[600];
 
-		if (!dst && !in_file_as_device(c, cs->to)) {
+		if (!dst && !in_file_as_device(c, cs->to) && !a->scoped) {
 			ifm_err("%s:%d: to %s: no such device, and no [collector %s] or [tunnel %s] "
 				"in the file", c->path, cs->to_line, cs->to, cs->to, cs->to);
 			errors++;
@@ -131,7 +150,11 @@ static int validate(struct apply_ctx *a)
 		}
 		for (int j = 0; j < cs->nsources; j++) {
 			const struct ifm_link *src = ifm_view_link(&a->v, cs->sources[j]);
-			struct want *w = &a->w[a->nw++];
+			struct want *w;
+
+			if (a->scoped && (!src || !in_scope(a, src->ifindex)))
+				continue;
+			w = &a->w[a->nw++];
 
 			w->cs = cs;
 			w->dir = cs->dir;
@@ -154,20 +177,43 @@ static int validate(struct apply_ctx *a)
 		const struct ifm_conf_session *cs = &c->sessions[a->x.v[i].session];
 		const struct ifm_link *src = ifm_view_link(&a->v, a->x.v[i].name);
 		const struct ifm_link *dst = ifm_view_link(&a->v, cs->to);
-		struct want *w = &a->w[a->nw++];
+		struct want *w;
 
+		if (!src || !in_scope(a, src->ifindex))
+			continue;
+		w = &a->w[a->nw++];
 		*w = (struct want){ .cs = cs, .dir = cs->dir, .source = a->x.v[i].name, .dst_name = cs->to,
 				    .src = src ? src->ifindex : 0, .dst = dst ? dst->ifindex : 0,
 				    .pattern = true };
 	}
 	split_ids(a);
-	return errors ? -EINVAL : 0;
+	if (errors)
+		return -EINVAL;
+	/* scoped: a destination still to be made is the whole apply's work */
+	for (int i = 0; a->scoped && i < a->nw; i++)
+		if (!a->w[i].dst)
+			return -EAGAIN;
+	return 0;
+}
+
+/* scoped: the filters of the sources in scope and of their destinations */
+static int scan_scoped(struct apply_ctx *a)
+{
+	int *dsts = calloc((size_t)a->nw + 1, sizeof(*dsts)), r;
+
+	if (!dsts)
+		return -ENOMEM;
+	for (int i = 0; i < a->nw; i++)
+		dsts[i] = a->w[i].dst;
+	r = ifm_scope_scan(&a->v, a->nl, a->only, a->nonly, dsts, (size_t)a->nw);
+	free(dsts);
+	return r;
 }
 
 /* The view, and the file's sessions leading on out of their sources. */
 static int scan(struct apply_ctx *a)
 {
-	int r = ifm_view_scan(&a->v, a->nl);
+	int r = a->scoped ? scan_scoped(a) : ifm_view_scan(&a->v, a->nl);
 
 	for (int i = 0; r == 0 && i < a->nw; i++)
 		if (a->w[i].src > 0 && a->w[i].src <= a->v.maxdev)
@@ -417,7 +463,7 @@ static int remove_stale(struct apply_ctx *a)
 	for (int i = 1; touched && i <= a->v.maxdev; i++) {
 		struct ifm_view_dev *d = &a->v.devs[i];
 
-		for (size_t j = 0; d->scanned && j < d->t.nf; j++) {
+		for (size_t j = 0; d->scanned && in_scope(a, i) && j < d->t.nf; j++) {
 			const struct ifm_filter *f = &d->t.f[j];
 
 			if (!ifm_filter_is_ours(f) || !(f->act.cookie.flags & IFM_COOKIE_FROM_CONFIG) ||
@@ -484,8 +530,9 @@ static int apply(struct apply_ctx *a)
 	struct ifm_reach *g;
 	int r, n;
 
-	if ((r = ifm_view_links(&a->v, a->nl)) < 0 || (r = ifm_tunnel_ids_expand(c)) < 0 ||
-	    (r = validate(a)) < 0 || (r = scan(a)) < 0)
+	r = a->links ? ifm_view_use_links(&a->v, a->links, a->nlinks) : ifm_view_links(&a->v, a->nl);
+	if (r < 0 || (r = ifm_tunnel_ids_expand(c)) < 0 || (r = validate(a)) < 0 ||
+	    (r = scan(a)) < 0)
 		return r;
 	if (!(g = plan_graph(a)))
 		return -ENOMEM;
@@ -500,15 +547,20 @@ static int apply(struct apply_ctx *a)
 					w->dst = -1;
 		bool loop = w->dst < 0 || (w->dst_node && ifm_reach_loops(g, w->dst_node, w->src));
 
+		if (!loop && a->scoped && w->dst_node && ifm_scope_unknown_seen(&a->v, g)) {
+			ifm_reach_free(g);
+			return -EAGAIN;
+		}
 		if (loop && w->pattern) {
 			ifm_notice("%s:%d: skipping %s to %s: it would loop (%s leads back into %s)",
 				   c->path, w->cs->source_line, w->source, w->dst_name, w->dst_name,
 				   w->source);
+			/* the graph had its mirror: without it, later ones may not loop
+			 * (taken back, not a new graph: one per skip was quadratic) */
+			if (w->src > 0 && w->dst_node > 0)
+				ifm_reach_drop_mirror(g, w->src, w->cs->dir, w->dst_node);
 			a->w[i--] = a->w[--a->nw];
-			/* the graph had its mirror: without it, later ones may not loop */
-			ifm_reach_free(g);
-			if (!(g = plan_graph(a)))
-				return -ENOMEM;
+			a->loops++;
 		} else if (loop) {
 			ifm_err("%s:%d: %s to %s would loop: %s leads back into %s", c->path,
 				w->cs->line, w->source, w->dst_name, w->dst_name, w->source);
@@ -525,7 +577,8 @@ static int apply(struct apply_ctx *a)
 			if (!ifm_view_link(&a->v, c->collectors[i].name))
 				ifm_out("would create: collector %s", c->collectors[i].name);
 	}
-	for (int i = 0; !a->dry && i < c->ntunnels; i++) {
+	/* scoped: the tunnels and collectors are there (their destinations were) */
+	for (int i = 0; !a->dry && !a->scoped && i < c->ntunnels; i++) {
 		struct ifm_conf_tunnel *t = &c->tunnels[i];
 		struct ifm_tunnel_spec s = {
 			.name = t->name, .type = t->type, .remote = t->remote,
@@ -542,7 +595,7 @@ static int apply(struct apply_ctx *a)
 			return r;
 		}
 	}
-	for (int i = 0; !a->dry && i < c->ncollectors; i++) {
+	for (int i = 0; !a->dry && !a->scoped && i < c->ncollectors; i++) {
 		struct ifm_conf_collector *k = &c->collectors[i];
 		struct ifm_collector_spec s = { .bridge = k->name, .nports = k->nports,
 						.sink = k->sink[0] ? k->sink : NULL,
@@ -556,7 +609,7 @@ static int apply(struct apply_ctx *a)
 			return r;
 		}
 	}
-	if (!a->dry && (c->ntunnels || c->ncollectors)) {
+	if (!a->dry && !a->scoped && (c->ntunnels || c->ncollectors)) {
 		/* new devices, and the qdiscs and filters the steps above changed */
 		ifm_view_scan_free(&a->v);
 		if ((r = ifm_view_links(&a->v, a->nl)) < 0 || (r = scan(a)) < 0)
@@ -620,7 +673,22 @@ int ifm_apply(struct ifm_nl *nl, struct ifm_config *c, bool dry, struct ifm_appl
 	int r = apply(&a);
 
 	*res = (struct ifm_apply_result){ .sessions = a.nw, .added = a.added,
-					  .changed = a.changed, .removed = a.removed };
+					  .changed = a.changed, .removed = a.removed,
+					  .loops = a.loops };
+	apply_free(&a);
+	return r;
+}
+
+int ifm_apply_scoped(struct ifm_nl *nl, struct ifm_config *c, const struct ifm_link *links,
+		     size_t nlinks, const int *only, size_t n, struct ifm_apply_result *res)
+{
+	struct apply_ctx a = { .nl = nl, .c = c, .scoped = true, .only = only, .nonly = n,
+			       .links = links, .nlinks = nlinks };
+	int r = apply(&a);
+
+	*res = (struct ifm_apply_result){ .sessions = a.nw, .added = a.added,
+					  .changed = a.changed, .removed = a.removed,
+					  .loops = a.loops };
 	apply_free(&a);
 	return r;
 }

@@ -76,6 +76,7 @@ struct ifm_config {
 
 struct ifm_apply_result {
 	int sessions, added, changed, removed;
+	int loops;               /* devices of patterns skipped: they would loop */
 };
 /* -EINVAL: the plan does not fit this host; -ELOOP: it would loop; -EIO: some
  * sessions failed (each error reported) */
@@ -93,6 +94,16 @@ const char *ifm_tunnel_id_dest(const struct ifm_config *c, const char *to, const
 int ifm_tunnel_ids_expand(struct ifm_config *c);
 /* remove the per-id devices of the file's tunnels that the file no longer gives */
 int ifm_tunnel_ids_prune(struct ifm_nl *nl, const struct ifm_config *c, bool dry, int *removed);
+/* The same engine for the sessions of some sources only (only[n], ifindexes,
+ * sorted), which `watch` runs for the devices an event named: the links are
+ * the ones given (links[nlinks]: what watch knows from the events, no dump),
+ * the qdiscs read whole, filters only on those sources and their
+ * destinations; tunnels and collectors are not touched. -EAGAIN, with
+ * nothing changed: it cannot be decided from there (a destination still to
+ * be made, or a loop check that passed a device whose filters were not
+ * read): run ifm_apply. */
+int ifm_apply_scoped(struct ifm_nl *nl, struct ifm_config *c, const struct ifm_link *links,
+		     size_t nlinks, const int *only, size_t n, struct ifm_apply_result *res);
 int ifm_flush(struct ifm_nl *nl, int *sessions, int *devices);
 
 #endif

@@ -16,7 +16,7 @@
 #include <string.h>
 
 enum { TX, RX };
-enum edge_type { E_MIRROR, E_PORT, E_UPPER, E_PEER };
+enum edge_type { E_MIRROR, E_PORT, E_UPPER, E_PEER, E_DROPPED };
 #define NEST_CAP 16
 
 struct edge {
@@ -189,6 +189,24 @@ int ifm_reach_add_mirror(struct ifm_reach *g, int from, enum ifm_dir dir, int to
 	return add_edge(g, E_MIRROR, from, to, dir, 0);
 }
 
+void ifm_reach_drop_mirror(struct ifm_reach *g, int from, enum ifm_dir dir, int to)
+{
+	if (from <= 0 || from >= g->n)
+		return;
+	/* the newest first: a plan's mirrors come after the kernel's */
+	for (int i = g->nodes[from].first_out; i >= 0; i = g->e[i].next_out)
+		if (g->e[i].type == E_MIRROR && g->e[i].to == to && g->e[i].hooks == dir &&
+		    !g->e[i].to_rx) {
+			g->e[i].type = E_DROPPED;
+			return;
+		}
+}
+
+bool ifm_reach_seen(const struct ifm_reach *g, int node)
+{
+	return node > 0 && node < g->n && (g->seen[node * 2] || g->seen[node * 2 + 1]);
+}
+
 void ifm_reach_add_port(struct ifm_reach *g, int port, int bridge)
 {
 	if (bridge <= 0 || bridge >= g->n)
@@ -279,6 +297,8 @@ bool ifm_reach_loops(struct ifm_reach *g, int from, int to)
 			case E_PEER:
 				if (state == TX)
 					push(&b, e->to, RX);
+				break;
+			default:
 				break;
 			}
 		}

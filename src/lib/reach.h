@@ -27,6 +27,12 @@ int ifm_reach_planned(struct ifm_reach *g, int k, const char *name);
 /* What a plan adds: a mirror on the hooks dir of from into to; a port of a bridge. */
 int ifm_reach_add_mirror(struct ifm_reach *g, int from, enum ifm_dir dir, int to);
 void ifm_reach_add_port(struct ifm_reach *g, int port, int bridge);
+/* Takes back the newest mirror add_mirror added from from (dir) into to: a
+ * plan that skips a session needs no new graph (one per skip was quadratic). */
+void ifm_reach_drop_mirror(struct ifm_reach *g, int from, enum ifm_dir dir, int to);
+/* Did the last ifm_reach_loops search reach node (it searched all it could
+ * reach unless it found the way back)? */
+bool ifm_reach_seen(const struct ifm_reach *g, int node);
 /* Does a copy sent out of from come back into to (any way)? */
 bool ifm_reach_loops(struct ifm_reach *g, int from, int to);
 /* The most mirror actions one copy passes in a row (nested in one

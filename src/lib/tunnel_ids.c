@@ -74,8 +74,10 @@ int ifm_tunnel_ids_expand(struct ifm_config *c)
 					       sizeof(name)) < 0)
 				return -ENAMETOOLONG;   /* the parser refused it already */
 			/* one id for two (source, direction)s: one device */
-			for (int k = n; k < c->ntunnels; k++)
-				dup |= !strcmp(c->tunnels[k].name, name);
+			/* (also: made by an earlier call on this config; watch
+			 * applies one config many times) */
+			for (int k = 0; k < c->ntunnels; k++)
+				dup |= c->tunnels[k].of[0] && !strcmp(c->tunnels[k].name, name);
 			if (dup)
 				continue;
 			*t = c->tunnels[i];

@@ -12,6 +12,8 @@ static int cmp_name(const void *a, const void *b)
 	return strcmp((*(struct ifm_link *const *)a)->name, (*(struct ifm_link *const *)b)->name);
 }
 
+static int index_names(struct ifm_view *v);
+
 int ifm_view_links(struct ifm_view *v, struct ifm_nl *nl)
 {
 	int r;
@@ -22,6 +24,25 @@ int ifm_view_links(struct ifm_view *v, struct ifm_nl *nl)
 	r = ifm_link_list(nl, &v->links, &v->nlinks);
 	if (r < 0)
 		return r;
+	return index_names(v);
+}
+
+int ifm_view_use_links(struct ifm_view *v, const struct ifm_link *links, size_t n)
+{
+	free(v->links);
+	free(v->by_name);
+	v->by_name = NULL;
+	v->nlinks = 0;
+	v->links = malloc((n ? n : 1) * sizeof(*v->links));
+	if (!v->links)
+		return -ENOMEM;
+	memcpy(v->links, links, n * sizeof(*links));
+	v->nlinks = n;
+	return index_names(v);
+}
+
+static int index_names(struct ifm_view *v)
+{
 	v->by_name = calloc(v->nlinks + 1, sizeof(*v->by_name));
 	if (!v->by_name)
 		return -ENOMEM;
@@ -58,6 +79,26 @@ const char *ifm_view_name(const struct ifm_view *v, int ifindex)
 /* One qdisc dump for all devices, filter dumps only where hooks hang. */
 int ifm_view_scan(struct ifm_view *v, struct ifm_nl *nl)
 {
+	return ifm_view_scan_only(v, nl, NULL, 0);
+}
+
+bool ifm_index_listed(const int *sorted, size_t n, int ifindex)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+
+		if (sorted[mid] < ifindex)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < n && sorted[lo] == ifindex;
+}
+
+int ifm_view_scan_only(struct ifm_view *v, struct ifm_nl *nl, const int *only, size_t nonly)
+{
 	int r = ifm_qdiscs_scan_all(nl, &v->qmap);
 
 	if (r < 0)
@@ -78,7 +119,7 @@ int ifm_view_scan(struct ifm_view *v, struct ifm_nl *nl)
 		d->link = &v->links[i];
 		d->hooked = ifm_hook_present(q, IFM_DIR_INGRESS) || ifm_hook_present(q, IFM_DIR_EGRESS);
 		d->t.q = *q;
-		if (!d->hooked && !q->ingress_kind[0])
+		if ((!d->hooked && !q->ingress_kind[0]) || (only && !ifm_index_listed(only, nonly, ifindex)))
 			continue;
 		r = ifm_dev_tc_scan_known(nl, ifindex, q, &d->t);
 		if (r < 0)

@@ -29,10 +29,17 @@ struct ifm_view {
 };
 
 int ifm_view_links(struct ifm_view *v, struct ifm_nl *nl);
+/* the links known already (watch's, kept from the kernel's events): a copy */
+int ifm_view_use_links(struct ifm_view *v, const struct ifm_link *links, size_t n);
 /* qdiscs and filters of every device (after ifm_view_links) */
 int ifm_view_scan(struct ifm_view *v, struct ifm_nl *nl);
+/* the same, with filters read only on the devices of only[] (ifindexes,
+ * sorted): the others' are not known (hooked, not scanned) */
+int ifm_view_scan_only(struct ifm_view *v, struct ifm_nl *nl, const int *only, size_t nonly);
 void ifm_view_scan_free(struct ifm_view *v);
 void ifm_view_free(struct ifm_view *v);
+/* is ifindex in sorted[n]? */
+bool ifm_index_listed(const int *sorted, size_t n, int ifindex);
 const struct ifm_link *ifm_view_link(const struct ifm_view *v, const char *name);
 struct ifm_view_dev *ifm_view_dev(struct ifm_view *v, int ifindex);
 /* "a deleted device" when there is none */

@@ -6,11 +6,14 @@
  * link that came, went, was renamed or changed its master; the rest (flags,
  * statistics, the bridge's own AF_BRIDGE messages, the echo of a change
  * already known) is read and dropped. What is known comes from a dump of
- * the links, again after an overrun (ENOBUFS).
+ * the links, again after an overrun (ENOBUFS), and is then kept up to date
+ * from the messages themselves (each RTM_NEWLINK carries the whole link):
+ * the links a plan of some devices starts from, without a dump.
  */
 #include "watch.h"
 
 #include <errno.h>
+#include <linux/if_link.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
 #include <stdlib.h>
@@ -47,6 +50,7 @@ void ifm_watch_close(struct ifm_watch *w)
 	if (w->fd >= 0)
 		close(w->fd);
 	free(w->known);
+	free(w->ev);
 	memset(w, 0, sizeof(*w));
 	w->fd = -1;
 }
@@ -67,43 +71,93 @@ static size_t find(const struct ifm_watch *w, int ifindex, bool *found)
 	return lo;
 }
 
-/* true when it changed what a plan depends on */
-static bool learn(struct ifm_watch *w, int ifindex, const char *name, int master, bool gone)
+void ifm_watch_events_clear(struct ifm_watch *w)
+{
+	w->nev = 0;
+	w->overflow = false;
+}
+
+static void note(struct ifm_watch *w, enum ifm_watch_what what, const struct ifm_watch_link *now,
+		 const struct ifm_watch_link *before)
+{
+	struct ifm_watch_event *e;
+
+	if (w->overflow)
+		return;
+	if (w->nev == w->capev) {
+		size_t cap = w->capev ? w->capev * 2 : 64;
+		struct ifm_watch_event *g = NULL;
+
+		if (cap <= IFM_WATCH_EVENTS_MAX)
+			g = realloc(w->ev, cap * sizeof(*g));
+		if (!g) {
+			w->overflow = true;
+			return;
+		}
+		w->ev = g;
+		w->capev = cap;
+	}
+	e = &w->ev[w->nev++];
+	memset(e, 0, sizeof(*e));
+	e->what = what;
+	if (now)
+		e->now = *now;
+	if (before)
+		e->before = *before;
+}
+
+static struct ifm_watch_link brief(const struct ifm_link *l)
+{
+	struct ifm_watch_link b = { .ifindex = l->ifindex, .master = l->master };
+
+	memcpy(b.name, l->name, sizeof(b.name));
+	return b;
+}
+
+/* true when it changed what a plan depends on (the rest is kept quietly) */
+static bool learn(struct ifm_watch *w, const struct ifm_link *l, bool gone)
 {
 	bool found;
-	size_t i = find(w, ifindex, &found);
-	struct ifm_watch_link *k;
+	size_t i = find(w, l->ifindex, &found);
+	struct ifm_link *k;
+	struct ifm_watch_link now, before;
 
 	if (gone) {
 		if (!found)
 			return false;
+		before = brief(&w->known[i]);
+		note(w, IFM_WATCH_GONE, NULL, &before);
 		memmove(&w->known[i], &w->known[i + 1], (w->n - i - 1) * sizeof(*w->known));
 		w->n--;
 		return true;
 	}
 	if (found) {
 		k = &w->known[i];
-		if (!strcmp(k->name, name) && k->master == master)
+		before = brief(k);
+		*k = *l;
+		if (!strcmp(before.name, l->name) && before.master == l->master)
 			return false;
-		snprintf(k->name, sizeof(k->name), "%s", name);
-		k->master = master;
+		now = brief(k);
+		note(w, IFM_WATCH_CHANGED, &now, &before);
 		return true;
 	}
 	if (w->n == w->cap) {
 		size_t cap = w->cap ? w->cap * 2 : 64;
-		struct ifm_watch_link *g = realloc(w->known, cap * sizeof(*g));
+		struct ifm_link *g = realloc(w->known, cap * sizeof(*g));
 
-		if (!g)
-			return true; /* unknown: a resync of the plan at least */
+		if (!g) {
+			w->overflow = true; /* unknown: a resync of the plan at least */
+			return true;
+		}
 		w->known = g;
 		w->cap = cap;
 	}
 	memmove(&w->known[i + 1], &w->known[i], (w->n - i) * sizeof(*w->known));
 	w->n++;
 	k = &w->known[i];
-	k->ifindex = ifindex;
-	snprintf(k->name, sizeof(k->name), "%s", name);
-	k->master = master;
+	*k = *l;
+	now = brief(k);
+	note(w, IFM_WATCH_NEW, &now, NULL);
 	return true;
 }
 
@@ -117,32 +171,88 @@ int ifm_watch_sync(struct ifm_watch *w, struct ifm_nl *nl)
 		return r;
 	w->n = 0;
 	for (size_t i = 0; i < n; i++)
-		learn(w, links[i].ifindex, links[i].name, links[i].master, false);
+		learn(w, &links[i], false);
 	free(links);
+	ifm_watch_events_clear(w);
 	return 0;
+}
+
+/* the string of attribute a, when it is one that fits in len bytes */
+static const char *string(const struct rtattr *a, size_t len)
+{
+	return RTA_PAYLOAD(a) > 0 && RTA_PAYLOAD(a) <= len && memchr(RTA_DATA(a), '\0', RTA_PAYLOAD(a))
+		       ? RTA_DATA(a) : NULL;
+}
+
+static void kind(struct ifm_link *l, const struct rtattr *info)
+{
+	int len = (int)RTA_PAYLOAD(info);
+	const char *k;
+
+	for (const struct rtattr *a = RTA_DATA(info); RTA_OK(a, len); a = RTA_NEXT(a, len))
+		if (a->rta_type == IFLA_INFO_KIND && (k = string(a, sizeof(l->kind))))
+			snprintf(l->kind, sizeof(l->kind), "%s", k);
+}
+
+/* What link.c's fill() takes from libnl, from the message itself. */
+static bool parse(const struct nlmsghdr *h, struct ifm_link *l)
+{
+	const struct ifinfomsg *ifi = NLMSG_DATA(h);
+	const struct rtattr *a;
+	const char *v;
+	bool nsid = false;
+	int len, link = 0;
+
+	memset(l, 0, sizeof(*l));
+	if (h->nlmsg_len < NLMSG_LENGTH(sizeof(*ifi)) || ifi->ifi_family != AF_UNSPEC)
+		return false;
+	l->ifindex = ifi->ifi_index;
+	l->flags = ifi->ifi_flags;
+	len = (int)(h->nlmsg_len - NLMSG_LENGTH(sizeof(*ifi)));
+	for (a = IFLA_RTA(ifi); RTA_OK(a, len); a = RTA_NEXT(a, len)) {
+		switch (a->rta_type) {
+		case IFLA_IFNAME:
+			if ((v = string(a, sizeof(l->name))))
+				snprintf(l->name, sizeof(l->name), "%s", v);
+			break;
+		case IFLA_IFALIAS:
+			if ((v = string(a, sizeof(l->alias))))
+				snprintf(l->alias, sizeof(l->alias), "%s", v);
+			break;
+		case IFLA_MASTER:
+			if (RTA_PAYLOAD(a) >= sizeof(int))
+				memcpy(&l->master, RTA_DATA(a), sizeof(int));
+			break;
+		case IFLA_LINK:
+			if (RTA_PAYLOAD(a) >= sizeof(int))
+				memcpy(&link, RTA_DATA(a), sizeof(int));
+			break;
+		case IFLA_LINK_NETNSID:
+			nsid = true;
+			break;
+		case IFLA_MTU:
+			if (RTA_PAYLOAD(a) >= sizeof(int))
+				memcpy(&l->mtu, RTA_DATA(a), sizeof(int));
+			break;
+		case IFLA_LINKINFO:
+			kind(l, a);
+			break;
+		}
+	}
+	/* a veth's peer, a VLAN's lower device: only when it is in this namespace */
+	if (!nsid)
+		l->link = link;
+	l->is_bridge = !strcmp(l->kind, "bridge");
+	return h->nlmsg_type == RTM_DELLINK || l->name[0];
 }
 
 static bool message(struct ifm_watch *w, const struct nlmsghdr *h)
 {
-	const struct ifinfomsg *ifi = NLMSG_DATA(h);
-	const struct rtattr *a;
-	const char *name = NULL;
-	int master = 0, len;
+	struct ifm_link l;
 
-	if ((h->nlmsg_type != RTM_NEWLINK && h->nlmsg_type != RTM_DELLINK) ||
-	    h->nlmsg_len < NLMSG_LENGTH(sizeof(*ifi)) || ifi->ifi_family != AF_UNSPEC)
+	if ((h->nlmsg_type != RTM_NEWLINK && h->nlmsg_type != RTM_DELLINK) || !parse(h, &l))
 		return false;
-	len = (int)(h->nlmsg_len - NLMSG_LENGTH(sizeof(*ifi)));
-	for (a = IFLA_RTA(ifi); RTA_OK(a, len); a = RTA_NEXT(a, len)) {
-		if (a->rta_type == IFLA_IFNAME && RTA_PAYLOAD(a) > 0 && RTA_PAYLOAD(a) <= IFM_IFNAMSIZ &&
-		    memchr(RTA_DATA(a), '\0', RTA_PAYLOAD(a)))
-			name = RTA_DATA(a);
-		else if (a->rta_type == IFLA_MASTER && RTA_PAYLOAD(a) >= sizeof(int))
-			memcpy(&master, RTA_DATA(a), sizeof(master));
-	}
-	if (h->nlmsg_type == RTM_DELLINK)
-		return learn(w, ifi->ifi_index, "", 0, true);
-	return name && learn(w, ifi->ifi_index, name, master, false);
+	return learn(w, &l, h->nlmsg_type == RTM_DELLINK);
 }
 
 /* NLMSG_OK without its mix of signed and unsigned (clang's -Wsign-compare) */
