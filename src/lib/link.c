@@ -43,6 +43,7 @@ static void fill(struct ifm_link *out, struct rtnl_link *l)
 	out->flags = rtnl_link_get_flags(l);
 	out->master = rtnl_link_get_master(l);
 	out->mtu = rtnl_link_get_mtu(l);
+	out->operstate = rtnl_link_get_operstate(l);
 	/* a veth's peer, a VLAN's lower device: only when it is in this namespace */
 	if (rtnl_link_get_link_netnsid(l, &nsid) < 0)
 		out->link = rtnl_link_get_link(l);
@@ -111,6 +112,20 @@ const char *ifm_link_state(const struct ifm_link *l)
 	if (!(l->flags & IFF_LOWER_UP))
 		return "no-carrier";
 	return "up";
+}
+
+const char *ifm_link_operstate(const struct ifm_link *l)
+{
+	/* the kernel's names (net/core/net-sysfs.c, operstates[]) */
+	static const char *const names[] = { "unknown", "notpresent", "down", "lowerlayerdown",
+					     "testing", "dormant", "up" };
+
+	return l->operstate < sizeof(names) / sizeof(names[0]) ? names[l->operstate] : "unknown";
+}
+
+bool ifm_link_carrier(const struct ifm_link *l)
+{
+	return l->flags & IFF_LOWER_UP;
 }
 
 /* ---- requests ---- */
