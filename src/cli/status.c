@@ -1,12 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * ifmirror status [SOURCE] [--json]
+ * ifmirror status [SOURCE] [--json | --prometheus [--textfile DIR] | --config FILE]
  *
  * Reads only; takes no lock. A destination that was deleted shows as "gone":
  * the kernel keeps the action without a device and never re-binds it, so
  * mirroring has stopped until `ifmirror up` runs again.
  */
-#include "cli.h"
+#include "status.h"
 #include "pattern.h"
 
 #include <errno.h>
@@ -15,110 +15,50 @@
 #include <stdlib.h>
 #include <string.h>
 
-struct row {
-	const char *source;
-	const struct ifm_filter *f;
-	const struct ifm_link *dest;   /* NULL: gone */
-	unsigned int snaplen;          /* the destination's, 0: none */
-};
-
-static const struct ifm_link *find_link(const struct ifm_link *l, size_t n, int ifindex)
+static void print_text(const struct st_session *s)
 {
-	for (size_t i = 0; ifindex > 0 && i < n; i++)
-		if (l[i].ifindex == ifindex)
-			return &l[i];
-	return NULL;
-}
-
-static const char *hook_kind(const struct ifm_dev_tc *t, enum ifm_dir dir)
-{
-	const struct ifm_hook_ops *h = ifm_hook_present(&t->q, dir);
-
-	return h ? h->kind : "?";
-}
-
-static void print_row(const struct ifm_dev_tc *t, const struct row *r, bool json, bool first)
-{
-	const struct ifm_filter *f = r->f;
-	const char *state = r->dest ? ifm_link_state(r->dest) : "gone";
-	uint64_t dropped = f->act.overlimits;
-	bool has_expr = ifm_match_has_expr(f->prog_len, f->sample);
-	char expr[1024] = "";
-
-	if (has_expr && !ifm_match_recall(f->prog_hash, expr, sizeof(expr)))
-		snprintf(expr, sizeof(expr), "(a BPF program of %u instructions)", f->prog_len);
-
-	if (json) {
-		printf("%s\n  {\"source\": ", first ? "" : ",");
-		ifm_json_str(r->source);
-		printf(", \"direction\": \"%s\", \"destination\": ", ifm_dir_name(f->hook_dir));
-		if (r->dest)
-			ifm_json_str(r->dest->name);
-		else
-			printf("null");
-		printf(", \"destination_ifindex\": %u, \"destination_state\": \"%s\", "
-		       "\"packets\": %" PRIu64 ", \"bytes\": %" PRIu64 ", \"dropped\": %" PRIu64
-		       ", \"hook\": \"%s\", \"classifier\": \"%s\", \"pref\": %u, \"match\": ",
-		       r->dest ? (unsigned)r->dest->ifindex : f->act.cookie.dest_ifindex, state,
-		       f->act.packets, f->act.bytes, dropped, hook_kind(t, f->hook_dir), f->kind,
-		       f->pref);
-		if (has_expr)
-			ifm_json_str(expr);
-		else
-			printf("null");
-		printf(", \"sample\": %u", f->sample);
-		if (r->snaplen)
-			printf(", \"destination_snaplen\": %u}", r->snaplen);
-		else
-			printf(", \"destination_snaplen\": null}");
-		return;
-	}
-	if (r->dest)
-		printf("%s %s -> %s (%s)", r->source, ifm_dir_name(f->hook_dir), r->dest->name,
-		       state);
+	if (s->dest)
+		printf("%s %s -> %s (%s)", s->src->name, ifm_dir_name(s->dir), s->dest->name,
+		       st_state(s->dest));
 	else
 		printf("%s %s -> [deleted device, was ifindex %u] (gone: mirroring stopped; "
-		       "run 'ifmirror up' again)", r->source, ifm_dir_name(f->hook_dir),
-		       f->act.cookie.dest_ifindex);
-	printf(" packets %" PRIu64 " bytes %" PRIu64 " dropped %" PRIu64, f->act.packets,
-	       f->act.bytes, dropped);
-	if (has_expr)
-		printf(" match '%s'", expr);
-	if (f->sample > 1)
-		printf(" sample 1/%u", f->sample);
-	if (r->snaplen)
-		printf(" snaplen %u", r->snaplen);
-	printf(" [%s %s pref %u]\n", hook_kind(t, f->hook_dir), f->kind, f->pref);
+		       "run 'ifmirror up' again)", s->src->name, ifm_dir_name(s->dir),
+		       s->dest_ifindex);
+	printf(" packets %" PRIu64 " bytes %" PRIu64 " dropped %" PRIu64, s->packets, s->bytes,
+	       s->dropped);
+	if (s->budget_drops)
+		printf(" over-budget %" PRIu64, s->budget_drops);
+	if (s->match)
+		printf(" match '%s'", s->match);
+	if (s->sample > 1)
+		printf(" sample 1/%u", s->sample);
+	if (s->snaplen)
+		printf(" snaplen %u", s->snaplen);
+	printf(" [%s %s pref %u]\n", s->hook, s->classifier, s->pref);
 }
 
-static void collector_lines(struct ifm_nl *nl, const struct ifm_link *links, size_t n,
-			       const char *only)
+static void print_port(const char *what, const struct st_port *p, bool sink)
 {
-	(void)nl;
-	for (size_t i = 0; i < n; i++) {
-		struct ifm_collector_mark a;
+	if (!p->l)
+		printf(" %s %s (missing)", what, p->name);
+	else if (sink)
+		printf(" %s %s %s (%s)", what, p->name, p->l->kind, st_state(p->l));
+	else if (!p->attached)
+		printf(" %s %s (%s, detached)", what, p->name, st_state(p->l));
+	else
+		printf(" %s %s (%s)", what, p->name, st_state(p->l));
+}
 
-		if (!links[i].is_bridge || !ifm_collector_mark_parse(links[i].alias, &a) ||
-		    (only && strcmp(only, links[i].name)))
-			continue;
-		printf("collector %s (%s)", links[i].name, ifm_link_state(&links[i]));
-		for (size_t j = 0; j < n; j++)
-			if (!strcmp(links[j].name, a.sink))
-				printf(" sink %s %s (%s)", a.sink, links[j].kind,
-				       ifm_link_state(&links[j]));
-		for (int p = 0; p < a.nports; p++) {
-			const struct ifm_link *port = NULL;
+static void collector_lines(const struct st_status *st)
+{
+	for (size_t i = 0; i < st->nc; i++) {
+		const struct st_collector *c = &st->c[i];
 
-			for (size_t j = 0; j < n && !port; j++)
-				if (!strcmp(links[j].name, a.ports[p]))
-					port = &links[j];
-			if (!port)
-				printf(" port %s (missing)", a.ports[p]);
-			else if (port->master != links[i].ifindex)
-				printf(" port %s (%s, detached)", a.ports[p], ifm_link_state(port));
-			else
-				printf(" port %s (%s)", a.ports[p], ifm_link_state(port));
-		}
+		printf("collector %s (%s)", c->br->name, st_state(c->br));
+		if (c->sink.l)
+			print_port("sink", &c->sink, true);
+		for (int p = 0; p < c->nports; p++)
+			print_port("port", &c->ports[p], false);
 		putchar('\n');
 	}
 }
@@ -166,66 +106,60 @@ int cmd_status(int argc, char *argv[])
 {
 	struct ifm_opts o;
 	struct ifm_nl nl;
-	struct ifm_link *links = NULL;
-	size_t nlinks = 0, rows = 0;
+	struct st_status st;
 	char err[160];
-	int r, ret = IFM_EXIT_RUNTIME;
+	int ret = IFM_EXIT_RUNTIME;
 
 	if (ifm_parse_opts(IFM_ARGS_STATUS, argc, argv, &o, err, sizeof(err)) < 0) {
 		ifm_err("status: %s", err);
 		return IFM_EXIT_USAGE;
 	}
-	if (o.config && o.json) {
-		ifm_err("status: --config is for the text output, not --json");
+	if (o.config && (o.json || o.prometheus)) {
+		ifm_err("status: --config is for the text output, not --%s",
+			o.json ? "json" : "prometheus");
+		return IFM_EXIT_USAGE;
+	}
+	if (o.json && o.prometheus) {
+		ifm_err("status: --json and --prometheus are two outputs: give one");
+		return IFM_EXIT_USAGE;
+	}
+	if (o.textfile && !o.prometheus) {
+		ifm_err("status: --textfile writes the --prometheus output: give both");
 		return IFM_EXIT_USAGE;
 	}
 	if (ifm_begin_read(&nl) < 0)
 		return IFM_EXIT_RUNTIME;
-	r = ifm_link_list(&nl, &links, &nlinks);
-	if (r < 0) {
-		ifm_err("cannot list devices: %s", strerror(-r));
+	if (st_read(&nl, o.source, &st) < 0)
 		goto out;
-	}
-	if (o.source) {
-		bool found = false;
+	if (o.json) {
+		st_print_json(&st);
+	} else if (o.prometheus) {
+		char *text = NULL;
+		size_t len = 0;
+		FILE *f = o.textfile ? open_memstream(&text, &len) : stdout;
 
-		for (size_t i = 0; i < nlinks; i++)
-			found |= !strcmp(links[i].name, o.source);
-		if (!found) {
-			ifm_err("%s: no such device", o.source);
+		if (!f) {
+			ifm_err("status: %s", strerror(errno));
 			goto out;
 		}
-	}
-	if (o.json)
-		printf("[");
-	for (size_t i = 0; i < nlinks; i++) {
-		struct ifm_dev_tc t;
+		st_print_prometheus(&st, f);
+		if (o.textfile) {
+			int r = fclose(f) == 0 ? st_write_textfile(o.textfile, text, len) : -1;
 
-		if (o.source && strcmp(links[i].name, o.source))
-			continue;
-		if (ifm_dev_tc_scan(&nl, links[i].ifindex, &t) < 0)
-			continue; /* the device went away meanwhile */
-		for (size_t j = 0; j < t.nf; j++) {
-			struct row row = { .source = links[i].name, .f = &t.f[j] };
-
-			if (!ifm_filter_is_ours(&t.f[j]))
-				continue;
-			row.dest = find_link(links, nlinks, t.f[j].act.ifindex);
-			if (row.dest)
-				ifm_snaplen_get(&nl, row.dest->ifindex, &row.snaplen);
-			print_row(&t, &row, o.json, rows++ == 0);
+			free(text);
+			if (r < 0)
+				goto out;
 		}
-		ifm_dev_tc_free(&t);
+	} else {
+		for (size_t i = 0; i < st.ns; i++)
+			print_text(&st.s[i]);
+		collector_lines(&st);
+		if (o.config && pattern_lines(&nl, o.config) < 0)
+			goto out;
 	}
-	if (o.json)
-		printf("%s]\n", rows ? "\n" : "");
-	else
-		collector_lines(&nl, links, nlinks, o.source);
-	if (o.config && !o.json && pattern_lines(&nl, o.config) < 0)
-		goto out;
 	ret = IFM_EXIT_OK;
 out:
-	free(links);
+	st_free(&st);
 	ifm_nl_close(&nl);
 	return ret;
 }
