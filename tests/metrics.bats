@@ -273,3 +273,20 @@ s2 $N $N 0 $N 0"
 	assert_failure 2
 	assert_output "ifmirror: status: --textfile given twice"
 }
+
+@test "ifmirror-textfile.service: its command line, run in the namespace, writes DIR/ifmirror.prom; the timer every 15 s" {
+	unit=$BUILD/systemd/ifmirror-textfile.service
+	exec_start=$(sed -n 's/^ExecStart=//p' "$unit")
+	unit_dir=$(sed -n 's/^ReadWritePaths=//p' "$unit")
+	assert_equal "$unit_dir" /var/lib/prometheus/node-exporter
+	read -r bin args <<<"$exec_start"
+	[[ $bin == */ifmirror ]]
+	dir=$(mktemp -d "$BATS_TEST_TMPDIR/textfile.XXXXXX")
+	ifm up s0 --to d0 --direction ingress -q
+	# shellcheck disable=SC2086 # the unit's words
+	run ifm ${args//$unit_dir/$dir}
+	assert_success
+	refute_output
+	grep -qx 'ifmirror_session_copies_total{source="s0",direction="ingress",destination="d0"} 0' "$dir/ifmirror.prom"
+	grep -qx 'OnUnitActiveSec=15s' "$TOP/systemd/ifmirror-textfile.timer"
+}
