@@ -3,7 +3,7 @@
 # With the source sending far above the budget, the copies counted at the
 # collector's port stay within 10% of budget x time, every one of the
 # source's frames reaches its real peer, and the drops show as
-# dropped_budget. The budget is a tbf root qdisc of ifmirror's (handle
+# over-budget. The budget is a tbf root qdisc of ifmirror's (handle
 # 1f1b:) on the bridge or tunnel, which only copies pass.
 
 load helpers
@@ -22,7 +22,7 @@ rx_bytes() { nsx cat "/sys/class/net/$1/statistics/rx_bytes"; }
 now() { date +%s.%N; }
 ours() { nsx tc qdisc show dev "$1" | grep -c '^qdisc tbf 1f1b: root' || true; }
 
-@test "collector --rate: copies within 10% of the budget, every source frame arrives, dropped_budget in status" {
+@test "collector --rate: copies within 10% of the budget, every source frame arrives, over-budget in status" {
 	run ifm collector up br0 --port c0 --rate 4mbit
 	assert_success
 	assert_output --partial "br0: copies into it are capped at 4mbit (burst 32768 bytes)"
@@ -64,14 +64,14 @@ print('%.3f %.1f' % (($c1 - $c0) / ($RATE_BITS / 8 * dt), ($s1 - $s0) / ($RATE_B
 
 	run ifm status --json
 	assert_success
-	jq -e '.[] | select(.source == "s0" and .direction == "ingress")
-		| .dropped_budget > 1000 and .destination_budget.how == "shaper"
+	jq -e '.sessions[] | select(.source == "s0" and .direction == "ingress")
+		| .drops.budget > 1000 and .destination_budget.how == "shaper"
 		and .destination_budget.rate_bits == 4000000
 		and .destination_budget.burst_bytes == 125000' <<<"$output"
 	run ifm status
 	assert_success
-	assert_output --regexp "s0 ingress -> br0 \(up\) packets [0-9]+ bytes [0-9]+ dropped [0-9]+ dropped_budget [1-9][0-9]* budget 4000000bit/s"
-	assert_output --regexp "collector br0 .* budget 4000000bit/s burst 125000 \(shaper\) passed [0-9]+ dropped_budget [1-9]"
+	assert_output --regexp "s0 ingress -> br0 \(up\) packets [0-9]+ bytes [0-9]+ dropped [0-9]+ over-budget [1-9][0-9]* budget 4000000bit/s"
+	assert_output --regexp "collector br0 .* budget 4000000bit/s burst 125000 \(shaper\) passed [0-9]+ over-budget [1-9]"
 }
 
 @test "the same --rate again changes nothing; another one changes it; without --rate it goes; down removes it" {
@@ -117,7 +117,7 @@ print('%.3f %.1f' % (($c1 - $c0) / ($RATE_BITS / 8 * dt), ($s1 - $s0) / ($RATE_B
 	assert_output --partial "qdisc htb 7: dev s0 root"
 }
 
-@test "tunnel --rate: a shaper on the tunnel; its drops are the sessions' dropped_budget" {
+@test "tunnel --rate: a shaper on the tunnel; its drops are the sessions' over-budget" {
 	nsx ip addr add 10.9.0.1/24 dev c0
 	nsx ip link set c0p address 02:00:00:00:00:02
 	nsx ip neigh add 10.9.0.2 lladdr 02:00:00:00:00:02 dev c0
@@ -132,7 +132,7 @@ print('%.3f %.1f' % (($c1 - $c0) / ($RATE_BITS / 8 * dt), ($s1 - $s0) / ($RATE_B
 	send_in s0 500 --size $SIZE
 	expect_rx s0 "$in0" 500
 	run ifm status --json
-	jq -e '.[0].dropped_budget > 100 and .[0].destination_budget.rate_bits == 8000' <<<"$output"
+	jq -e '.sessions[0].drops.budget > 100 and .sessions[0].destination_budget.rate_bits == 8000' <<<"$output"
 	run ifm tunnel up vx0 --type vxlan --remote 10.9.0.2 --vni 5
 	assert_success
 	assert_output --partial "vx0: copy budget removed"

@@ -25,7 +25,7 @@ teardown() { lab_down; }
 
 	run ifm status --json
 	assert_success
-	run jq -r 'map("\(.source) \(.direction) \(.destination)") | sort | .[]' <<<"$output"
+	run jq -r '.sessions | map("\(.source) \(.direction) \(.destination)") | sort | .[]' <<<"$output"
 	expected=$(for i in 0 1 2 3 4 5 6 7; do
 		echo "s$i egress d0"; echo "s$i egress d1"; echo "s$i ingress d0"
 	done | sort)

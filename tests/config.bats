@@ -22,7 +22,7 @@ conf() { cat >"$CONF"; chmod 0644 "$CONF"; }
 apply() { ifm apply --config "$CONF" "$@"; }
 
 sessions() {
-	ifm status --json | jq -r 'map("\(.source) \(.direction) \(.destination)") | sort | .[]'
+	ifm status --json | jq -r '.sessions | map("\(.source) \(.direction) \(.destination)") | sort | .[]'
 }
 
 @test "apply creates, a second run changes nothing, changes converge, foreign state survives" {

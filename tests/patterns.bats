@@ -23,7 +23,7 @@ teardown() { lab_down; }
 conf() { cat >"$CONF"; chmod 0644 "$CONF"; }
 apply() { ifm apply --config "$CONF" "$@"; }
 sessions() {
-	ifm status --json | jq -r 'map("\(.source) \(.direction) \(.destination)") | sort | .[]'
+	ifm status --json | jq -r '.sessions | map("\(.source) \(.direction) \(.destination)") | sort | .[]'
 }
 
 # copies: frames out of each tap (their egress; a tap without a reader takes

@@ -24,7 +24,7 @@ teardown() {
 
 conf() { cat >"$CONF"; chmod 0644 "$CONF"; }
 sessions() {
-	ifm status --json | jq -r 'map("\(.source) \(.direction) \(.destination)") | sort | .[]'
+	ifm status --json | jq -r '.sessions | map("\(.source) \(.direction) \(.destination)") | sort | .[]'
 }
 have_sessions() { [[ $(sessions) == "$1" ]]; }
 # the number of distinct mirred actions on all devices' hooks (one tc run;

@@ -22,7 +22,7 @@ teardown() {
 
 conf() { cat >"$CONF"; chmod 0644 "$CONF"; }
 sessions() {
-	ifm status --json | jq -r 'map("\(.source) \(.direction) \(.destination)") | sort | .[]'
+	ifm status --json | jq -r '.sessions | map("\(.source) \(.direction) \(.destination)") | sort | .[]'
 }
 tap() {
 	local t

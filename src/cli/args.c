@@ -90,6 +90,16 @@ int ifm_parse_opts(enum ifm_cmd_kind kind, int argc, char *argv[],
 				return field_err(err, errlen, "--direction", v, problem);
 		} else if (!strcmp(a, "--json") && kind == IFM_ARGS_STATUS) {
 			o->json = true;
+		} else if (!strcmp(a, "--prometheus") && kind == IFM_ARGS_STATUS) {
+			o->prometheus = true;
+		} else if (cli_is_opt(a, "--textfile") && kind == IFM_ARGS_STATUS) {
+			v = cli_opt_value(argc, argv, &i, "--textfile", NULL);
+			if (!v || !*v)
+				return usage_err(err, errlen, "%s needs a directory (node_exporter's "
+						 "--collector.textfile.directory)", "--textfile");
+			if (o->textfile)
+				return usage_err(err, errlen, "%s given twice", "--textfile");
+			o->textfile = v;
 		} else if (cli_is_opt(a, "--config") && kind == IFM_ARGS_STATUS) {
 			v = cli_opt_value(argc, argv, &i, "--config", NULL);
 			if (!v || !*v)

@@ -13,6 +13,8 @@ struct ifm_opts {
 	const char *dest;        /* --to */
 	enum ifm_dir dir;        /* --direction, default both */
 	bool json;               /* --json */
+	bool prometheus;         /* status --prometheus: the Prometheus text format */
+	const char *textfile;    /* status --textfile DIR: into DIR/ifmirror.prom */
 	const char *config;      /* status --config FILE: what its patterns match */
 	bool quiet;              /* -q, --quiet */
 	bool defer;              /* --defer: remember it while a device is missing */

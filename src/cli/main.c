@@ -24,10 +24,15 @@ static const struct ifm_command commands[] = {
 		  "      Exits 0 when there is nothing to remove or SOURCE is gone.\n" },
 	{ .name = "status", .fn = cmd_status, .help =
 		  "  status [SOURCE] [--json] [--config FILE]\n"
+		  "  status [SOURCE] --prometheus [--textfile DIR]\n"
 		  "      One line per session: direction, destination and its state,\n"
-		  "      packets and bytes mirrored, copies dropped (dropped_budget: those\n"
+		  "      packets and bytes mirrored, copies dropped (over-budget: those\n"
 		  "      the destination's --rate budget took); then the collectors;\n"
-		  "      --config: then the devices each source pattern of FILE matches.\n" },
+		  "      --config: then the devices each source pattern of FILE matches.\n"
+		  "      --json: sessions, collectors and tunnels as one object;\n"
+		  "      --prometheus: the Prometheus text format; --textfile: written\n"
+		  "      atomically into DIR/ifmirror.prom (node_exporter's textfile\n"
+		  "      collector) instead of standard output.\n" },
 	{ .name = "collector", .fn = cmd_collector, .help =
 		  "  collector up BRIDGE --port IFACE [--port IFACE]... [--sink NAME]\n"
 		  "     [--snaplen BYTES] [--rate BITS[/s] [--burst BYTES]] [-q]\n"

@@ -75,6 +75,7 @@ struct ifm_link {
 	int master;          /* ifindex of the bridge/bond it is a port of, 0 */
 	int link;            /* IFLA_LINK in this namespace (a veth's peer, a VLAN's lower), 0 */
 	unsigned int mtu;
+	unsigned char operstate;     /* IF_OPER_* (RFC 2863), IFLA_OPERSTATE */
 	bool is_bridge;
 	char kind[16];       /* rtnl link kind: "bridge", "veth", "" ... */
 	char alias[IFM_ALIAS_MAX];  /* IFLA_IFALIAS: ifmirror marks its devices there */
@@ -86,6 +87,11 @@ int ifm_link_by_index(struct ifm_nl *nl, int ifindex, struct ifm_link *out);
 int ifm_link_list(struct ifm_nl *nl, struct ifm_link **out, size_t *n);
 /* "up", "down" (administratively) or "no-carrier". */
 const char *ifm_link_state(const struct ifm_link *l);
+/* the RFC 2863 operational state as the kernel names it: "up", "down",
+ * "lowerlayerdown", "dormant", "unknown", ... */
+const char *ifm_link_operstate(const struct ifm_link *l);
+/* has carrier (IFF_LOWER_UP): what mirred needs, besides IFF_UP */
+bool ifm_link_carrier(const struct ifm_link *l);
 
 /* ---- link.c: requests (the collector bridge, its sink and ports) ---- */
 /* kind "bridge" (no STP, no snooping) or a sink kind ("dummy", "ifb") */

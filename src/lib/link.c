@@ -68,6 +68,8 @@ static int parse_link(struct nlmsghdr *h, struct ifm_link *out)
 		out->master = (int)nla_get_u32(tb[IFLA_MASTER]);
 	if (tb[IFLA_MTU] && nla_len(tb[IFLA_MTU]) >= 4)
 		out->mtu = nla_get_u32(tb[IFLA_MTU]);
+	if (tb[IFLA_OPERSTATE] && nla_len(tb[IFLA_OPERSTATE]) >= 1)
+		out->operstate = nla_get_u8(tb[IFLA_OPERSTATE]);
 	/* a veth's peer, a VLAN's lower device: only when it is in this namespace */
 	if (!tb[IFLA_LINK_NETNSID] && tb[IFLA_LINK] && nla_len(tb[IFLA_LINK]) >= 4)
 		out->link = (int)nla_get_u32(tb[IFLA_LINK]);
@@ -184,6 +186,20 @@ const char *ifm_link_state(const struct ifm_link *l)
 	if (!(l->flags & IFF_LOWER_UP))
 		return "no-carrier";
 	return "up";
+}
+
+const char *ifm_link_operstate(const struct ifm_link *l)
+{
+	/* the kernel's names (net/core/net-sysfs.c, operstates[]) */
+	static const char *const names[] = { "unknown", "notpresent", "down", "lowerlayerdown",
+					     "testing", "dormant", "up" };
+
+	return l->operstate < sizeof(names) / sizeof(names[0]) ? names[l->operstate] : "unknown";
+}
+
+bool ifm_link_carrier(const struct ifm_link *l)
+{
+	return l->flags & IFF_LOWER_UP;
 }
 
 /* ---- requests ---- */
