@@ -87,7 +87,7 @@ int ifm_tunnel_ids_expand(struct ifm_config *c)
 			/* erspan version 2 carries the direction as a bit of the
 			 * device: set it when every (source, direction) of this id is
 			 * egress; a device for both directions says ingress */
-			t->erspan_dir = IFM_DIR_INGRESS;
+			t->erspan_dir = 0;   /* ingress, and what a type without the bit needs */
 			if (t->version == 2) {
 				unsigned int dirs = 0;
 
