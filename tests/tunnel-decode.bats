@@ -12,19 +12,12 @@ load helpers
 load tunnel-helpers
 
 setup() {
-	lab_up
-	veth s0
-	collector_ns_up
-	MIX=$TOP/tests/data/mix.pcap
+	tunnel_lab_up s0
 	# tshark keeps its settings under HOME; the stock lane's root is read-only
 	export HOME=$BATS_TEST_TMPDIR
 }
 
-teardown() {
-	collector_ns_down
-	lab_down
-}
-
+teardown() { tunnel_lab_down; }
 
 # wire_mix: s0 already mirrors into the tunnels; the mix (26 frames) goes
 # into and out of s0, captured at s0 (src.pcap) and, as it arrives at the

@@ -3,17 +3,21 @@
 # underlay u0 (in the lab) -- u0p (in $CNS) between them. Load after helpers.
 # shellcheck shell=bash
 
-# collector_ns_up: in setup(), after lab_up: the namespace $CNS
-collector_ns_up() {
+# tunnel_lab_up VETH...: in setup(): the lab (lab_up) with these veths, and
+# the collector's namespace $CNS; MIX, the frames of tests/data/mix.pcap
+tunnel_lab_up() {
+	lab_up
+	veth "$@"
 	CNS=$NS-c
 	ip netns add "$CNS"
 	cx sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
 	cx ip link set lo up
+	MIX=$TOP/tests/data/mix.pcap
 }
 
-# collector_ns_down: in teardown(), before lab_down: what runs in $CNS (by
-# PID), then the namespace
-collector_ns_down() {
+# tunnel_lab_down: in teardown(): what runs in $CNS (by PID), the namespace,
+# then the lab
+tunnel_lab_down() {
 	local pids
 	if [[ -n ${CNS:-} ]]; then
 		pids=$(ip netns pids "$CNS" 2>/dev/null || true)
@@ -21,6 +25,7 @@ collector_ns_down() {
 		[[ -n $pids ]] && kill $pids 2>/dev/null
 		ip netns del "$CNS" 2>/dev/null || true
 	fi
+	lab_down
 }
 
 cx() { ip netns exec "$CNS" "$@"; }

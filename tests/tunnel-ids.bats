@@ -9,17 +9,12 @@ load helpers
 load tunnel-helpers
 
 setup() {
-	lab_up
-	veth s0 s1
-	collector_ns_up
+	tunnel_lab_up s0 s1
 	underlay --ipv4
 	CONF=$BATS_TEST_TMPDIR/ifmirror.conf
 }
 
-teardown() {
-	collector_ns_down
-	lab_down
-}
+teardown() { tunnel_lab_down; }
 
 conf() { cat >"$CONF"; chmod 0644 "$CONF"; }
 apply() { ifm apply --config "$CONF" "$@"; }

@@ -8,18 +8,9 @@
 load helpers
 load tunnel-helpers
 
-setup() {
-	lab_up
-	veth s0
-	collector_ns_up
-	MIX=$TOP/tests/data/mix.pcap
-}
+setup() { tunnel_lab_up s0; }
 
-teardown() {
-	collector_ns_down
-	lab_down
-}
-
+teardown() { tunnel_lab_down; }
 
 # collector NAME ARGS...: the collector's own decapsulating device
 collector() {

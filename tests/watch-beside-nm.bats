@@ -25,7 +25,6 @@ teardown() {
 
 N=50
 
-
 @test "beside the NM dispatcher: a source in the watch file and in a profile, either first: one mirror each way" {
 	veth s11 d11
 	nm_profile s11

@@ -33,7 +33,6 @@ teardown() {
 	lab_down
 }
 
-
 status_lines() { ifm status | grep -c -- ' -> ' || true; }
 
 N=50

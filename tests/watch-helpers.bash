@@ -3,6 +3,18 @@
 # nm-helpers where NetworkManager's lab is used).
 # shellcheck shell=bash
 
+# watch_lab_up: in setup(): the lab (lab_up) with veths c0 and d0, and
+# watch_setup; watch_lab_down: in teardown()
+watch_lab_up() {
+	lab_up
+	veth c0 d0
+	watch_setup
+}
+watch_lab_down() {
+	watch_stop
+	lab_down
+}
+
 # watch_setup: in setup(), before any watch_start
 watch_setup() {
 	CONF=$BATS_TEST_TMPDIR/ifmirror.conf

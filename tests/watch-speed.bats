@@ -7,16 +7,9 @@
 load helpers
 load watch-helpers
 
-setup() {
-	lab_up
-	veth c0 d0
-	watch_setup
-}
+setup() { watch_lab_up; }
 
-teardown() {
-	watch_stop
-	lab_down
-}
+teardown() { watch_lab_down; }
 
 # the number of distinct mirred actions on all devices' hooks (one tc run;
 # u32 lists a filter under both hooks of a clsact: actions counted once)
@@ -29,7 +22,6 @@ mirror_filters() {
 	{ nsx tc -force -batch "$BATS_TEST_TMPDIR/show.tc" 2>/dev/null || true; } |
 		awk 'm && $1 == "index" { seen[$2] } { m = /mirred/ } END { print length(seen) }'
 }
-
 
 @test "watch-speed: 200 taps created at once are all mirrored exactly once each; excluded ones are not" {
 	conf <<-EOT

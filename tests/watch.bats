@@ -5,16 +5,9 @@
 load helpers
 load watch-helpers
 
-setup() {
-	lab_up
-	veth c0 d0
-	watch_setup
-}
+setup() { watch_lab_up; }
 
-teardown() {
-	watch_stop
-	lab_down
-}
+teardown() { watch_lab_down; }
 
 tap() {
 	local t
@@ -23,7 +16,6 @@ tap() {
 		nsx ip link set "$t" up
 	done
 }
-
 
 conf_vms() {
 	conf <<-EOT
