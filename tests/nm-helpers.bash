@@ -46,6 +46,10 @@ _nm_holder_script() {
 # environment of ours); so do the tests' own ifmirror calls.
 nm_lab_up() {
 	local i
+	[[ -x $NMBIN ]] || {
+		echo "$NMBIN is not built" >&2
+		return 1
+	}
 	unset IFMIRROR_RUN_DIR
 	export NS=ifmnm-$$ NMDIR=$BATS_FILE_TMPDIR/nm
 	mkdir -p "$NMDIR"
@@ -70,6 +74,13 @@ nm_lab_up() {
 	NM_HOLDER=$(cat "$NMDIR/holder.pid")
 	kernel_has matchall || true
 	kernel_has dummy || true
+}
+
+# nm_setup: in each test's setup(): the file's NetworkManager, and ifmirror
+# calls with its run directory
+nm_setup() {
+	unset IFMIRROR_RUN_DIR
+	NM_HOLDER=$(cat "$NMDIR/holder.pid")
 }
 
 # nm_lab_down: stops what nm_lab_up started, by PID, then the namespace.

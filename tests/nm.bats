@@ -9,20 +9,11 @@
 load helpers
 load nm-helpers
 
-setup_file() {
-	[[ -x $BUILD/ifmirror-nm ]] || {
-		echo "$BUILD/ifmirror-nm is not built" >&2
-		return 1
-	}
-	nm_lab_up
-}
+setup_file() { nm_lab_up; }
 
 teardown_file() { nm_lab_down; }
 
-setup() {
-	unset IFMIRROR_RUN_DIR
-	NM_HOLDER=$(cat "$NMDIR/holder.pid")
-}
+setup() { nm_setup; }
 
 teardown() { nm_reset; }
 

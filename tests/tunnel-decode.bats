@@ -9,48 +9,15 @@
 # geneve) skip there, saying so; on the stock lane nothing skips.
 
 load helpers
+load tunnel-helpers
 
 setup() {
-	lab_up
-	veth s0
-	CNS=$NS-c
-	ip netns add "$CNS"
-	cx sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
-	cx ip link set lo up
-	MIX=$TOP/tests/data/mix.pcap
+	tunnel_lab_up s0
 	# tshark keeps its settings under HOME; the stock lane's root is read-only
 	export HOME=$BATS_TEST_TMPDIR
 }
 
-teardown() {
-	if [[ -n ${CNS:-} ]]; then
-		pids=$(ip netns pids "$CNS" 2>/dev/null || true)
-		[[ -n $pids ]] && kill $pids 2>/dev/null
-		ip netns del "$CNS" 2>/dev/null || true
-	fi
-	lab_down
-}
-
-cx() { ip netns exec "$CNS" "$@"; }
-
-# underlay: u0 here and u0p in the collector namespace, with IPv4 ($L4 ->
-# $R4) and IPv6 ($L6 -> $R6) addresses
-underlay() {
-	nsx ip link add u0 type veth peer name u0p netns "$CNS"
-	nsx sysctl -qw net.ipv6.conf.u0.disable_ipv6=0
-	cx sysctl -qw net.ipv6.conf.u0p.disable_ipv6=0
-	nsx ip addr add 10.9.0.1/24 dev u0
-	cx ip addr add 10.9.0.2/24 dev u0p
-	nsx ip addr add fd00:9::1/64 dev u0 nodad
-	cx ip addr add fd00:9::2/64 dev u0p nodad
-	nsx ip link set u0 up
-	cx ip link set u0p up
-	L4=10.9.0.1 R4=10.9.0.2 L6=fd00:9::1 R6=fd00:9::2
-	# the collector's neighbour entries are resolved before the first copy,
-	# so that no copy waits in the kernel's short queue of unresolved ones
-	nsx ping -c1 -W5 -q $R4 >/dev/null
-	nsx ping -6 -c1 -W5 -q $R6 >/dev/null
-}
+teardown() { tunnel_lab_down; }
 
 # wire_mix: s0 already mirrors into the tunnels; the mix (26 frames) goes
 # into and out of s0, captured at s0 (src.pcap) and, as it arrives at the
@@ -127,7 +94,7 @@ expect_decoded() {
 }
 
 @test "vxlan over IPv4 and IPv6: tshark decodes the VNI of each tunnel, and inside are the source's frames byte for byte" {
-	underlay
+	underlay --resolve
 	run ifm tunnel up v4 --type vxlan --remote $R4 --vni 42 -q
 	assert_success
 	run ifm tunnel up v6 --type vxlan --remote $R6 --local $L6 --vni 4242 -q
@@ -143,7 +110,7 @@ expect_decoded() {
 
 @test "geneve over IPv4 and IPv6: tshark decodes the VNI and the UDP port; byte for byte inside" {
 	require_kernel geneve "geneve tunnels (kernel module geneve)"
-	underlay
+	underlay --resolve
 	run ifm tunnel up g4 --type geneve --remote $R4 --vni 16777215
 	assert_success
 	assert_line "g4: tunnel created (geneve to 10.9.0.2, vni 16777215, UDP port 6081)"
@@ -168,7 +135,7 @@ expect_decoded() {
 
 @test "erspan version 1: tshark decodes ERSPAN type II with the session id; byte for byte inside" {
 	require_kernel erspan "erspan tunnels (ip_gre)"
-	underlay
+	underlay --resolve
 	run ifm tunnel up e4 --type erspan --remote $R4 --session-id 5 --erspan-version 1 -q
 	assert_success
 	run nsx ip -d link show e4
@@ -183,7 +150,7 @@ expect_decoded() {
 
 @test "erspan version 2 over IPv4 and IPv6: tshark decodes type III with session id, direction bit and hwid; byte for byte inside" {
 	require_kernel erspan "erspan and ip6erspan tunnels (ip_gre, ip6_gre)"
-	underlay
+	underlay --resolve
 	run ifm tunnel up e4 --type erspan --remote $R4 --local $L4 --session-id 5 --erspan-version 2 --hwid 7 --erspan-dir egress --dev u0
 	assert_success
 	assert_line "e4: tunnel created (erspan to 10.9.0.2, session id 5, version 2, hwid 7, direction egress)"
@@ -210,7 +177,7 @@ expect_decoded() {
 
 @test "gretap over IPv4 and IPv6: tshark decodes the GRE key; byte for byte inside" {
 	require_kernel gretap "gretap and ip6gretap tunnels (ip_gre, ip6_gre)"
-	underlay
+	underlay --resolve
 	run ifm tunnel up k4 --type gretap --remote $R4 --key 7 -q
 	assert_success
 	run ifm tunnel up k6 --type gretap --remote $R6 --local $L6 --key 4294967295 -q
@@ -226,7 +193,7 @@ expect_decoded() {
 
 @test "tunnel up compares erspan's version, hwid and direction: the same is unchanged, another re-creates" {
 	require_kernel erspan "erspan tunnels (ip_gre)"
-	underlay
+	underlay --resolve
 	run ifm tunnel up e0 --type erspan --remote $R4 --session-id 5 -q
 	assert_success
 	run ifm up s0 --to e0 --direction ingress -q
@@ -272,7 +239,7 @@ expect_decoded() {
 @test "check shows a tunnel destination's identity (text and JSON) and geneve's MTU headroom" {
 	require_kernel geneve "geneve tunnels (kernel module geneve)"
 	require_kernel erspan "erspan tunnels (ip_gre)"
-	underlay
+	underlay --resolve
 	run ifm tunnel up g6 --type geneve --remote $R6 --vni 99 -q
 	assert_success
 	run ifm check s0 --to g6
@@ -317,7 +284,7 @@ assert json.load(sys.stdin)["session"]["tunnel"] is None
 @test "apply: type = geneve and erspan version = 2 with a hwid, from the config file" {
 	require_kernel geneve "geneve tunnels (kernel module geneve)"
 	require_kernel erspan "erspan tunnels (ip_gre)"
-	underlay
+	underlay --resolve
 	cat >"$BATS_TEST_TMPDIR/m.conf" <<EOF
 [tunnel g0]
 type = geneve
@@ -360,7 +327,7 @@ EOF
 }
 
 @test "geneve on a kernel without it: one line naming the kernel module, nothing made" {
-	underlay
+	underlay --resolve
 	kernel_has geneve && export IFMIRROR_AVOID=geneve
 	avoid='( \(treated as missing: IFMIRROR_AVOID\))?'
 	state=$(tc_state)
@@ -374,7 +341,7 @@ EOF
 }
 
 @test "erspan version 2 and geneve, bad input: one line naming the problem, exit 2, nothing changed" {
-	underlay
+	underlay --resolve
 	state=$(tc_state)
 	refusals "$state" <<'EOF'
 2|tunnel up: --erspan-version '3': not a whole number from 1 to 2|tunnel up t0 --type erspan --remote 10.9.0.2 --session-id 1 --erspan-version 3

@@ -6,32 +6,16 @@
 # header; flush and `tunnel down` remove every device apply made for it.
 
 load helpers
+load tunnel-helpers
 
 setup() {
-	lab_up
-	veth s0 s1
-	CNS=$NS-c
-	ip netns add "$CNS"
-	cx sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
-	cx ip link set lo up
-	nsx ip link add u0 type veth peer name u0p netns "$CNS"
-	nsx ip addr add 10.9.0.1/24 dev u0
-	cx ip addr add 10.9.0.2/24 dev u0p
-	nsx ip link set u0 up
-	cx ip link set u0p up
+	tunnel_lab_up s0 s1
+	underlay --ipv4
 	CONF=$BATS_TEST_TMPDIR/ifmirror.conf
 }
 
-teardown() {
-	if [[ -n ${CNS:-} ]]; then
-		pids=$(ip netns pids "$CNS" 2>/dev/null || true)
-		[[ -n $pids ]] && kill $pids 2>/dev/null
-		ip netns del "$CNS" 2>/dev/null || true
-	fi
-	lab_down
-}
+teardown() { tunnel_lab_down; }
 
-cx() { ip netns exec "$CNS" "$@"; }
 conf() { cat >"$CONF"; chmod 0644 "$CONF"; }
 apply() { ifm apply --config "$CONF" "$@"; }
 

@@ -6,42 +6,11 @@
 # outer headers (VNI, UDP port, GRE key, ERSPAN session) that were asked for.
 
 load helpers
+load tunnel-helpers
 
-setup() {
-	lab_up
-	veth s0
-	CNS=$NS-c
-	ip netns add "$CNS"
-	cx sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
-	cx ip link set lo up
-	MIX=$TOP/tests/data/mix.pcap
-}
+setup() { tunnel_lab_up s0; }
 
-teardown() {
-	if [[ -n ${CNS:-} ]]; then
-		pids=$(ip netns pids "$CNS" 2>/dev/null || true)
-		[[ -n $pids ]] && kill $pids 2>/dev/null
-		ip netns del "$CNS" 2>/dev/null || true
-	fi
-	lab_down
-}
-
-cx() { ip netns exec "$CNS" "$@"; }
-
-# underlay: u0 here and u0p in the collector namespace, 1500 bytes, with
-# IPv4 ($L4 -> $R4) and IPv6 ($L6 -> $R6) addresses
-underlay() {
-	nsx ip link add u0 type veth peer name u0p netns "$CNS"
-	nsx sysctl -qw net.ipv6.conf.u0.disable_ipv6=0
-	cx sysctl -qw net.ipv6.conf.u0p.disable_ipv6=0
-	nsx ip addr add 10.9.0.1/24 dev u0
-	cx ip addr add 10.9.0.2/24 dev u0p
-	nsx ip addr add fd00:9::1/64 dev u0 nodad
-	cx ip addr add fd00:9::2/64 dev u0p nodad
-	nsx ip link set u0 up
-	cx ip link set u0p up
-	L4=10.9.0.1 R4=10.9.0.2 L6=fd00:9::1 R6=fd00:9::2
-}
+teardown() { tunnel_lab_down; }
 
 # collector NAME ARGS...: the collector's own decapsulating device
 collector() {

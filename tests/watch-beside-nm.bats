@@ -6,75 +6,24 @@
 
 load helpers
 load nm-helpers
+load watch-helpers
 
-setup_file() {
-	[[ -x $BUILD/ifmirror-nm ]] || {
-		echo "$BUILD/ifmirror-nm is not built" >&2
-		return 1
-	}
-	nm_lab_up
-}
+setup_file() { nm_lab_up; }
 
 teardown_file() { nm_lab_down; }
 
 setup() {
-	unset IFMIRROR_RUN_DIR
-	NM_HOLDER=$(cat "$NMDIR/holder.pid")
-	CONF=$BATS_TEST_TMPDIR/ifmirror.conf
-	LOG=$BATS_TEST_TMPDIR/watch.log
-	WATCH=
+	nm_setup
+	watch_setup
 }
 
 teardown() {
-	if [[ -n $WATCH ]]; then
-		kill -9 "$WATCH" 2>/dev/null || true
-		wait "$WATCH" 2>/dev/null || true
-	fi
+	watch_stop
 	nm_reset
 	ifm flush -q || true
 }
 
 N=50
-
-conf() { cat >"$CONF"; chmod 0644 "$CONF"; }
-
-# watch where NetworkManager runs (its /run/ifmirror: the dispatcher's lock
-# and markers); returns once it has converged the first time
-watch_start() {
-	# (nsenter execs it: $! is its PID; nmx, a function, would be a subshell)
-	nsenter -t "$NM_HOLDER" -m -n "$IFM" watch --config "$CONF" 2>>"$LOG" &
-	WATCH=$!
-	eventually 10 grep -q "watching $CONF" "$LOG"
-}
-gone() { ! kill -0 "$1" 2>/dev/null; }
-
-# ifmirror's mirror actions on DEV in DIR: their number (see watch-beside.bats)
-mirrors_on() {
-	local want=01
-	[[ $2 == egress ]] && want=02
-	nsx sh -c "tc filter show dev $1 ingress; tc filter show dev $1 egress" |
-		awk '/mirred/ { m = 1 } m && $1 == "index" { i = $2 }
-		     m && $1 == "cookie" && $2 ~ /^69666d72/ { print i, substr($2, 11, 2); m = 0 }' |
-		sort -u | awk -v d="$want" '$2 == d' | wc -l
-}
-one_each() {
-	local d
-	for d in ingress egress; do
-		[[ $(mirrors_on "$1" "$d") == 1 ]] || {
-			echo "$1 $d: $(mirrors_on "$1" "$d") ifmirror mirrors, expected 1" >&2
-			return 1
-		}
-	done
-}
-
-# N frames in and N out of SOURCE: 2N at PEER exactly
-mirrored() {
-	local before
-	before=$(counter_settles "$2")
-	send_in "$1" $N
-	send_out "$1" $N
-	expect_rx "$2" "$before" $((2 * N))
-}
 
 @test "beside the NM dispatcher: a source in the watch file and in a profile, either first: one mirror each way" {
 	veth s11 d11
@@ -87,7 +36,7 @@ mirrored() {
 	to = d11
 	EOT
 	# watch first, then the profile's activation
-	watch_start
+	watch_start_plain
 	eventually 10 one_each s11
 	run nmcli connection up s11
 	assert_success
@@ -107,7 +56,7 @@ mirrored() {
 	run nmcli connection up s11
 	assert_success
 	eventually 30 has_sessions s11 2
-	watch_start
+	watch_start_plain
 	sleep 1
 	one_each s11
 	mirrored s11 d11p
@@ -129,7 +78,7 @@ mirrored() {
 	run nmcli connection up s12
 	assert_success
 	eventually 30 has_sessions s12 2
-	watch_start
+	watch_start_plain
 	sleep 1
 	one_each s12
 	mirrored s12 d12p

@@ -6,14 +6,13 @@
 # the lock. (Beside the NetworkManager dispatcher: watch-beside-nm.bats.)
 
 load helpers
+load watch-helpers
 
 setup() {
 	lab_up
 	veth s0 c0 d0
 	ifupdown_lab
-	CONF=$BATS_TEST_TMPDIR/ifmirror.conf
-	LOG=$BATS_TEST_TMPDIR/watch.log
-	WATCH=
+	watch_setup
 	cat >"$IFILE" <<-EOT
 	iface br-mirror inet manual
 	    mirror-collector c0
@@ -30,69 +29,13 @@ setup() {
 }
 
 teardown() {
-	if [[ -n $WATCH ]]; then
-		kill -9 "$WATCH" 2>/dev/null || true
-		wait "$WATCH" 2>/dev/null || true
-	fi
+	watch_stop
 	lab_down
 }
 
-conf() { cat >"$CONF"; chmod 0644 "$CONF"; }
-
-# wait_until CMD...: true within 10 s, polled every 50 ms
-wait_until() {
-	local i
-	for ((i = 0; i < 200; i++)); do
-		"$@" >/dev/null 2>&1 && return 0
-		sleep 0.05
-	done
-	echo "not within 10 s: $*" >&2
-	return 1
-}
-
-# watch in the lab's namespace with the hooks' run directory (their lock and
-# markers); returns once it has converged the first time
-watch_start() {
-	ip netns exec "$NS" "$IFM" watch --config "$CONF" 2>>"$LOG" &
-	WATCH=$!
-	wait_until grep -q "watching $CONF" "$LOG"
-}
-gone() { ! kill -0 "$1" 2>/dev/null; }
-
-# ifmirror's mirror actions on DEV in DIR (ingress|egress): their number. An
-# action is known by its index (u32 on clsact lists the filters of both
-# directions under each), its direction by its cookie ("ifmr", version, dir)
-mirrors_on() {
-	local want=01
-	[[ $2 == egress ]] && want=02
-	nsx sh -c "tc filter show dev $1 ingress; tc filter show dev $1 egress" |
-		awk '/mirred/ { m = 1 } m && $1 == "index" { i = $2 }
-		     m && $1 == "cookie" && $2 ~ /^69666d72/ { print i, substr($2, 11, 2); m = 0 }' |
-		sort -u | awk -v d="$want" '$2 == d' | wc -l
-}
-# exactly one ifmirror filter per direction on each source given
-one_each() {
-	local s d
-	for s in "$@"; do
-		for d in ingress egress; do
-			[[ $(mirrors_on "$s" "$d") == 1 ]] || {
-				echo "$s $d: $(mirrors_on "$s" "$d") mirred filters, expected 1" >&2
-				nsx tc filter show dev "$s" "$d" >&2
-				return 1
-			}
-		done
-	done
-}
 status_lines() { ifm status | grep -c -- ' -> ' || true; }
 
-# N frames in and N out of s0: 2N at PEER exactly
-mirrored() {
-	local peer=$1 before
-	before=$(counter_settles "$peer")
-	send_in s0 50
-	send_out s0 50
-	expect_rx "$peer" "$before" 100
-}
+N=50
 
 # the end state of both orders, compared: sessions, collector, filters
 end_state() {
@@ -115,7 +58,7 @@ conf_collector() {
 @test "beside ifupdown: a source in the watch file and in a stanza, either first: one mirror each way" {
 	conf_collector
 	# watch first, then ifup of the collector and the source
-	watch_start
+	watch_start_plain
 	wait_until one_each s0
 	run ifupdown ifup br-mirror
 	assert_success
@@ -125,7 +68,7 @@ conf_collector() {
 	one_each s0
 	assert_equal "$(status_lines)" 2
 	port_forwarding c0
-	mirrored c0p
+	mirrored s0 c0p
 	first=$(end_state)
 
 	# ifup first, then watch: the same
@@ -141,11 +84,11 @@ conf_collector() {
 	assert_success
 	run ifupdown ifup s0
 	assert_success
-	watch_start
+	watch_start_plain
 	sleep 0.5
 	one_each s0
 	port_forwarding c0
-	mirrored c0p
+	mirrored s0 c0p
 	assert_equal "$(end_state)" "$first"
 	run grep -c "cannot\|error\|failed" "$LOG"
 	assert_output 0
@@ -169,10 +112,10 @@ conf_collector() {
 	assert_success
 	run ifupdown ifup s0
 	assert_success
-	watch_start
+	watch_start_plain
 	sleep 0.5
 	one_each s0
-	mirrored d0p
+	mirrored s0 d0p
 	for round in 1 2 3; do
 		nsx ip link del d0
 		# re-created: watch sees the link, and ifup (as hotplug would) runs the hook
@@ -183,7 +126,7 @@ conf_collector() {
 		sleep 0.5
 		one_each s0
 		assert_equal "$(status_lines)" 2
-		mirrored d0p
+		mirrored s0 d0p
 	done
 }
 
@@ -193,11 +136,11 @@ conf_collector() {
 	assert_success
 	run ifupdown ifup s0
 	assert_success
-	watch_start
+	watch_start_plain
 	sleep 0.5
 	one_each s0
 	port_forwarding c0
-	mirrored c0p
+	mirrored s0 c0p
 	for round in 1 2; do
 		nsx ip link del c0
 		nsx ip link add c0 type veth peer name c0p
@@ -210,7 +153,7 @@ conf_collector() {
 		run nsx ls /sys/class/net/br-mirror/brif
 		assert_output "$(printf 'br-mirror-sink\nc0')"
 		one_each s0
-		mirrored c0p
+		mirrored s0 c0p
 	done
 }
 
@@ -312,7 +255,7 @@ conf_collector() {
 	assert_success
 	assert_output --partial "nothing to change"
 	one_each s0
-	mirrored d0p
+	mirrored s0 d0p
 	# and under a stream of frames, watch taking it over: one copy each
 	ifm down s0 -q
 	ifm up s0 --to d0 --direction egress -q
@@ -325,7 +268,7 @@ conf_collector() {
 	before=$(counter_settles d0p)
 	send_out s0 100000 &
 	sender=$!
-	watch_start
+	watch_start_plain
 	wait "$sender"
 	expect_rx d0p "$before" 100000
 	grep -q "s0: egress mirror to d0 taken over by the config file" "$LOG"

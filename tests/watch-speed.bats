@@ -5,28 +5,12 @@
 # again. Functional assertions only (bench/watch measures the time).
 
 load helpers
+load watch-helpers
 
-setup() {
-	lab_up
-	veth c0 d0
-	CONF=$BATS_TEST_TMPDIR/ifmirror.conf
-	LOG=$BATS_TEST_TMPDIR/watch.log
-	WATCH=
-}
+setup() { watch_lab_up; }
 
-teardown() {
-	if [[ -n $WATCH ]]; then
-		kill -9 "$WATCH" 2>/dev/null || true
-		wait "$WATCH" 2>/dev/null || true
-	fi
-	lab_down
-}
+teardown() { watch_lab_down; }
 
-conf() { cat >"$CONF"; chmod 0644 "$CONF"; }
-sessions() {
-	ifm status --json | jq -r '.sessions | map("\(.source) \(.direction) \(.destination)") | sort | .[]'
-}
-have_sessions() { [[ $(sessions) == "$1" ]]; }
 # the number of distinct mirred actions on all devices' hooks (one tc run;
 # u32 lists a filter under both hooks of a clsact: actions counted once)
 mirror_filters() {
@@ -37,24 +21,6 @@ mirror_filters() {
 	done >"$BATS_TEST_TMPDIR/show.tc"
 	{ nsx tc -force -batch "$BATS_TEST_TMPDIR/show.tc" 2>/dev/null || true; } |
 		awk 'm && $1 == "index" { seen[$2] } { m = /mirred/ } END { print length(seen) }'
-}
-
-# wait_until CMD...: true within 10 s, polled every 50 ms
-wait_until() {
-	local i
-	for ((i = 0; i < 200; i++)); do
-		"$@" >/dev/null 2>&1 && return 0
-		sleep 0.05
-	done
-	echo "not within 10 s: $*" >&2
-	return 1
-}
-
-watch_start() {
-	ip netns exec "$NS" "$IFM" watch --config "$CONF" 2>>"$LOG" &
-	WATCH=$!
-	wait_until grep -q "watching $CONF" "$LOG"
-	wait_until nsx test -e /sys/class/net/brm/brif/c0
 }
 
 @test "watch-speed: 200 taps created at once are all mirrored exactly once each; excluded ones are not" {
@@ -77,7 +43,7 @@ watch_start() {
 	done >>"$BATS_TEST_TMPDIR/taps.ip"
 	nsx ip -batch "$BATS_TEST_TMPDIR/taps.ip"
 	want=$(for ((i = 0; i < 200; i++)); do echo "tap$i egress brm"; done | sort)
-	wait_until have_sessions "$want"
+	wait_until have_session_lines "$want"
 	# exactly once: one mirred filter per tap, none on the excluded ones
 	assert_equal "$(mirror_filters)" 200
 	before=$(counter_settles c0p)
@@ -122,9 +88,9 @@ watch_start() {
 	nsx ip link set p40 master br0
 	nsx ip link set p40 up
 	nsx ip link set q40 up
-	wait_until have_sessions "$(printf '%s\n' 'tap1 egress brm' 'tap1 ingress br0')"
+	wait_until have_session_lines "$(printf '%s\n' 'tap1 egress brm' 'tap1 ingress br0')"
 	wait_until grep -q "skipping q40 to br0: it would loop" "$LOG"
-	run sessions
+	run session_lines
 	refute_output --partial "q40"
 	grep -q "skipping c0: it is a port of the destination" "$LOG"
 	# 40 skips and 2 mirrors of tap1: nothing else on any device
@@ -152,12 +118,12 @@ watch_start() {
 	watch_start
 	nsx ip tuntap add mode tap tap1
 	nsx ip link set tap1 up
-	wait_until have_sessions "$(printf '%s\n' 'd0p ingress xz' 'tap1 egress d0')"
+	wait_until have_session_lines "$(printf '%s\n' 'd0p ingress xz' 'tap1 egress d0')"
 	nsx ip link set xz down
 	nsx ip link set xz name tapz
 	nsx ip link set tapz up
 	wait_until grep -q "skipping tapz to d0: it would loop" "$LOG"
-	run sessions
+	run session_lines
 	assert_output "$(printf '%s\n' 'd0p ingress tapz' 'tap1 egress d0')"
 	kill -0 "$WATCH"
 }
@@ -174,14 +140,14 @@ watch_start() {
 	watch_start
 	nsx ip tuntap add mode tap tap1
 	nsx ip tuntap add mode tap tap2
-	wait_until have_sessions "$(printf '%s\n' 'tap1 egress brm' 'tap2 egress brm')"
+	wait_until have_session_lines "$(printf '%s\n' 'tap1 egress brm' 'tap2 egress brm')"
 	nsx ip link set tap1 name vm1
-	wait_until have_sessions "tap2 egress brm"
+	wait_until have_session_lines "tap2 egress brm"
 	assert_equal "$(mirror_filters)" 1
 	nsx ip link set vm1 name tap9
-	wait_until have_sessions "$(printf '%s\n' 'tap2 egress brm' 'tap9 egress brm')"
+	wait_until have_session_lines "$(printf '%s\n' 'tap2 egress brm' 'tap9 egress brm')"
 	nsx ip link del tap2
-	wait_until have_sessions "tap9 egress brm"
+	wait_until have_session_lines "tap9 egress brm"
 	assert_equal "$(grep -c 'mirror to brm removed' "$LOG")" 1
 	kill -0 "$WATCH"
 }

@@ -3,27 +3,12 @@
 # go, by the kernel's link events alone (no hook runs here).
 
 load helpers
+load watch-helpers
 
-setup() {
-	lab_up
-	veth c0 d0
-	CONF=$BATS_TEST_TMPDIR/ifmirror.conf
-	LOG=$BATS_TEST_TMPDIR/watch.log
-	WATCH=
-}
+setup() { watch_lab_up; }
 
-teardown() {
-	if [[ -n $WATCH ]]; then
-		kill -9 "$WATCH" 2>/dev/null || true
-		wait "$WATCH" 2>/dev/null || true
-	fi
-	lab_down
-}
+teardown() { watch_lab_down; }
 
-conf() { cat >"$CONF"; chmod 0644 "$CONF"; }
-sessions() {
-	ifm status --json | jq -r '.sessions | map("\(.source) \(.direction) \(.destination)") | sort | .[]'
-}
 tap() {
 	local t
 	for t in "$@"; do
@@ -31,33 +16,6 @@ tap() {
 		nsx ip link set "$t" up
 	done
 }
-
-# wait_until CMD...: true within 5 s, polled every 50 ms
-wait_until() {
-	local i
-	for ((i = 0; i < 100; i++)); do
-		"$@" >/dev/null 2>&1 && return 0
-		sleep 0.05
-	done
-	echo "not within 5 s: $*" >&2
-	return 1
-}
-
-# watch in the lab's namespace, in the background (ip netns exec execs it:
-# $! is its PID); returns once it listens
-watch_start_plain() {
-	ip netns exec "$NS" "$IFM" watch --config "$CONF" 2>>"$LOG" &
-	WATCH=$!
-	wait_until grep -q "watching $CONF" "$LOG"
-}
-# the same, once it has made the collector brm of the file
-watch_start() {
-	watch_start_plain
-	wait_until nsx test -e /sys/class/net/brm/brif/c0
-}
-
-have_sessions() { [[ $(sessions) == "$1" ]]; }
-gone() { ! kill -0 "$1" 2>/dev/null; }
 
 conf_vms() {
 	conf <<-EOT
@@ -72,12 +30,12 @@ conf_vms() {
 @test "watch: taps and veths created after it started are mirrored exactly; an excluded one is not" {
 	conf_vms
 	watch_start
-	run sessions
+	run session_lines
 	assert_output ""
 	tap tap1 tapmgmt0
 	veth vnet1
 	want=$(printf '%s\n' 'tap1 egress brm' 'tap1 ingress brm' 'vnet1 egress brm' 'vnet1 ingress brm')
-	wait_until have_sessions "$want"
+	wait_until have_session_lines "$want"
 	before=$(counter_settles c0p)
 	send_out tap1 10
 	send_out tapmgmt0 10
@@ -107,15 +65,15 @@ conf_vms() {
 	EOT
 	tap tap1 tap2
 	watch_start
-	wait_until have_sessions "$(printf '%s\n' 'tap1 egress brm' 'tap1 egress d0' 'tap2 egress d0')"
+	wait_until have_session_lines "$(printf '%s\n' 'tap1 egress brm' 'tap1 egress d0' 'tap2 egress d0')"
 	nsx ip link del tap2
-	wait_until have_sessions "$(printf '%s\n' 'tap1 egress brm' 'tap1 egress d0')"
+	wait_until have_session_lines "$(printf '%s\n' 'tap1 egress brm' 'tap1 egress d0')"
 
 	# the destination deleted (mirroring stops: the kernel never re-binds) and re-created
 	nsx ip link del d0
 	wait_until grep -q "to d0: no such device" "$LOG"
 	veth d0
-	wait_until have_sessions "$(printf '%s\n' 'tap1 egress brm' 'tap1 egress d0')"
+	wait_until have_session_lines "$(printf '%s\n' 'tap1 egress brm' 'tap1 egress d0')"
 	wait_until sh -c "! ip netns exec $NS $IFM status | grep -q gone"
 	before=$(counter_settles d0p)
 	send_out tap1 10
@@ -138,7 +96,7 @@ conf_vms() {
 	conf_vms
 	tap tap1
 	watch_start
-	wait_until have_sessions "$(printf '%s\n' 'tap1 egress brm' 'tap1 ingress brm')"
+	wait_until have_session_lines "$(printf '%s\n' 'tap1 egress brm' 'tap1 ingress brm')"
 	kill -9 "$WATCH"
 	wait "$WATCH" || true
 	WATCH=
@@ -147,10 +105,10 @@ conf_vms() {
 	nsx ip link set tap1 down
 	nsx ip link set tap1 name vm1
 	nsx ip link set vm1 up
-	run sessions
+	run session_lines
 	assert_output "$(printf '%s\n' 'vm1 egress brm' 'vm1 ingress brm')"
 	watch_start
-	wait_until have_sessions "$(printf '%s\n' 'tap2 egress brm' 'tap2 ingress brm')"
+	wait_until have_session_lines "$(printf '%s\n' 'tap2 egress brm' 'tap2 ingress brm')"
 	before=$(counter_settles c0p)
 	for t in tap2 vm1 tapmgmt0; do send_out "$t" 10; done
 	expect_rx c0p "$before" 10
@@ -160,7 +118,7 @@ conf_vms() {
 	conf_vms
 	tap tap1 tapmgmt0
 	watch_start
-	wait_until have_sessions "$(printf '%s\n' 'tap1 egress brm' 'tap1 ingress brm')"
+	wait_until have_session_lines "$(printf '%s\n' 'tap1 egress brm' 'tap1 ingress brm')"
 	conf <<-EOT
 	[collector brm]
 	ports = c0
@@ -170,7 +128,7 @@ conf_vms() {
 	direction = ingress
 	EOT
 	kill -HUP "$WATCH"
-	wait_until have_sessions "tapmgmt0 ingress brm"
+	wait_until have_session_lines "tapmgmt0 ingress brm"
 	assert_equal "$(grep -c 'reloaded' "$LOG")" 1
 
 	# a broken file is refused; the plan read before stays
@@ -178,7 +136,7 @@ conf_vms() {
 	kill -HUP "$WATCH"
 	wait_until grep -q "not reloaded; the plan read before stays" "$LOG"
 	tap tap3
-	wait_until have_sessions "$(printf '%s\n' 'tap3 ingress brm' 'tapmgmt0 ingress brm')"
+	wait_until have_session_lines "$(printf '%s\n' 'tap3 ingress brm' 'tapmgmt0 ingress brm')"
 
 	kill -TERM "$WATCH"
 	wait_until gone "$WATCH"
@@ -186,7 +144,7 @@ conf_vms() {
 	assert_success
 	WATCH=
 	grep -q "exiting; the mirrors stay as they are" "$LOG"
-	run sessions
+	run session_lines
 	assert_output "$(printf '%s\n' 'tap3 ingress brm' 'tapmgmt0 ingress brm')"
 }
 
@@ -204,7 +162,7 @@ conf_vms() {
 	want=$(for i in $(seq 1 20); do
 		printf '%s\n' "tap$i egress brm" "tap$i ingress brm" "tap$i ingress d0"
 	done | sort)
-	wait_until have_sessions "$want"
+	wait_until have_session_lines "$want"
 	before=$(counter_settles c0p)
 	for i in $(seq 1 20); do send_out "tap$i" 1; done
 	expect_rx c0p "$before" 20
@@ -228,7 +186,7 @@ conf_vms() {
 	kill -CONT "$WATCH"
 	wait_until grep -q "link events were lost (the socket overran): reading all links again" "$LOG"
 	tap tap1
-	wait_until have_sessions "tap1 egress d0"
+	wait_until have_session_lines "tap1 egress d0"
 	before=$(counter_settles d0p)
 	send_out tap1 10
 	expect_rx d0p "$before" 10

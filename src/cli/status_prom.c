@@ -91,6 +91,18 @@ static struct st_session *merged(const struct st_status *st, size_t *n)
 	return v;
 }
 
+/* a counter family of one line per session: its frames, or with bytes its bytes */
+static void session_counter(FILE *out, const struct st_session *v, size_t n, const char *name,
+			    const char *help, bool bytes)
+{
+	family(out, name, "counter", help);
+	for (size_t i = 0; i < n; i++) {
+		fprintf(out, "%s{", name);
+		session_labels(out, &v[i]);
+		fprintf(out, "} %" PRIu64 "\n", bytes ? v[i].bytes : v[i].packets);
+	}
+}
+
 static void sessions(const struct st_status *st, FILE *out)
 {
 	static const char *const causes[] = { "destination_down", "destination_gone", "budget" };
@@ -101,20 +113,11 @@ static void sessions(const struct st_status *st, FILE *out)
 		free(v);
 		return;
 	}
-	family(out, "ifmirror_session_copies_total", "counter",
-	       "Frames the session's mirror action took (copies it then dropped included).");
-	for (size_t i = 0; i < n; i++) {
-		fputs("ifmirror_session_copies_total{", out);
-		session_labels(out, &v[i]);
-		fprintf(out, "} %" PRIu64 "\n", v[i].packets);
-	}
-	family(out, "ifmirror_session_bytes_total", "counter",
-	       "Bytes of the frames the session's mirror action took.");
-	for (size_t i = 0; i < n; i++) {
-		fputs("ifmirror_session_bytes_total{", out);
-		session_labels(out, &v[i]);
-		fprintf(out, "} %" PRIu64 "\n", v[i].bytes);
-	}
+	session_counter(out, v, n, "ifmirror_session_copies_total",
+			"Frames the session's mirror action took (copies it then dropped included).",
+			false);
+	session_counter(out, v, n, "ifmirror_session_bytes_total",
+			"Bytes of the frames the session's mirror action took.", true);
 	family(out, "ifmirror_session_drops_total", "counter",
 	       "Copies that did not leave, by cause: destination_down (down or without carrier), "
 	       "destination_gone (deleted), budget (over the copy budget). The kernel counts the "

@@ -30,24 +30,11 @@
 
 #define BUDGET_HANDLE (IFM_BUDGET_MAJOR << 16)
 
+/* a message about the root qdisc: the budget's handle but to get one */
 static struct nl_msg *qmsg(int type, int flags, int ifindex, const char *kind)
 {
-	struct tcmsg tcm = {
-		.tcm_family = AF_UNSPEC,
-		.tcm_ifindex = ifindex,
-		.tcm_parent = TC_H_ROOT,
-		.tcm_handle = type == RTM_GETQDISC ? 0 : BUDGET_HANDLE,
-	};
-	struct nl_msg *msg = nlmsg_alloc_simple(type, flags);
-
-	if (!msg)
-		return NULL;
-	if (nlmsg_append(msg, &tcm, sizeof(tcm), NLMSG_ALIGNTO) < 0 ||
-	    (kind && nla_put_string(msg, TCA_KIND, kind) < 0)) {
-		nlmsg_free(msg);
-		return NULL;
-	}
-	return msg;
+	return ifm_qdisc_msg(type, flags, ifindex, TC_H_ROOT,
+			     type == RTM_GETQDISC ? 0 : BUDGET_HANDLE, kind);
 }
 
 struct root {

@@ -26,8 +26,8 @@
 #define TC_H_MIN_EGRESS 0xFFF3U
 #endif
 
-static struct nl_msg *qdisc_msg(int type, int flags, int ifindex, uint32_t parent,
-				uint32_t handle, const char *kind)
+struct nl_msg *ifm_qdisc_msg(int type, int flags, int ifindex, uint32_t parent,
+			     uint32_t handle, const char *kind)
 {
 	struct tcmsg tcm = {
 		.tcm_family = AF_UNSPEC,
@@ -50,8 +50,8 @@ static struct nl_msg *qdisc_msg(int type, int flags, int ifindex, uint32_t paren
 static int qdisc_add(struct ifm_nl *nl, int ifindex, uint32_t parent, uint32_t handle,
 		     const char *kind, const void *opts, size_t optlen)
 {
-	struct nl_msg *msg = qdisc_msg(RTM_NEWQDISC, NLM_F_CREATE | NLM_F_EXCL, ifindex,
-				       parent, handle, kind);
+	struct nl_msg *msg = ifm_qdisc_msg(RTM_NEWQDISC, NLM_F_CREATE | NLM_F_EXCL, ifindex,
+					   parent, handle, kind);
 
 	if (!msg)
 		return -ENOMEM;
@@ -64,7 +64,7 @@ static int qdisc_add(struct ifm_nl *nl, int ifindex, uint32_t parent, uint32_t h
 
 static int qdisc_del(struct ifm_nl *nl, int ifindex, uint32_t parent, uint32_t handle)
 {
-	struct nl_msg *msg = qdisc_msg(RTM_DELQDISC, 0, ifindex, parent, handle, NULL);
+	struct nl_msg *msg = ifm_qdisc_msg(RTM_DELQDISC, 0, ifindex, parent, handle, NULL);
 
 	if (!msg)
 		return -ENOMEM;
@@ -73,8 +73,8 @@ static int qdisc_del(struct ifm_nl *nl, int ifindex, uint32_t parent, uint32_t h
 
 struct nl_msg *ifm_clsact_msg(bool add, int ifindex)
 {
-	return qdisc_msg(add ? RTM_NEWQDISC : RTM_DELQDISC, add ? NLM_F_CREATE | NLM_F_EXCL : 0,
-			 ifindex, TC_H_CLSACT, TC_H_MAKE(TC_H_CLSACT, 0), add ? "clsact" : NULL);
+	return ifm_qdisc_msg(add ? RTM_NEWQDISC : RTM_DELQDISC, add ? NLM_F_CREATE | NLM_F_EXCL : 0,
+			     ifindex, TC_H_CLSACT, TC_H_MAKE(TC_H_CLSACT, 0), add ? "clsact" : NULL);
 }
 
 /* clsact */
@@ -191,7 +191,7 @@ int ifm_qdiscs_scan(struct ifm_nl *nl, int ifindex, struct ifm_qdiscs *q)
 	/* the root matters only where no clsact holds egress (a prio of ours) */
 	for (size_t i = 0; i < 2 && (i == 0 || strcmp(q->ingress_kind, "clsact")); i++) {
 		/* the kernel answers a qdisc get only to requests that ask for an echo */
-		struct nl_msg *msg = qdisc_msg(RTM_GETQDISC, NLM_F_ECHO, ifindex, parents[i], 0, NULL);
+		struct nl_msg *msg = ifm_qdisc_msg(RTM_GETQDISC, NLM_F_ECHO, ifindex, parents[i], 0, NULL);
 		int r;
 
 		if (!msg)
@@ -247,7 +247,7 @@ static void drop_noop(struct ifm_qdisc_map *m)
 int ifm_qdiscs_scan_all(struct ifm_nl *nl, struct ifm_qdisc_map *m)
 {
 	struct qscan_all s = { .m = m };
-	struct nl_msg *msg = qdisc_msg(RTM_GETQDISC, NLM_F_DUMP, 0, 0, 0, NULL);
+	struct nl_msg *msg = ifm_qdisc_msg(RTM_GETQDISC, NLM_F_DUMP, 0, 0, 0, NULL);
 
 	memset(m, 0, sizeof(*m));
 	m->q = calloc(257, sizeof(*m->q));

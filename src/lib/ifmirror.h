@@ -155,6 +155,9 @@ struct ifm_qdisc_map {
 int ifm_qdiscs_scan_all(struct ifm_nl *nl, struct ifm_qdisc_map *m);
 const struct ifm_qdiscs *ifm_qdisc_map_get(const struct ifm_qdisc_map *m, int ifindex);
 void ifm_qdisc_map_free(struct ifm_qdisc_map *m);
+/* a qdisc message: TCA_KIND when kind is not NULL; NULL when out of memory */
+struct nl_msg *ifm_qdisc_msg(int type, int flags, int ifindex, uint32_t parent,
+			     uint32_t handle, const char *kind);
 /* add (or delete) a clsact qdisc, as a message for batches */
 struct nl_msg *ifm_clsact_msg(bool add, int ifindex);
 /* The hook that holds filters of dir on this device now, or NULL. */
