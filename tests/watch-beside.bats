@@ -165,7 +165,8 @@ conf_collector() {
 	EOT
 	mkdir -p "$IFMIRROR_RUN_DIR"
 	state=$(tc_state)
-	runstate=$(ls -la "$IFMIRROR_RUN_DIR")
+	# the entries, not . and .. (whose sizes other tests' files change)
+	runstate=$(ls -lA "$IFMIRROR_RUN_DIR")
 	for sig in TERM INT; do
 		: >"$LOG"
 		# this shell holds the run directory's flock, as a running command would
@@ -187,7 +188,7 @@ conf_collector() {
 		grep -q "while waiting for the lock: exiting; nothing changed" "$LOG"
 		exec {lockfd}<&-
 		assert_equal "$(tc_state)" "$state"
-		assert_equal "$(ls -la "$IFMIRROR_RUN_DIR")" "$runstate"
+		assert_equal "$(ls -lA "$IFMIRROR_RUN_DIR")" "$runstate"
 	done
 	# no stale lock: a command runs at once
 	run timeout 5 ip netns exec "$NS" "$IFM" up s0 --to d0 -q
