@@ -146,3 +146,20 @@ old_record() {
 	assert_equal "$(nsx tc qdisc show | grep -c clsact)" 0
 	assert_equal "$(owned)" ""
 }
+
+@test "records: a device that went takes its record with it at the next write (a long-lived watch kept them all)" {
+	nsx ip link add t0 type veth peer name t0p
+	nsx ip link set t0 up
+	ifm up t0 --to d0 -q
+	ifm up s0 --to d0 -q
+	idx=$(nsx cat /sys/class/net/t0/ifindex)
+	f="$IFMIRROR_RUN_DIR/owned/$(owned)"
+	grep -q "^$idx clsact t0 " "$f"
+	nsx ip link del t0
+	# the next write (another device's clsact) drops t0's record
+	ifm up s1 --to d0 -q
+	run grep -c "^$idx clsact t0 " "$f"
+	assert_output 0
+	run grep -c " clsact s[01] " "$f"
+	assert_output 2
+}

@@ -654,6 +654,34 @@ static void owned_load(void)
 	owned_load_old();
 }
 
+/*
+ * Before each write: records of devices that are gone are dropped (their
+ * qdiscs went with them), and the removed ones leave the array. A process
+ * that lives long (watch, through taps made and deleted all day) would
+ * otherwise keep and rewrite every record it ever made.
+ */
+static void owned_compact(void)
+{
+	char dev[IF_NAMESIZE];
+	size_t j = 0;
+
+	for (size_t i = 0; i < own.n; i++) {
+		if (own.r[i].ifindex && !if_indextoname((unsigned)own.r[i].ifindex, dev) &&
+		    errno == ENXIO) {
+			own.r[i].ifindex = 0;
+			own.live--;
+		}
+		if (own.r[i].ifindex)
+			own.r[j++] = own.r[i];
+	}
+	own.n = j;
+	if (own.nslot) {
+		memset(own.slot, 0, own.nslot * sizeof(*own.slot));
+		for (size_t i = 0; i < own.n; i++)
+			owned_index(i);
+	}
+}
+
 /* the list, written aside and renamed into place; an empty one goes */
 static int owned_write(void)
 {
@@ -661,6 +689,7 @@ static int owned_write(void)
 	FILE *f;
 	int r = 0;
 
+	owned_compact();
 	snprintf(name, sizeof(name), "%lu", ifm_netns_id());
 	if (!own.live) {
 		r = ifm_run_unlink("owned", name);
