@@ -87,6 +87,7 @@ static int read_sessions(struct ifm_nl *nl, const char *only, struct st_status *
 		const struct ifm_dev_tc *t = st->one_scanned ? &st->one : d && d->scanned ? &d->t : NULL;
 		int last_budget = 0;
 		struct ifm_budget_state budget = { 0 };
+		struct ifm_collector_mark mark;
 
 		if ((only && strcmp(src->name, only)) || !t)
 			continue;
@@ -103,7 +104,8 @@ static int read_sessions(struct ifm_nl *nl, const char *only, struct st_status *
 			s.bytes = f->act.bytes;
 			s.dropped = f->act.overlimits;
 			/* budgets hang only on ifmirror's own bridges and tunnels */
-			if (s.dest && !strncmp(s.dest->alias, "ifmirror-", 9)) {
+			if (s.dest && (ifm_tunnel_mark_is(s.dest->alias) ||
+				       (s.dest->is_bridge && ifm_collector_mark_parse(s.dest->alias, &mark)))) {
 				if (last_budget != s.dest->ifindex &&
 				    ifm_budget_get(nl, s.dest->ifindex, &budget) < 0)
 					memset(&budget, 0, sizeof(budget));
