@@ -133,6 +133,12 @@ int cmd_status(int argc, char *argv[])
 	}
 	if (ifm_begin_read(&nl) < 0)
 		return IFM_EXIT_RUNTIME;
+	/* thousands of sessions: the output in 64 KiB writes, not 4 KiB ones */
+	{
+		static char obuf[64 << 10];
+
+		setvbuf(stdout, obuf, _IOFBF, sizeof(obuf));
+	}
 	if (st_read(&nl, o.source, &st) < 0)
 		goto out;
 	if (o.json) {

@@ -262,10 +262,19 @@ int st_read(struct ifm_nl *nl, const char *only, struct st_status *st)
 	int r;
 
 	memset(st, 0, sizeof(*st));
-	r = ifm_view_links(&st->v, nl);
-	if (r < 0) {
-		ifm_err("cannot list devices: %s", ifm_nl_reason(nl, r));
-		return r;
+	for (int i = 0;; i++) {
+		struct ifm_link l;
+
+		r = ifm_view_links(&st->v, nl);
+		if (r < 0) {
+			ifm_err("cannot list devices: %s", ifm_nl_reason(nl, r));
+			return r;
+		}
+		/* links that kept changing while they were listed: a device
+		 * asked for is asked for by name before it is called missing */
+		if (!only || ifm_view_link(&st->v, only) || i == IFM_DUMP_TRIES ||
+		    ifm_link_get(nl, only, &l) < 0)
+			break;
 	}
 	st->links = st->v.links;
 	st->nlinks = st->v.nlinks;

@@ -247,23 +247,26 @@ static void drop_noop(struct ifm_qdisc_map *m)
 int ifm_qdiscs_scan_all(struct ifm_nl *nl, struct ifm_qdisc_map *m)
 {
 	struct qscan_all s = { .m = m };
-	struct nl_msg *msg = ifm_qdisc_msg(RTM_GETQDISC, NLM_F_DUMP, 0, 0, 0, NULL);
+	int r = -EINTR;
 
 	memset(m, 0, sizeof(*m));
 	m->q = calloc(257, sizeof(*m->q));
-	if (!msg || !m->q) {
-		if (msg)
-			nlmsg_free(msg);
+	if (!m->q)
 		return -ENOMEM;
-	}
 	m->max = 256;
-	{
-		int r = ifm_nl_dump(nl, msg, qdisc_all_cb, &s);
+	for (int i = 0; r == -EINTR; i++) {   /* as ifm_link_list */
+		struct nl_msg *msg = ifm_qdisc_msg(RTM_GETQDISC, NLM_F_DUMP, 0, 0, 0, NULL);
 
-		if (r == 0)
-			drop_noop(m);
-		return r;
+		if (!msg)
+			return -ENOMEM;
+		memset(m->q, 0, ((size_t)m->max + 1) * sizeof(*m->q));
+		r = ifm_nl_dump(nl, msg, qdisc_all_cb, &s);
+		if (r == -EINTR && i + 1 == IFM_DUMP_TRIES)
+			r = 0;   /* as ifm_link_list */
 	}
+	if (r == 0)
+		drop_noop(m);
+	return r;
 }
 
 const struct ifm_qdiscs *ifm_qdisc_map_get(const struct ifm_qdisc_map *m, int ifindex)

@@ -39,9 +39,19 @@ void ifm_nl_close(struct ifm_nl *nl);
 /* Sends msg (consumed) and waits for the ack: 0 or -errno (-ENOMEM for a
  * NULL msg: a request that could not be built). */
 int ifm_nl_talk(struct ifm_nl *nl, struct nl_msg *msg);
-/* Sends a dump request (consumed), calls cb for every answer: 0 or -errno. */
+/* Sends a dump request (consumed), calls cb for every answer: 0 or -errno;
+ * -EINTR when the kernel marked the dump inconsistent (NLM_F_DUMP_INTR):
+ * what cb got is not to be trusted, read it again. */
 int ifm_nl_dump(struct ifm_nl *nl, struct nl_msg *msg,
 		int (*cb)(struct nlmsghdr *hdr, void *arg), void *arg);
+/* The same for a request the caller built in place (header and fixed part);
+ * its flags, seq and pid are set here. */
+struct nlmsghdr;
+int ifm_nl_dump_raw(struct ifm_nl *nl, struct nlmsghdr *req,
+		    int (*cb)(struct nlmsghdr *hdr, void *arg), void *arg);
+/* How often a dump the kernel marked inconsistent is read in all; the last
+ * is taken as it is (ip does the same, once). */
+#define IFM_DUMP_TRIES 4
 /* Sends a get request (consumed), calls cb for the answer: 0 or -errno. */
 int ifm_nl_get(struct ifm_nl *nl, struct nl_msg *msg,
 	       int (*cb)(struct nlmsghdr *hdr, void *arg), void *arg);

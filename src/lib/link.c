@@ -160,14 +160,26 @@ static int all_cb(struct nlmsghdr *h, void *arg)
 int ifm_link_list(struct ifm_nl *nl, struct ifm_link **out, size_t *n)
 {
 	struct all_links a = { 0 };
-	struct nl_msg *msg = getlink_msg(NLM_F_DUMP, 0, NULL);
-	int r;
+	int r = -EINTR;
 
 	*out = NULL;
 	*n = 0;
-	if (!msg)
-		return -ENOMEM;
-	r = ifm_nl_dump(nl, msg, all_cb, &a);
+	/* a device made, deleted or renamed while the dump ran: the kernel
+	 * marks the dump, which may lack a device that was there all along */
+	for (int i = 0; r == -EINTR; i++) {
+		struct nl_msg *msg = getlink_msg(NLM_F_DUMP, 0, NULL);
+
+		if (!msg) {
+			free(a.l);
+			return -ENOMEM;
+		}
+		a.n = 0;
+		r = ifm_nl_dump(nl, msg, all_cb, &a);
+		/* links that never stop changing: the last dump, as ip does
+		 * (a device asked for by name is looked up on its own) */
+		if (r == -EINTR && i + 1 == IFM_DUMP_TRIES)
+			r = 0;
+	}
 	if (r < 0) {
 		free(a.l);
 		return r == -ENOMEM ? r : -EIO;

@@ -267,6 +267,7 @@ struct answer {
 	int (*cb)(struct nlmsghdr *hdr, void *arg);
 	void *arg;
 	int err;         /* the kernel's, for this request */
+	bool intr;       /* the kernel marked the dump inconsistent (NLM_F_DUMP_INTR) */
 };
 
 static int answer_each(struct ifm_nl *nl, struct nlmsghdr *h, void *arg)
@@ -276,6 +277,8 @@ static int answer_each(struct ifm_nl *nl, struct nlmsghdr *h, void *arg)
 
 	if (h->nlmsg_seq != a->seq)
 		return 0; /* an answer to an earlier request, abandoned */
+	if (h->nlmsg_flags & NLM_F_DUMP_INTR)
+		a->intr = true;
 	switch (h->nlmsg_type) {
 	case NLMSG_NOOP:
 	case NLMSG_OVERRUN:
@@ -532,13 +535,47 @@ void ifm_batch_free(struct ifm_batch *b)
 	memset(b, 0, sizeof(*b));
 }
 
+/* A dump the kernel marked inconsistent (the list changed while it was
+ * read: a device made, deleted or renamed) answers -EINTR, once it is read
+ * to its end; the caller reads it again from scratch. */
 int ifm_nl_dump(struct ifm_nl *nl, struct nl_msg *msg,
 		int (*cb)(struct nlmsghdr *hdr, void *arg), void *arg)
 {
 	struct answer a = { .cb = cb, .arg = arg };
 	int r = send_request(nl, msg, &a.seq);
 
-	return r < 0 ? r : await(nl, &a);
+	if (r == 0 && (r = await(nl, &a)) == 0 && a.intr)
+		r = -EINTR;
+	return r;
+}
+
+/*
+ * A dump request built by the caller (a header and its fixed part, no
+ * libnl message: a filter dump per device costs no allocation), sent as
+ * it is with the next sequence number of the socket.
+ */
+int ifm_nl_dump_raw(struct ifm_nl *nl, struct nlmsghdr *req,
+		    int (*cb)(struct nlmsghdr *hdr, void *arg), void *arg)
+{
+	struct answer a = { .cb = cb, .arg = arg };
+	struct sockaddr_nl kernel = { .nl_family = AF_NETLINK };
+	ssize_t n;
+	int r;
+
+	nl->err = 0;
+	nl->extack[0] = '\0';
+	req->nlmsg_flags |= NLM_F_REQUEST;
+	req->nlmsg_seq = a.seq = nl_socket_use_seq(nl->sk);
+	req->nlmsg_pid = 0;
+	do
+		n = sendto(nl_socket_get_fd(nl->sk), req, req->nlmsg_len, 0,
+			   (struct sockaddr *)&kernel, sizeof(kernel));
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return -errno;
+	if ((r = await(nl, &a)) == 0 && a.intr)
+		r = -EINTR;
+	return r;
 }
 
 int ifm_nl_get(struct ifm_nl *nl, struct nl_msg *msg,

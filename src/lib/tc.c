@@ -115,21 +115,28 @@ static int filter_cb(struct nlmsghdr *hdr, void *arg)
 static int dump_filters(struct ifm_nl *nl, struct ifm_dev_tc *t, enum ifm_dir dir,
 			uint32_t parent)
 {
-	struct tcmsg tcm = {
-		.tcm_family = AF_UNSPEC,
-		.tcm_ifindex = t->ifindex,
-		.tcm_parent = parent,
-	};
+	struct {
+		struct nlmsghdr h;
+		struct tcmsg tcm;
+	} req;
 	struct fscan s = { .t = t, .dir = dir, .parent = parent };
-	struct nl_msg *msg = nlmsg_alloc_simple(RTM_GETTFILTER, NLM_F_DUMP);
+	size_t before = t->nf;
+	int r = -EINTR;
 
-	if (!msg)
-		return -ENOMEM;
-	if (nlmsg_append(msg, &tcm, sizeof(tcm), NLMSG_ALIGNTO) < 0) {
-		nlmsg_free(msg);
-		return -ENOMEM;
+	for (int i = 0; r == -EINTR; i++) {
+		memset(&req, 0, sizeof(req));
+		req.h.nlmsg_len = NLMSG_LENGTH(sizeof(req.tcm));
+		req.h.nlmsg_type = RTM_GETTFILTER;
+		req.h.nlmsg_flags = NLM_F_DUMP;
+		req.tcm.tcm_family = AF_UNSPEC;
+		req.tcm.tcm_ifindex = t->ifindex;
+		req.tcm.tcm_parent = parent;
+		t->nf = before;   /* an inconsistent dump's filters go */
+		r = ifm_nl_dump_raw(nl, &req.h, filter_cb, &s);
+		if (r == -EINTR && i + 1 == IFM_DUMP_TRIES)
+			r = 0;   /* as ifm_link_list */
 	}
-	return ifm_nl_dump(nl, msg, filter_cb, &s);
+	return r;
 }
 
 int ifm_dev_tc_scan(struct ifm_nl *nl, int ifindex, struct ifm_dev_tc *t)

@@ -199,14 +199,22 @@ static int infos_cb(struct nlmsghdr *hdr, void *arg)
 int ifm_tnl_links(struct ifm_nl *nl, struct ifm_tunnel_info **out, size_t *n)
 {
 	struct infos s = { 0 };
-	struct nl_msg *msg = ifm_link_msg(RTM_GETLINK, NLM_F_DUMP, 0);
-	int r;
+	int r = -EINTR;
 
 	*out = NULL;
 	*n = 0;
-	if (!msg)
-		return -ENOMEM;
-	r = ifm_nl_dump(nl, msg, infos_cb, &s);
+	for (int i = 0; r == -EINTR; i++) {   /* as ifm_link_list */
+		struct nl_msg *msg = ifm_link_msg(RTM_GETLINK, NLM_F_DUMP, 0);
+
+		if (!msg) {
+			free(s.v);
+			return -ENOMEM;
+		}
+		s.n = 0;
+		r = ifm_nl_dump(nl, msg, infos_cb, &s);
+		if (r == -EINTR && i + 1 == IFM_DUMP_TRIES)
+			r = 0;   /* as ifm_link_list */
+	}
 	if (r < 0) {
 		free(s.v);
 		return r;
