@@ -32,9 +32,12 @@ polices() { nsx tc actions show action police | grep -c 'police 0x' || true; }
 tbf_of() { nsx tc qdisc show dev "$1" | grep -c '^qdisc tbf 1f1b: root' || true; }
 
 @test "police: copies within 10% of the budget, every source frame arrives both ways, over-budget in status" {
-	run ifm collector up br0 --port c0 --rate 4mbit --burst 125000
+	# a burst of 500 ms: a policer has no queue, so a sender that gets the
+	# CPU late (one loaded vCPU under qemu) loses what the bucket cannot
+	# hold; 125000 (250 ms) gave 0.77 of the budget there
+	run ifm collector up br0 --port c0 --rate 4mbit --burst 250000
 	assert_success
-	assert_output --partial "br0: copies into it are capped at 4mbit (burst 125000 bytes); those over it are not made (police)"
+	assert_output --partial "br0: copies into it are capped at 4mbit (burst 250000 bytes); those over it are not made (police)"
 	[ "$(police_of br0)" = 1 ]
 	[ "$(tbf_of br0)" = 0 ]
 	run ifm up s0 --to br0 --direction both
@@ -55,17 +58,20 @@ tbf_of() { nsx tc qdisc show dev "$1" | grep -c '^qdisc tbf 1f1b: root' || true;
 	nsx "$SENDFRAMES" s0p 2000000 --size $SIZE &
 	pid=$!
 	for ((i = 0; i < 200; i++)); do
-		(($(rx_bytes c0p) - c > 300000)) && break
+		(($(rx_bytes c0p) - c > 500000)) && break
 		sleep 0.05
 	done
+	# 8 s: a full bucket at the window's start is at most 6% of what the
+	# budget lets through in it (4 MB)
 	c0=$(rx_bytes c0p) s0=$(rx_bytes s0) t0=$(now)
-	sleep 6
+	sleep 8
 	c1=$(rx_bytes c0p) s1=$(rx_bytes s0) t1=$(now)
 	kill "$pid" 2>/dev/null || true
 	wait "$pid" || true
 	read -r ratio src <<<"$(python3 -c "dt = $t1 - $t0
 print('%.3f %.1f' % (($c1 - $c0) / ($RATE_BITS / 8 * dt), ($s1 - $s0) / ($RATE_BITS / 8 * dt)))")"
 	echo "copies / (budget x time) = $ratio; source / budget = $src" >&2
+	nsx tc -s actions show action police >&2
 	python3 -c "import sys; sys.exit(not $src >= 10)" || {
 		echo "the source sent only $src x the budget: no test of the budget" >&2; false; }
 	python3 -c "import sys; sys.exit(not 0.9 <= $ratio <= 1.1)"
@@ -75,11 +81,11 @@ print('%.3f %.1f' % (($c1 - $c0) / ($RATE_BITS / 8 * dt), ($s1 - $s0) / ($RATE_B
 	jq -e '.sessions[] | select(.source == "s0" and .direction == "ingress")
 		| .drops.budget > 1000 and .destination_budget.how == "police"
 		and .destination_budget.rate_bits == 4000000
-		and .destination_budget.burst_bytes == 125000' <<<"$output"
+		and .destination_budget.burst_bytes == 250000' <<<"$output"
 	run ifm status
 	assert_success
 	assert_output --regexp "s0 ingress -> br0 \(up\) packets [0-9]+ bytes [0-9]+ dropped [1-9][0-9]* over-budget [1-9][0-9]* budget 4000000bit/s"
-	assert_output --regexp "collector br0 .* budget 4000000bit/s burst 125000 \(police\) passed [0-9]+ over-budget [1-9]"
+	assert_output --regexp "collector br0 .* budget 4000000bit/s burst 250000 \(police\) passed [0-9]+ over-budget [1-9]"
 	run ifm status --prometheus
 	assert_success
 	assert_output --regexp 'ifmirror_session_drops_total\{[^}]*cause="budget"[^}]*\} [1-9]'
@@ -109,16 +115,16 @@ print('%.3f %.1f' % (($c1 - $c0) / ($RATE_BITS / 8 * dt), ($s1 - $s0) / ($RATE_B
 	nsx tc actions add action police rate 1mbit burst 16k index 5
 	ifm collector up br0 --port c0 --rate 10mbit -q
 	ifm up s0 --to br0 -q
-	[ "$(police_of br0)" = 1 ]
+	assert_equal "$(police_of br0)" 1
 	ifm down s0 --to br0 -q
-	[ "$(police_of br0)" = 1 ]
+	assert_equal "$(police_of br0)" 1
 	ifm up s0 --to br0 -q
 	# removed under its session: the session holds it until it goes
 	run ifm collector down br0
 	assert_success
-	[ "$(polices)" = 2 ]
+	assert_equal "$(polices)" 2
 	ifm down s0 -q
-	[ "$(polices)" = 1 ]
+	assert_equal "$(polices)" 1
 	run nsx tc actions show action police
 	assert_output --partial "police 0x5 "
 	# flush
@@ -141,7 +147,7 @@ print('%.3f %.1f' % (($c1 - $c0) / ($RATE_BITS / 8 * dt), ($s1 - $s0) / ($RATE_B
 	STATE=$(tc_state)
 	run ifm collector up br0 --port c0
 	assert_failure 1
-	assert_output --partial "br0: its copy budget (police) is used by the 1 session mirroring into it; take them down first"
+	assert_output --partial "br0: its copy budget (police) is held by 2 mirror filters of sessions into it; take them down first"
 	assert_equal "$(tc_state)" "$STATE"
 	ifm down s0 -q
 	run ifm collector up br0 --port c0
@@ -155,7 +161,7 @@ print('%.3f %.1f' % (($c1 - $c0) / ($RATE_BITS / 8 * dt), ($s1 - $s0) / ($RATE_B
 	ifm up s0 --to br0 -q
 	run ifm collector up br0 --port c0 --rate 10mbit
 	assert_success
-	assert_output --partial "br0: 1 session mirror into it already, made without the budget: the copy budget is a shaper"
+	assert_output --partial "br0: 1 source mirrors into it already, without the budget: the copy budget is a shaper"
 	[ "$(tbf_of br0)" = 1 ]
 	[ "$(police_of br0)" = 0 ]
 	ifm collector down br0 -q
@@ -192,7 +198,7 @@ print('%.3f %.1f' % (($c1 - $c0) / ($RATE_BITS / 8 * dt), ($s1 - $s0) / ($RATE_B
 	jq -e '.sessions[0].drops.budget > 100 and .sessions[0].destination_budget.how == "police"' <<<"$output"
 	run ifm tunnel down vx0
 	assert_success
-	[ "$(polices)" = 1 ]   # held by the session into it
+	assert_equal "$(polices)" 1   # held by the session into it
 	ifm down s0 -q
-	[ "$(polices)" = 0 ]
+	assert_equal "$(polices)" 0
 }

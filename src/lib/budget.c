@@ -40,6 +40,7 @@
 #include <linux/pkt_sched.h>
 #include <linux/pkt_cls.h>
 #include <stdlib.h>
+#include <unistd.h>
 #include <linux/rtnetlink.h>
 
 #include <netlink/netlink.h>
@@ -160,7 +161,8 @@ static int acts_cb(struct nlmsghdr *hdr, void *arg)
 	struct ifm_action got[32];
 	int n;
 
-	if (hdr->nlmsg_type != RTM_NEWACTION ||
+	/* the kernel answers a get or a dump of actions with the request's type */
+	if ((hdr->nlmsg_type != RTM_NEWACTION && hdr->nlmsg_type != RTM_GETACTION) ||
 	    nlmsg_parse(hdr, sizeof(struct tcamsg), tb, TCA_ROOT_MAX, NULL) < 0 || !tb[TCA_ACT_TAB])
 		return 0;
 	n = ifm_actions_parse(tb[TCA_ACT_TAB], got, 32);
@@ -248,7 +250,7 @@ static int police_write(struct ifm_nl *nl, const struct ifm_police *p, bool crea
 	return ifm_nl_talk(nl, msg);
 }
 
-/* sessions (filters of ours) that mirror into ifindex */
+/* sources with a session (a filter of ours) into ifindex */
 static int sessions_into(struct ifm_nl *nl, int ifindex)
 {
 	struct ifm_link *links = NULL;
@@ -262,8 +264,11 @@ static int sessions_into(struct ifm_nl *nl, int ifindex)
 
 		if (links[i].ifindex == ifindex || ifm_dev_tc_scan(nl, links[i].ifindex, &t) < 0)
 			continue;
+		bool into = false;
+
 		for (size_t j = 0; j < t.nf; j++)
-			count += ifm_filter_is_ours(&t.f[j]) && t.f[j].act.ifindex == ifindex;
+			into |= ifm_filter_is_ours(&t.f[j]) && t.f[j].act.ifindex == ifindex;
+		count += into;
 		ifm_dev_tc_free(&t);
 	}
 	free(links);
@@ -286,15 +291,14 @@ int ifm_budget_police(struct ifm_nl *nl, const struct ifm_link *dest, struct ifm
 	return 1;
 }
 
-int ifm_budget_gc(struct ifm_nl *nl)
+/* ifmirror's police actions now (one dump) */
+static int police_dump(struct ifm_nl *nl, struct acts *v)
 {
 	struct nlattr *list, *act;
 	struct nl_msg *msg = act_msg(RTM_GETACTION, NLM_F_DUMP, 0, &list);
-	struct ifm_link *links = NULL;
-	struct acts v = { 0 };
-	size_t n = 0;
 	int r;
 
+	memset(v, 0, sizeof(*v));
 	if (!msg)
 		return -ENOMEM;
 	if (!(act = nla_nest_start(msg, 1)) || nla_put_string(msg, TCA_ACT_KIND, "police") < 0) {
@@ -303,25 +307,58 @@ int ifm_budget_gc(struct ifm_nl *nl)
 	}
 	nla_nest_end(msg, act);
 	nla_nest_end(msg, list);
-	r = ifm_nl_dump(nl, msg, acts_cb, &v);
+	r = ifm_nl_dump(nl, msg, acts_cb, v);
 	if (r == -ENOENT || r == -EINVAL || r == -EOPNOTSUPP)
 		r = 0; /* no act_police: nothing of ours can be there */
-	if (r == 0 && v.n)
-		r = ifm_link_list(nl, &links, &n);
-	for (size_t i = 0; r == 0 && i < v.n; i++) {
-		bool there = false;
+	return r;
+}
 
-		if (!police_ours(&v.a[i]))
-			continue; /* somebody else's */
-		for (size_t j = 0; j < n && !there; j++)
-			there = police_of(&v.a[i], &links[j]);
-		/* in use by filters (of sessions into a device gone): -EPERM, kept
-		 * until the last of them goes */
-		if (!there && !v.a[i].police_bindcnt)
-			police_del(nl, v.a[i].index);
+int ifm_budget_gc(struct ifm_nl *nl, const struct ifm_budget_release *rel, size_t nrel,
+		  bool all)
+{
+	struct ifm_link *links = NULL;
+	size_t n = 0;
+	int r = 0;
+
+	/* 100 rounds of 10 ms: the kernel's release is usually done in the first */
+	for (int round = 0; r == 0 && round < 100; round++) {
+		struct acts v;
+		bool wait = false;
+
+		if (round)
+			usleep(10000);
+		if ((r = police_dump(nl, &v)) < 0)
+			break;
+		if (v.n && !links && (r = ifm_link_list(nl, &links, &n)) < 0) {
+			free(v.a);
+			break;
+		}
+		for (size_t i = 0; i < v.n; i++) {
+			const struct ifm_action *a = &v.a[i];
+			bool there = false;
+
+			if (!police_ours(a))
+				continue; /* somebody else's */
+			for (size_t j = 0; j < n && !there; j++)
+				there = police_of(a, &links[j]);
+			if (there)
+				continue;
+			if (!a->police_bindcnt) {
+				police_del(nl, a->index);
+				continue;
+			}
+			/* held: by filters of sessions into the device gone (they
+			 * take it when the last of them goes), or by filters just
+			 * removed that the kernel has not let go of yet */
+			wait |= all;
+			for (size_t k = 0; k < nrel; k++)
+				wait |= rel[k].index == a->index && a->police_bindcnt > rel[k].bound;
+		}
+		free(v.a);
+		if (!wait)
+			break;
 	}
 	free(links);
-	free(v.a);
 	return r;
 }
 
@@ -427,8 +464,8 @@ static int police_set(struct ifm_nl *nl, const struct ifm_link *dev, const struc
 	if (!bits) {
 		r = police_del(nl, a->index);
 		if (r == -EPERM) {
-			ifm_err("%s: its copy budget (police) is used by the %u session%s mirroring "
-				"into it; take them down first (ifmirror down), then remove it",
+			ifm_err("%s: its copy budget (police) is held by %u mirror filter%s of "
+				"sessions into it; take them down first (ifmirror down), then remove it",
 				dev->name, a->police_bindcnt, a->police_bindcnt == 1 ? "" : "s");
 			return -EBUSY;
 		}
@@ -522,9 +559,9 @@ int ifm_budget_set(struct ifm_nl *nl, const struct ifm_link *dev, unsigned long 
 			ifm_info("%s: the police action index %u is somebody else's (or in use); "
 				 "the copy budget is a shaper", dev->name, other.index);
 		} else if ((n = sessions_into(nl, dev->ifindex)) > 0) {
-			ifm_info("%s: %d session%s mirror into it already, made without the budget: "
+			ifm_info("%s: %d source%s mirror%s into it already, without the budget: "
 				 "the copy budget is a shaper (police takes only sessions made "
-				 "after it)", dev->name, n, n == 1 ? "" : "s");
+				 "after it)", dev->name, n, n == 1 ? "" : "s", n == 1 ? "s" : "");
 		} else if (n < 0) {
 			return n;
 		} else {

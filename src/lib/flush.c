@@ -98,7 +98,7 @@ int ifm_flush(struct ifm_nl *nl, int *sessions, int *devices)
 	ifm_pending_each(flush_pending, NULL);
 	/* police budgets of devices gone, no filter holding them now */
 	if (r == 0)
-		ifm_budget_gc(nl);
+		ifm_budget_gc(nl, NULL, 0, true);
 out:
 	ifm_batch_free(&b);
 	ifm_view_free(&v);

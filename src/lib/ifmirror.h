@@ -369,7 +369,16 @@ int ifm_budget_police(struct ifm_nl *nl, const struct ifm_link *dest, struct ifm
 /* Removes ifmirror's police actions that no filter uses and whose
  * destination is gone or has no police budget any more (after a kill -9,
  * a collector or tunnel removed under its sessions). Quiet; 0 or -errno. */
-int ifm_budget_gc(struct ifm_nl *nl);
+struct ifm_budget_release {
+	uint32_t index;           /* a police whose filters were just removed */
+	uint32_t bound;           /* how many filters still hold it then */
+};
+/* rel: police actions whose filters this command just removed: the kernel
+ * lets go of them a little later (after an RCU grace period, from a work
+ * queue), so those still bound beyond rel's count are waited for (at most a
+ * second); all: every filter of ours is gone (flush), wait for each. */
+int ifm_budget_gc(struct ifm_nl *nl, const struct ifm_budget_release *rel, size_t nrel,
+		  bool all);
 
 /* reach.c: does a copy sent out of 'from' come back into 'to' (mirrors,
  * bridge ports, veth peers, VLANs)? */

@@ -421,6 +421,8 @@ int ifm_mirror_down(struct ifm_nl *nl, const char *source, const char *dest)
 	struct ifm_link src, dst = { 0 }, target = { 0 };
 	struct ifm_dev_tc t;
 	unsigned int hash = 0;
+	struct ifm_budget_release rel[16];
+	size_t nrel = 0;
 	bool whole;
 	int r, removed = 0;
 
@@ -471,6 +473,17 @@ int ifm_mirror_down(struct ifm_nl *nl, const char *source, const char *dest)
 			return r;
 		}
 		removed++;
+		if (f->has_police) {
+			size_t k = 0;
+
+			while (k < nrel && rel[k].index != f->police.index)
+				k++;
+			if (k == nrel && nrel < sizeof(rel) / sizeof(rel[0]))
+				rel[nrel++] = (struct ifm_budget_release){
+					.index = f->police.index, .bound = f->police.police_bindcnt };
+			if (k < nrel && rel[k].bound)
+				rel[k].bound--;
+		}
 		if (ifm_quiet())
 			continue;
 		/* the destination's name: asked once per device */
@@ -498,7 +511,8 @@ int ifm_mirror_down(struct ifm_nl *nl, const char *source, const char *dest)
 		return r;
 	}
 	/* the police budget of a destination gone goes with its last session */
-	ifm_budget_gc(nl);
+	if (nrel)
+		ifm_budget_gc(nl, rel, nrel, false);
 	if (!removed)
 		ifm_info("%s: no ifmirror session%s%s, nothing to remove", src.name,
 		       dest ? " to " : "", dest ? dest : "");

@@ -322,7 +322,7 @@ int ifm_tunnel_down(struct ifm_nl *nl, const char *name)
 		return r;
 	}
 	ifm_owned_set(ti.ifindex, "clsact", false);
-	ifm_budget_gc(nl); /* its police budget, once no session into it holds it */
+	ifm_budget_gc(nl, NULL, 0, false); /* its police budget, once no session into it holds it */
 	if (nsrc)
 		ifm_info("%s: tunnel removed; %d source%s mirrored into it (status shows them as "
 		       "gone until %s is back)", name, nsrc, nsrc == 1 ? "" : "s", name);
