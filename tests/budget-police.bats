@@ -10,7 +10,7 @@
 load helpers
 
 setup() {
-	require_kernel police "a copy budget by act_police"
+	require_kernel police "act_police (kernel module act_police), which every test here is about"
 	lab_up
 	veth s0 c0
 }
@@ -201,4 +201,61 @@ print('%.3f %.1f' % (($c1 - $c0) / ($RATE_BITS / 8 * dt), ($s1 - $s0) / ($RATE_B
 	assert_equal "$(polices)" 1   # held by the session into it
 	ifm down s0 -q
 	assert_equal "$(polices)" 0
+}
+
+# The lab as tc and ip show it, police actions included, without what
+# differs between two runs that make the same objects (ifindexes, MACs,
+# indexes, cookies, handles): as tests/crash.bats's state.
+pstate() {
+	{ tc_state; nsx tc actions show action police; } | sed -E 's/^[0-9]+: //; s/@if[0-9]+/@ifX/g;
+		s/link\/ether [0-9a-f:]+/link\/ether X/; s/cookie [0-9a-f]+/cookie X/g;
+		s/index [0-9]+/index X/g; s/police 0x[0-9a-f]+/police X/g; s/ id [0-9]+/ id X/g;
+		s/handle [0-9a-fx:]+/handle X/g; s/fh [0-9a-f:]+/fh X/g; s/ht [0-9a-f]+/ht X/g;
+		s/order [0-9]+/order X/g; s/^total acts [0-9]+//' | sort
+}
+
+# police_crash NAME COMMAND...: killed (kill -9, tests/tools/crashpoint.c)
+# after each of COMMAND's netlink requests, then: the same command again
+# converges to what an uninterrupted run makes, and flush then leaves the
+# lab as it was (a foreign police action and filter included)
+police_crash() {
+	local name=$1 n out clean want total bad=0
+	shift
+	clean=$(pstate)
+	out=$(nsx "$BUILD/ifm-crashpoint" 1000000 "$IFM" "$@" 2>/dev/null | tail -n 1)
+	[[ $out =~ ^exited\ 0\ after\ ([0-9]+)\ requests ]] || fail "$name: uninterrupted: $out"
+	total=${BASH_REMATCH[1]}
+	want=$(pstate)
+	ifm flush -q
+	assert_equal "$(pstate)" "$clean"
+	for ((n = 1; n <= total; n++)); do
+		out=$(nsx "$BUILD/ifm-crashpoint" "$n" "$IFM" "$@" 2>/dev/null | tail -n 1)
+		[[ $out == killed ]] || fail "$name: not killed at point $n of $total: $out"
+		if ! ifm "$@" -q >/dev/null 2>&1 || [[ $(pstate) != "$want" ]]; then
+			echo "# $name: point $n: the next run did not converge: $(diff <(echo "$want") <(pstate) | grep '^[<>]' | head -n 3 | tr '\n' ' ')" >&3
+			bad=$((bad + 1))
+		fi
+		nsx "$BUILD/ifm-crashpoint" "$n" "$IFM" "$@" >/dev/null 2>&1 || true
+		ifm flush -q
+		if [[ $(pstate) != "$clean" ]]; then
+			echo "# $name: point $n: flush after the kill left: $(diff <(echo "$clean") <(pstate) | grep '^[<>]' | head -n 3 | tr '\n' ' ')" >&3
+			bad=$((bad + 1))
+			return 1
+		fi
+	done
+	echo "# crash points of $name: $total, not converged $bad" >&3
+	((bad == 0))
+}
+
+@test "police: a kill -9 after any request of collector up --rate or apply leaves nothing the next command cannot recognise" {
+	nsx tc actions add action police rate 1mbit burst 16k index 5
+	nsx tc qdisc add dev s0 clsact
+	nsx tc filter add dev s0 ingress pref 500 u32 match u32 0 0 action police index 5
+	police_crash "collector up --rate" collector up br0 --port c0 --rate 10mbit
+	CONF=$BATS_TEST_TMPDIR/ifmirror.conf
+	printf '[collector br0]\nports = c0\nrate = 4mbit\n[session a]\nsource = s0\nto = br0\n' >"$CONF"
+	chmod 0644 "$CONF"
+	police_crash "apply (collector with rate, session)" apply --config "$CONF"
+	run nsx tc actions show action police
+	assert_output --partial "police 0x5 "
 }

@@ -268,6 +268,9 @@ int ifm_tunnel_up(struct ifm_nl *nl, const struct ifm_tunnel_spec *t)
 		goto fail;
 	/* sessions waiting for this name, or left dangling by the device it replaced */
 	r = ifm_refresh(nl, t->name);
+	/* the police budget of the device it replaced, once nothing holds it */
+	if (r == 0)
+		ifm_budget_gc(nl, NULL, 0, false);
 	/* -q: no warnings either, as ever; a per-id device's underlay is its tunnel's */
 	if (!ifm_quiet() && !t->of)
 		warn_headroom(nl, t, created);
