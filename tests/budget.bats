@@ -5,10 +5,15 @@
 # source's frames reaches its real peer, and the drops show as
 # over-budget. The budget is a tbf root qdisc of ifmirror's (handle
 # 1f1b:) on the bridge or tunnel, which only copies pass.
+#
+# The shaper is the fallback: where the kernel has act_police (the stock
+# lane), a budget is a police action (tests/budget-police.bats). This file
+# tests the shaper on every kernel, with police treated as missing.
 
 load helpers
 
 setup() {
+	export IFMIRROR_AVOID=police
 	lab_up
 	veth s0 c0
 }

@@ -47,6 +47,7 @@ feature() {
 	feature prio sch_prio
 	feature matchall cls_matchall
 	feature dummy dummy
+	feature police act_police
 	if kernel_has gretap; then yes_line gretap; else assert_line "gretap: no (kernel modules ip_gre, ip6_gre)"; fi
 	if kernel_has erspan; then yes_line erspan; else assert_line "erspan: no (kernel modules ip_gre, ip6_gre)"; fi
 	if kernel_has geneve; then yes_line geneve; else assert_line "geneve: no (kernel module geneve)"; fi
@@ -54,7 +55,7 @@ feature() {
 	kernel_has matchall && cls=matchall
 	kernel_has dummy && sink=dummy
 	assert_line "strategy: hook clsact, classifier $cls, --match bpf, collector sink $sink"
-	assert_equal "${#lines[@]}" 16
+	assert_equal "${#lines[@]}" 17
 	assert_equal "$(ip netns list)" "$netns"
 
 	checked --json
@@ -68,7 +69,7 @@ for k, v in want.items():
 assert d["strategy"] == {"hook": "clsact", "classifier": cls, "match_classifier": "bpf",
                          "sink": sink}, d["strategy"]
 assert d["avoided"] == [] and d["session"] is None, d
-' $(for f in matchall prio dummy gretap erspan geneve; do kernel_has $f && echo $f=1 || echo $f=0; done) \
+' $(for f in matchall prio dummy gretap erspan geneve police; do kernel_has $f && echo $f=1 || echo $f=0; done) \
 		clsact=1 u32=1 mirred=1 vxlan=1 vxlan_ipv6=1 cls=$cls sink=$sink
 
 	# it runs no other program (no tc, no ip, no shell)

@@ -119,6 +119,7 @@ _kernel_has() {
 	gretap) _probe 'ip link add g9 type gretap remote 192.0.2.1 local 192.0.2.2' ;;
 	erspan) _probe 'ip link add e9 type erspan remote 192.0.2.1 local 192.0.2.2 seq key 1 erspan_ver 1 erspan 7' ;;
 	geneve) _probe 'ip link add g9 type geneve id 1 remote 192.0.2.1' ;;
+	police) _probe 'tc actions add action police rate 1mbit burst 16k index 77' ;;
 	*) return 2 ;;
 	esac
 }

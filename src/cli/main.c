@@ -39,9 +39,11 @@ static const struct ifm_command commands[] = {
 		  "      Create or complete a failover mirror bridge: the ports plus an\n"
 		  "      always-up sink; no learning, STP, snooping, ARP or IPv6.\n"
 		  "      --rate (100mbit, 1gbit, 500kbit): a budget all copies into it\n"
-		  "      share; copies over it are dropped, the source is never slowed.\n"
-		  "      --burst: bytes let through at once (default 50 ms of the rate,\n"
-		  "      at least 32k). Without --rate, a budget it had is removed.\n"
+		  "      share; copies over it are not made (act_police, where the\n"
+		  "      kernel has it) or dropped (a tbf shaper on the bridge); the\n"
+		  "      source is never slowed. --burst: bytes let through at once\n"
+		  "      (default 50 ms of the rate, at least 32k). Without --rate, a\n"
+		  "      budget it had is removed.\n"
 		  "  collector down BRIDGE [-q]\n"
 		  "      Remove the bridge and its sink; release the ports.\n" },
 	{ .name = "refresh", .fn = cmd_refresh, .help =

@@ -112,7 +112,19 @@ static int read_sessions(struct ifm_nl *nl, const char *only, struct st_status *
 				last_budget = s.dest->ifindex;
 				s.budget = budget;
 			}
-			if (s.budget.how && !strcmp(ifm_link_state(s.dest), "up"))
+			if (f->has_police) {
+				/*
+				 * A police budget: the copies it kept from the mirred
+				 * are its overlimits (exceed skips the copy and drops
+				 * nothing, so its drops stay 0). One bucket serves every
+				 * session into the destination: this is theirs together.
+				 * They count among the session's dropped, as the
+				 * shaper's drops do (the mirred counts those).
+				 */
+				s.budget_drops = f->police.overlimits;
+				s.dropped += s.budget_drops;
+			} else if (s.budget.how && !strcmp(s.budget.how, "shaper") &&
+				   !strcmp(ifm_link_state(s.dest), "up"))
 				s.budget_drops = s.dropped;
 			snprintf(s.hook, sizeof(s.hook), "%s", hook_kind(t, f->hook_dir));
 			snprintf(s.classifier, sizeof(s.classifier), "%s", f->kind);

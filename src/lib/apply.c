@@ -32,6 +32,8 @@ struct want {
 	uint16_t pref;
 	unsigned int first_result;     /* in the batch */
 	int nresults;
+	int budget;                    /* 1: dst has a police budget, pol */
+	struct ifm_police pol;
 };
 
 
@@ -317,6 +319,24 @@ static int add_fast(struct apply_ctx *a)
 	struct ifm_batch b;
 	int r, pending_probe = 1;
 
+	/* a police budget on a destination: its filters join it (read before
+	 * the batch: no request of another kind in the middle of it) */
+	for (int i = 0, last = -1; i < a->nw; i++) {
+		struct want *w = &a->w[i];
+		struct ifm_link dl = { .ifindex = w->dst };
+
+		if (w->how != FAST)
+			continue;
+		if (last >= 0 && a->w[last].dst == w->dst) {
+			w->budget = a->w[last].budget;
+			w->pol = a->w[last].pol;
+			continue;
+		}
+		last = i;
+		snprintf(dl.name, sizeof(dl.name), "%s", w->dst_name);
+		if ((w->budget = ifm_budget_police(a->nl, &dl, &w->pol)) < 0)
+			return w->budget;
+	}
 	r = ifm_batch_init(&b, a->nl);
 	if (r < 0)
 		return r;
@@ -362,7 +382,8 @@ again:
 			ifm_cookie_make(&ck, dirs[k], &dl);
 			ck.flags |= IFM_COOKIE_FROM_CONFIG;
 			r = ifm_batch_add(&b, ifm_filter_add_msg(w->src, ifm_hook_clsact.parent(dirs[k]),
-								 w->pref, cls, &w->m, w->dst, &ck));
+								 w->pref, cls, &w->m, w->dst, &ck,
+								 w->budget ? &w->pol : NULL));
 			w->nresults++;
 			if (r < 0)
 				goto out;

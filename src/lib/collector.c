@@ -228,5 +228,8 @@ int ifm_collector_down(struct ifm_nl *nl, const char *bridge)
 		return r;
 	}
 	ifm_info("%s: collector bridge removed", bridge);
+	/* its police budget, unless sessions into it still hold it (then the
+	 * last of them to go takes it) */
+	ifm_budget_gc(nl, NULL, 0, false);
 	return 0;
 }

@@ -96,6 +96,9 @@ int ifm_flush(struct ifm_nl *nl, int *sessions, int *devices)
 		    ifm_link_get(nl, v.links[i].name, &(struct ifm_link){ 0 }) == 0)
 			ifm_tunnel_down(nl, v.links[i].name);
 	ifm_pending_each(flush_pending, NULL);
+	/* police budgets of devices gone, no filter holding them now */
+	if (r == 0)
+		ifm_budget_gc(nl, NULL, 0, true);
 out:
 	ifm_batch_free(&b);
 	ifm_view_free(&v);

@@ -187,17 +187,45 @@ struct ifm_cookie {          /* TCA_ACT_COOKIE, 16 bytes, the kernel keeps it */
 
 struct ifm_action {
 	bool is_mirred;
+	bool is_police;          /* act_police: a copy budget's bucket (budget.c) */
 	bool ours;               /* carries an ifmirror cookie */
 	struct ifm_cookie cookie;
 	int ifindex;             /* mirred target; 0 when it was deleted */
 	int eaction;
 	int control;             /* tc_mirred.action: what comes after the copy */
-	uint32_t index;          /* the action's index (mirred) */
+	uint32_t index;          /* the action's index (mirred, police) */
 	uint64_t packets, bytes, drops, overlimits;
+	/* police: its rate (bytes per second), burst (bytes, from its time),
+	 * the filters bound to it */
+	uint64_t police_bps;
+	uint32_t police_burst, police_bindcnt;
 };
+
+/*
+ * A copy budget by act_police: one action per budgeted destination, at
+ * index IFM_POLICE_INDEX(dest's ifindex), shared by every filter that
+ * mirrors there (all sessions into it draw from one bucket). It comes
+ * before the mirred: conform goes on to the copy (TC_ACT_PIPE), exceed
+ * skips it and classification goes on as after a copy (TC_ACT_UNSPEC); the
+ * source's frame is never dropped by it.
+ */
+#define IFM_POLICE_INDEX(ifindex) ((IFM_BUDGET_MAJOR << 16) | ((uint32_t)(ifindex) & 0xffffU))
+struct ifm_police {
+	uint32_t index;
+	uint64_t bps;            /* bytes per second */
+	uint32_t burst;          /* bytes */
+	uint32_t mtu;            /* the largest frame that may conform */
+	struct ifm_cookie cookie;
+};
+/* the police action (filters: with bind, so an existing one is joined, not
+ * changed) as action prio of the list being built */
+int ifm_police_put(struct nl_msg *msg, int prio, const struct ifm_police *p);
 
 int ifm_mirred_put(struct nl_msg *msg, int attrtype, int target_ifindex,
 		   const struct ifm_cookie *cookie);
+/* a filter's action list: the police (when pol is not NULL), then the mirred */
+int ifm_actions_put(struct nl_msg *msg, int attrtype, const struct ifm_police *pol,
+		    int target_ifindex, const struct ifm_cookie *cookie);
 /* Parses a nested action list; fills up to max, returns the count. */
 int ifm_actions_parse(struct nlattr *acts, struct ifm_action *out, int max);
 /* The mirred action a (by its index) carries cookie from now on, nothing
@@ -270,6 +298,8 @@ struct ifm_filter {
 	char kind[16];
 	bool has_action;
 	struct ifm_action act;    /* the first mirred action, or the first action */
+	bool has_police;          /* a police action before it (a copy budget) */
+	struct ifm_action police;
 	uint64_t prog_hash;       /* bpf: hash of the classic program, else 0 */
 	unsigned int prog_len;
 	unsigned int sample;      /* bpf: 1 in N, else 1 */
@@ -299,7 +329,7 @@ bool ifm_hooks_have_ours(const struct ifm_dev_tc *t, enum ifm_dir dirs);
 
 int ifm_filter_add(struct ifm_nl *nl, int ifindex, uint32_t parent, uint16_t pref,
 		   const struct ifm_cls_ops *cls, const struct ifm_match *m, int target_ifindex,
-		   const struct ifm_cookie *cookie);
+		   const struct ifm_cookie *cookie, const struct ifm_police *pol);
 /* what a filter request carries besides its program: headers, kind, the
  * mirred action and its cookie (about 200 bytes), with room to spare */
 #define IFM_FILTER_MSG_BASE 512
@@ -307,7 +337,8 @@ int ifm_filter_add(struct ifm_nl *nl, int ifindex, uint32_t parent, uint16_t pre
  * alone, without the mirror action (the kernel probe) */
 struct nl_msg *ifm_filter_add_msg(int ifindex, uint32_t parent, uint16_t pref,
 				  const struct ifm_cls_ops *cls, const struct ifm_match *m,
-				  int target_ifindex, const struct ifm_cookie *cookie);
+				  int target_ifindex, const struct ifm_cookie *cookie,
+				  const struct ifm_police *pol);
 /* Deletes filter f of scan t by its handle; a u32 filter alone in its pref's
  * table goes with its pref (u32 leaves an empty instance behind otherwise).
  * Never a pref that holds a filter or table of somebody else. */
@@ -328,7 +359,8 @@ int ifm_snaplen_set(struct ifm_nl *nl, const struct ifm_link *dev, unsigned int 
 /* ---- budget.c: --rate/--burst, a cap on what all copies into a device use ---- */
 #define IFM_BUDGET_MAJOR 0x1f1bU  /* the handle marks a tbf root as ifmirror's budget */
 struct ifm_budget_state {
-	const char *how;          /* "shaper" (tbf on the device); NULL: no budget */
+	const char *how;          /* "police" (act_police on the mirror filters), "shaper"
+	                           * (tbf on the device); NULL: no budget */
 	unsigned long long bits;  /* per second */
 	unsigned int burst;       /* bytes */
 	uint64_t dropped;         /* copies dropped for the budget (all sessions into it) */
@@ -341,6 +373,22 @@ int ifm_budget_get(struct ifm_nl *nl, int ifindex, struct ifm_budget_state *out)
  * Refuses (-EBUSY) when a root qdisc of somebody else is on dev. Reported. */
 int ifm_budget_set(struct ifm_nl *nl, const struct ifm_link *dev, unsigned long long bits,
 		   unsigned int burst);
+/* The police budget of dest, ifmirror's, for the filters of a session into
+ * it: 1 (and *p) when there is one, 0 when not, -errno. */
+int ifm_budget_police(struct ifm_nl *nl, const struct ifm_link *dest, struct ifm_police *p);
+/* Removes ifmirror's police actions that no filter uses and whose
+ * destination is gone or has no police budget any more (after a kill -9,
+ * a collector or tunnel removed under its sessions). Quiet; 0 or -errno. */
+struct ifm_budget_release {
+	uint32_t index;           /* a police whose filters were just removed */
+	uint32_t bound;           /* how many filters still hold it then */
+};
+/* rel: police actions whose filters this command just removed: the kernel
+ * lets go of them a little later (after an RCU grace period, from a work
+ * queue), so those still bound beyond rel's count are waited for (at most a
+ * second); all: every filter of ours is gone (flush), wait for each. */
+int ifm_budget_gc(struct ifm_nl *nl, const struct ifm_budget_release *rel, size_t nrel,
+		  bool all);
 
 /* reach.c: does a copy sent out of 'from' come back into 'to' (mirrors,
  * bridge ports, veth peers, VLANs)? */

@@ -15,6 +15,7 @@
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
 #include <linux/if_link.h>
+#include <linux/pkt_cls.h>
 
 #include <netlink/netlink.h>
 #include <netlink/msg.h>
@@ -163,6 +164,24 @@ static int avoided(struct nl_msg *msg)
 		if (nlmsg_parse(h, sizeof(struct tcmsg), tb, TCA_MAX, NULL) == 0 && tb[TCA_KIND])
 			kind = nla_get_string(tb[TCA_KIND]);
 		return kind && ifm_avoid(kind) ? -ENOENT : 0;
+	}
+	if (h->nlmsg_type == RTM_NEWACTION) {
+		/* a standalone action (the budget's police): its kind, as the kernel
+		 * answers for one it lacks */
+		struct nlattr *tab[TCA_ROOT_MAX + 1], *a;
+		int rem;
+
+		if (nlmsg_parse(h, sizeof(struct tcamsg), tab, TCA_ROOT_MAX, NULL) < 0 ||
+		    !tab[TCA_ACT_TAB])
+			return 0;
+		nla_for_each_nested(a, tab[TCA_ACT_TAB], rem) {
+			struct nlattr *at[TCA_ACT_MAX + 1];
+
+			if (nla_parse_nested(at, TCA_ACT_MAX, a, NULL) == 0 && at[TCA_ACT_KIND] &&
+			    ifm_avoid(nla_get_string(at[TCA_ACT_KIND])))
+				return -ENOENT;
+		}
+		return 0;
 	}
 	if (h->nlmsg_type != RTM_NEWLINK || !(h->nlmsg_flags & NLM_F_CREATE) ||
 	    nlmsg_parse(h, sizeof(struct ifinfomsg), tb, IFLA_MAX, NULL) < 0 ||

@@ -44,6 +44,7 @@ static const struct {
 	[IFM_P_DUMMY] = { "dummy", "dummy" },
 	[IFM_P_IFB] = { "ifb", "ifb" },
 	[IFM_P_BRIDGE] = { "bridge", "bridge" },
+	[IFM_P_POLICE] = { "police", "act_police" },
 };
 
 static const struct ifm_tunnel_ops *tunnel_of(int p)
@@ -167,9 +168,9 @@ static int cls_probe(struct ifm_nl *nl, int ifindex, uint32_t parent, uint16_t p
 
 	if (mirred) {
 		ifm_cookie_make(&ck, IFM_DIR_INGRESS, target);
-		return ifm_filter_add(nl, ifindex, parent, pref, cls, &m, target->ifindex, &ck);
+		return ifm_filter_add(nl, ifindex, parent, pref, cls, &m, target->ifindex, &ck, NULL);
 	}
-	msg = ifm_filter_add_msg(ifindex, parent, pref, cls, &m, 0, NULL);
+	msg = ifm_filter_add_msg(ifindex, parent, pref, cls, &m, 0, NULL, NULL);
 	if (!msg)
 		return -ENOMEM;
 	r = ifm_nl_talk(nl, msg);
@@ -192,6 +193,31 @@ static int mirred_probe(struct ifm_nl *nl, const struct ifm_link *target)
 		return -ENOMEM;
 	}
 	return ifm_nl_talk(nl, msg);
+}
+
+/* a standalone police action (a budget's), made and removed again */
+static int police_probe(struct ifm_nl *nl)
+{
+	struct tcamsg tca = { .tca_family = AF_UNSPEC };
+	struct ifm_link l = { .ifindex = 1, .name = "lo" };
+	struct ifm_police pol = { .index = IFM_POLICE_INDEX(1), .bps = 125000, .burst = 16384,
+				  .mtu = 65535 };
+	struct nl_msg *msg = nlmsg_alloc_simple(RTM_NEWACTION, NLM_F_CREATE | NLM_F_EXCL);
+	struct nlattr *list;
+	int r;
+
+	if (!msg)
+		return -ENOMEM;
+	ifm_cookie_make(&pol.cookie, 0, &l);
+	if (nlmsg_append(msg, &tca, sizeof(tca), NLMSG_ALIGNTO) < 0 ||
+	    !(list = nla_nest_start(msg, TCA_ACT_TAB)) || ifm_police_put(msg, 1, &pol) < 0) {
+		nlmsg_free(msg);
+		return -ENOMEM;
+	}
+	nla_nest_end(msg, list);
+	r = ifm_nl_talk(nl, msg);
+	/* nothing to remove: the scratch namespace goes, its actions with it */
+	return r;
 }
 
 static int link_probe(struct ifm_nl *nl, const char *name, const char *kind)
@@ -250,6 +276,7 @@ static void probe_all(struct ifm_probe *res)
 	res->r[IFM_P_DUMMY] = module_gate("dummy") ?: link_probe(&nl, "ifmprobe-d", "dummy");
 	res->r[IFM_P_IFB] = module_gate("ifb") ?: link_probe(&nl, "ifmprobe-i", "ifb");
 	res->r[IFM_P_BRIDGE] = link_probe(&nl, "ifmprobe-b", "bridge");
+	res->r[IFM_P_POLICE] = police_probe(&nl);
 	for (int i = 0; i < res->ntunnels; i++) {
 		const struct ifm_tunnel_ops *t = ifm_tunnel_types[i];
 

@@ -13,6 +13,7 @@
 enum ifm_probe_id {
 	IFM_P_CLSACT, IFM_P_INGRESS, IFM_P_PRIO, IFM_P_MATCHALL, IFM_P_U32, IFM_P_BPF,
 	IFM_P_MIRRED, IFM_P_DUMMY, IFM_P_IFB, IFM_P_BRIDGE,
+	IFM_P_POLICE,            /* act_police: the copy budget's first choice (budget.c) */
 	IFM_P_TUNNELS,           /* then two per tunnel type: IPv4, IPv6 underlay */
 };
 #define IFM_PROBE_MAX_TUNNEL_TYPES 8

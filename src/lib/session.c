@@ -154,15 +154,21 @@ static int add_filter(struct up_ctx *c, enum ifm_dir dir, uint16_t pref,
 {
 	const struct ifm_cls_ops *cls;
 	struct ifm_cookie ck;
+	struct ifm_police pol;
 	uint32_t parent = h->parent(dir);
-	int r;
+	int r, budget;
 
 	ifm_cookie_make(&ck, dir, c->dst);
+	/* a police budget on the destination: the filter joins it */
+	if ((budget = ifm_budget_police(c->nl, c->dst, &pol)) < 0) {
+		r = budget;
+		goto fail;
+	}
 	if (c->from_config)
 		ck.flags |= IFM_COOKIE_FROM_CONFIG;
 	cls = c->m->insns ? &ifm_cls_bpf : c->cls ? c->cls : ifm_cls_mirror;
 	while ((r = ifm_filter_add(c->nl, c->src->ifindex, parent, pref, cls, c->m,
-				   c->dst->ifindex, &ck)) < 0) {
+				   c->dst->ifindex, &ck, budget ? &pol : NULL)) < 0) {
 		/* a kind the kernel lacks: the next in order, until the session has one */
 		if (!unavailable(r) || c->cls || !cls->fallback)
 			goto fail;
@@ -415,6 +421,8 @@ int ifm_mirror_down(struct ifm_nl *nl, const char *source, const char *dest)
 	struct ifm_link src, dst = { 0 }, target = { 0 };
 	struct ifm_dev_tc t;
 	unsigned int hash = 0;
+	struct ifm_budget_release rel[16];
+	size_t nrel = 0;
 	bool whole;
 	int r, removed = 0;
 
@@ -465,6 +473,17 @@ int ifm_mirror_down(struct ifm_nl *nl, const char *source, const char *dest)
 			return r;
 		}
 		removed++;
+		if (f->has_police) {
+			size_t k = 0;
+
+			while (k < nrel && rel[k].index != f->police.index)
+				k++;
+			if (k == nrel && nrel < sizeof(rel) / sizeof(rel[0]))
+				rel[nrel++] = (struct ifm_budget_release){
+					.index = f->police.index, .bound = f->police.police_bindcnt };
+			if (k < nrel && rel[k].bound)
+				rel[k].bound--;
+		}
 		if (ifm_quiet())
 			continue;
 		/* the destination's name: asked once per device */
@@ -491,6 +510,9 @@ int ifm_mirror_down(struct ifm_nl *nl, const char *source, const char *dest)
 			ifm_nl_reason(nl, r));
 		return r;
 	}
+	/* the police budget of a destination gone goes with its last session */
+	if (nrel)
+		ifm_budget_gc(nl, rel, nrel, false);
 	if (!removed)
 		ifm_info("%s: no ifmirror session%s%s, nothing to remove", src.name,
 		       dest ? " to " : "", dest ? dest : "");

@@ -102,6 +102,11 @@ static int filter_cb(struct nlmsghdr *hdr, void *arg)
 		if (ot[act]) {
 			n = ifm_actions_parse(ot[act], acts, 8);
 			for (int i = 0; i < n; i++) {
+				/* a copy budget's police before the mirred: ifm_actions_put */
+				if (acts[i].is_police && !f->has_police) {
+					f->police = acts[i];
+					f->has_police = true;
+				}
 				if (!f->has_action || (acts[i].is_mirred && !f->act.is_mirred)) {
 					f->act = acts[i];
 					f->has_action = true;
@@ -246,7 +251,8 @@ _Static_assert(IFM_FILTER_MSG_BASE + IFM_MATCH_INSNS_MAX * 8 <= IFM_NL_MSG_MAX,
 
 struct nl_msg *ifm_filter_add_msg(int ifindex, uint32_t parent, uint16_t pref,
 				  const struct ifm_cls_ops *cls, const struct ifm_match *m,
-				  int target_ifindex, const struct ifm_cookie *cookie)
+				  int target_ifindex, const struct ifm_cookie *cookie,
+				  const struct ifm_police *pol)
 {
 	struct tcmsg tcm = {
 		.tcm_family = AF_UNSPEC,
@@ -266,7 +272,7 @@ struct nl_msg *ifm_filter_add_msg(int ifindex, uint32_t parent, uint16_t pref,
 	    nla_put_string(msg, TCA_KIND, cls->kind) < 0 ||
 	    !(opts = nla_nest_start(msg, TCA_OPTIONS)) ||
 	    cls->put_match(msg, m) < 0 ||
-	    (cookie && ifm_mirred_put(msg, cls->act_attr, target_ifindex, cookie) < 0)) {
+	    (cookie && ifm_actions_put(msg, cls->act_attr, pol, target_ifindex, cookie) < 0)) {
 		nlmsg_free(msg);
 		return NULL;
 	}
@@ -276,11 +282,11 @@ struct nl_msg *ifm_filter_add_msg(int ifindex, uint32_t parent, uint16_t pref,
 
 int ifm_filter_add(struct ifm_nl *nl, int ifindex, uint32_t parent, uint16_t pref,
 		   const struct ifm_cls_ops *cls, const struct ifm_match *m, int target_ifindex,
-		   const struct ifm_cookie *cookie)
+		   const struct ifm_cookie *cookie, const struct ifm_police *pol)
 {
 	struct nl_msg *msg;
 
-	msg = ifm_filter_add_msg(ifindex, parent, pref, cls, m, target_ifindex, cookie);
+	msg = ifm_filter_add_msg(ifindex, parent, pref, cls, m, target_ifindex, cookie, pol);
 	return msg ? ifm_nl_talk(nl, msg) : -ENOMEM;
 }
 

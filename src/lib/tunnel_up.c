@@ -268,6 +268,9 @@ int ifm_tunnel_up(struct ifm_nl *nl, const struct ifm_tunnel_spec *t)
 		goto fail;
 	/* sessions waiting for this name, or left dangling by the device it replaced */
 	r = ifm_refresh(nl, t->name);
+	/* the police budget of the device it replaced, once nothing holds it */
+	if (r == 0)
+		ifm_budget_gc(nl, NULL, 0, false);
 	/* -q: no warnings either, as ever; a per-id device's underlay is its tunnel's */
 	if (!ifm_quiet() && !t->of)
 		warn_headroom(nl, t, created);
@@ -322,6 +325,7 @@ int ifm_tunnel_down(struct ifm_nl *nl, const char *name)
 		return r;
 	}
 	ifm_owned_set(ti.ifindex, "clsact", false);
+	ifm_budget_gc(nl, NULL, 0, false); /* its police budget, once no session into it holds it */
 	if (nsrc)
 		ifm_info("%s: tunnel removed; %d source%s mirrored into it (status shows them as "
 		       "gone until %s is back)", name, nsrc, nsrc == 1 ? "" : "s", name);

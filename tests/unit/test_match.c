@@ -189,13 +189,20 @@ static void sizes(void)
 	ifm_cookie_make(&ck, IFM_DIR_INGRESS, &d0);
 	/* the longest program allowed fits one request (a page holds about 500) */
 	m.len = IFM_MATCH_INSNS_MAX;
-	msg = ifm_filter_add_msg(1, 0, 1, &ifm_cls_bpf, &m, 2, &ck);
+	msg = ifm_filter_add_msg(1, 0, 1, &ifm_cls_bpf, &m, 2, &ck, NULL);
+	CHECK(msg != NULL);
+	if (msg)
+		nlmsg_free(msg);
+	/* and with a copy budget's police joined before the mirred */
+	msg = ifm_filter_add_msg(1, 0, 1, &ifm_cls_bpf, &m, 2, &ck,
+				 &(struct ifm_police){ .index = IFM_POLICE_INDEX(2), .bps = 125000,
+						       .burst = 32768, .mtu = 65535, .cookie = ck });
 	CHECK(msg != NULL);
 	if (msg)
 		nlmsg_free(msg);
 	/* a longer one is not built, and a batch takes the failure as an error */
 	m.len = 4096;
-	msg = ifm_filter_add_msg(1, 0, 1, &ifm_cls_bpf, &m, 2, &ck);
+	msg = ifm_filter_add_msg(1, 0, 1, &ifm_cls_bpf, &m, 2, &ck, NULL);
 	CHECK(msg == NULL);
 	CHECK(ifm_batch_init(&b, &nl) == 0);
 	CHECK(ifm_batch_add(&b, msg) == -ENOMEM && b.n == 0);
