@@ -87,7 +87,8 @@ static const struct ifm_command commands[] = {
 		  "      then again at each link event that matters (a device came, went,\n"
 		  "      was renamed or moved to another bridge). SIGHUP reloads FILE;\n"
 		  "      SIGTERM exits, leaving the mirrors (at once, changing nothing,\n"
-		  "      while it waits for the lock). One line per change, on stderr.\n" },
+		  "      while it waits for the lock). One line per change, on stderr.\n"
+		  "      One watch per network namespace: a second one refuses to start.\n" },
 	{ .name = NULL },
 };
 

@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "report.h"
 #include "spec.h"
@@ -111,6 +112,12 @@ int ifm_lock(void);             /* fd or -errno */
 /* the same without waiting: -EWOULDBLOCK while another process holds it */
 int ifm_lock_try(void);
 void ifm_unlock(int fd);
+/* `watch`'s own lock, one per namespace and run directory, held until the
+ * process ends: its fd, or -EWOULDBLOCK with *holder the PID that holds it
+ * (0: not known in this PID namespace), or -errno */
+int ifm_watch_lock(pid_t *holder);
+/* the lock let go, its file removed */
+void ifm_watch_unlock(int fd);
 /* What every changing command starts with: the socket and the lock (its
  * fd), or -errno, reported, with nothing left open. */
 int ifm_begin(struct ifm_nl *nl);
