@@ -38,7 +38,7 @@ filters() {
 }
 
 @test "fixes-watch: a second watch (same file or another) refuses to start beside the first, which goes on; after kill -9 a new one starts" {
-	conf_vms
+	echo start >/tmp/h17/dbg; conf_vms; echo conf >>/tmp/h17/dbg
 	tap tap1
 	watch_start
 	wait_until have_session_lines "$(printf '%s\n' 'tap1 egress brm' 'tap1 ingress brm')"
@@ -74,4 +74,47 @@ filters() {
 	expect_rx c0p "$before" 10
 	run cat "$LOG"
 	refute_output --partial "another watch"
+}
+
+# the taps of the lab's namespace, sorted
+taps() { nsx ls /sys/class/net | grep '^tap' | sort; }
+
+# ifmirror's mirror actions on the taps: their number (an action by its
+# index: u32 on clsact lists the filters of both hooks under each)
+tap_mirrors() {
+	nsx sh -c 'for t in $(ls /sys/class/net | grep "^tap"); do
+		tc filter show dev "$t" ingress; tc filter show dev "$t" egress; done' |
+		awk '/mirred/ { m = 1 } m && $1 == "index" { i = $2 }
+		     m && $1 == "cookie" && $2 ~ /^69666d72/ { print i; m = 0 }' | sort -u | wc -l
+}
+
+@test "fixes-watch: taps deleted while their sessions are being made cost only their own; the others are mirrored in the same run" {
+	conf_vms
+	watch_start
+	for round in 1 2 3 4 5; do
+		add=$BATS_TEST_TMPDIR/add.$round del=$BATS_TEST_TMPDIR/del.$round
+		: >"$add"
+		: >"$del"
+		for ((i = 1; i <= 36; i++)); do
+			echo "tuntap add mode tap tap${round}x$i" >>"$add"
+			if ((i % 3 == 1)); then echo "link del tap${round}x$i" >>"$del"; fi
+		done
+		# a third of them deleted while they are being made, while watch
+		# plans and adds their sessions (-force: a tap not made yet is no error)
+		nsx ip -batch "$add" &
+		adder=$!
+		sleep "0.0$round"
+		nsx ip -force -batch "$del" 2>/dev/null || true
+		wait "$adder"
+		survivors=($(taps))
+		want=$(for t in "${survivors[@]}"; do printf '%s egress brm\n%s ingress brm\n' "$t" "$t"; done | sort)
+		wait_until have_session_lines "$want"
+	done
+	# exactly one ifmirror mirror per survivor and direction, none of the others
+	[[ $(tap_mirrors) == $((2 * ${#survivors[@]})) ]]
+	run cat "$LOG"
+	refute_output --partial "not applied"
+	refute_output --partial "stopped"
+	for t in "${survivors[@]}"; do refute_output --partial "$t: cannot"; done
+	kill -0 "$WATCH"
 }
