@@ -59,6 +59,7 @@ static const struct ifm_command commands[] = {
 		  "      --key), erspan (--session-id; version 1, or 2 with --hwid 0-63\n"
 		  "      and the direction bit --erspan-dir, default ingress) or geneve\n"
 		  "      (--vni, UDP --dstport, default 6081; no --local, no --dev).\n"
+		  "      gretap/erspan over IPv6 without --local: the route's source.\n"
 		  "      Running it again changes nothing; another spec re-creates it.\n"
 		  "      Warns when the underlay cannot carry whole copies. --rate/--burst:\n"
 		  "      a copy budget, as for collector up.\n"
