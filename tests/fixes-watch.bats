@@ -38,7 +38,7 @@ filters() {
 }
 
 @test "fixes-watch: a second watch (same file or another) refuses to start beside the first, which goes on; after kill -9 a new one starts" {
-	echo start >/tmp/h17/dbg; conf_vms; echo conf >>/tmp/h17/dbg
+	conf_vms
 	tap tap1
 	watch_start
 	wait_until have_session_lines "$(printf '%s\n' 'tap1 egress brm' 'tap1 ingress brm')"
