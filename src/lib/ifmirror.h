@@ -363,6 +363,10 @@ int ifm_mirror_up_spec(struct ifm_nl *nl, const struct ifm_session_spec *s);
 int ifm_mirror_up(struct ifm_nl *nl, const char *source, const char *dest,
 		  enum ifm_dir dir);
 int ifm_mirror_down(struct ifm_nl *nl, const char *source, const char *dest);
+/* The same for a hook (ifdown, NetworkManager's down): a session the config
+ * file took over (its cookie's apply flag) is the file's, and stays; one
+ * line says so. */
+int ifm_mirror_down_hook(struct ifm_nl *nl, const char *source, const char *dest);
 struct ifm_collector_spec {
 	const char *bridge;
 	const char *ports[IFM_MAX_PORTS];
