@@ -199,10 +199,10 @@ static void down_anyway(struct ifm_nl *nl, enum phase ph, const char *iface)
 				 &dests) == 0) {
 		ifm_warn("%s: removing its sessions to %s all the same", iface, to);
 		for (int i = 0; i < dests.n; i++)
-			ifm_mirror_down(nl, iface, dests.v[i]);
+			ifm_mirror_down_hook(nl, iface, dests.v[i]);
 	} else {
 		ifm_warn("%s: removing every ifmirror session on %s all the same", iface, iface);
-		ifm_mirror_down(nl, iface, NULL);
+		ifm_mirror_down_hook(nl, iface, NULL);
 	}
 	ifm_names_free(&dests);
 }
@@ -243,7 +243,7 @@ static int run_phase(struct ifm_nl *nl, enum phase ph, struct ifm_ifupdown_opts 
 		break;
 	case DOWN:
 		for (int i = 0; i < o->to.n; i++)
-			ifm_mirror_down(nl, o->iface, o->to.v[i]);
+			ifm_mirror_down_hook(nl, o->iface, o->to.v[i]);
 		break;
 	case POST_DOWN:
 		if (o->is_collector)

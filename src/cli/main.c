@@ -61,6 +61,7 @@ static const struct ifm_command commands[] = {
 		  "      --key), erspan (--session-id; version 1, or 2 with --hwid 0-63\n"
 		  "      and the direction bit --erspan-dir, default ingress) or geneve\n"
 		  "      (--vni, UDP --dstport, default 6081; no --local, no --dev).\n"
+		  "      gretap/erspan over IPv6 without --local: the route's source.\n"
 		  "      Running it again changes nothing; another spec re-creates it.\n"
 		  "      Warns when the underlay cannot carry whole copies. --rate/--burst:\n"
 		  "      a copy budget, as for collector up.\n"
@@ -89,7 +90,8 @@ static const struct ifm_command commands[] = {
 		  "      then again at each link event that matters (a device came, went,\n"
 		  "      was renamed or moved to another bridge). SIGHUP reloads FILE;\n"
 		  "      SIGTERM exits, leaving the mirrors (at once, changing nothing,\n"
-		  "      while it waits for the lock). One line per change, on stderr.\n" },
+		  "      while it waits for the lock). One line per change, on stderr.\n"
+		  "      One watch per network namespace: a second one refuses to start.\n" },
 	{ .name = NULL },
 };
 

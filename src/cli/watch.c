@@ -19,7 +19,9 @@
  * SIGINT end it with the mirrors left as they are, an overrun of the event
  * socket (ENOBUFS) is a resync. Everything goes to stderr (journald): one
  * line per change; an error or notice that every run repeats is said once,
- * until it changes.
+ * until it changes. One watch runs per network namespace and run directory
+ * (two would remove each other's sessions): a second one refuses to start,
+ * naming the first one's PID (ifm_watch_lock).
  */
 #include "cli.h"
 #include "watch.h"
@@ -347,7 +349,8 @@ int cmd_watch(int argc, char *argv[])
 	struct ifm_nl nl;
 	struct scope scope = { 0 };
 	bool quiet = false;
-	int sfd, r, sig, ret = IFM_EXIT_RUNTIME;
+	int sfd, r, sig, wlock, ret = IFM_EXIT_RUNTIME;
+	pid_t holder;
 
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--config") && i + 1 < argc) {
@@ -369,8 +372,24 @@ int cmd_watch(int argc, char *argv[])
 		ifm_config_free(&c);
 		return IFM_EXIT_RUNTIME;
 	}
+	if ((wlock = ifm_watch_lock(&holder)) < 0) {
+		if (wlock == -EWOULDBLOCK && holder > 0)
+			ifm_err("watch: another watch (PID %ld) runs in this network namespace with "
+				"run directory %s: two would remove each other's sessions; not started",
+				(long)holder, ifm_run_dir());
+		else if (wlock == -EWOULDBLOCK)
+			ifm_err("watch: another watch runs in this network namespace with run "
+				"directory %s: two would remove each other's sessions; not started",
+				ifm_run_dir());
+		else
+			ifm_err("watch: cannot take the watch lock in %s: %s", ifm_run_dir(),
+				strerror(-wlock));
+		ifm_config_free(&c);
+		return IFM_EXIT_RUNTIME;
+	}
 	if ((sfd = signals()) < 0) {
 		ifm_err("watch: signals: %s", strerror(errno));
+		ifm_watch_unlock(wlock);
 		ifm_config_free(&c);
 		return IFM_EXIT_RUNTIME;
 	}
@@ -460,6 +479,7 @@ out:
 	ifm_nl_close(&nl);
 out_sfd:
 	close(sfd);
+	ifm_watch_unlock(wlock);
 	ifm_config_free(&c);
 	free(scope.v);
 	lines_clear(&said_before);

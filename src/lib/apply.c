@@ -15,6 +15,7 @@
 #include "view.h"
 
 #include <errno.h>
+#include <net/if.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -310,6 +311,26 @@ static void classify(struct apply_ctx *a, struct want *w)
 		w->how = SLOW;
 }
 
+/*
+ * A source deleted between the plan and the batch: its requests answered
+ * ENODEV (or ENXIO), and the device of that index is no more. Only its own
+ * session is lost: the others of the batch are made all the same.
+ */
+static bool went(const struct want *w, const struct ifm_batch *b)
+{
+	char name[IF_NAMESIZE];
+	bool nodev = false;
+
+	for (int k = 0; k < w->nresults; k++) {
+		int e = b->results[w->first_result + (unsigned)k];
+
+		if (e < 0 && e != -ENODEV && e != -ENXIO)
+			return false;
+		nodev |= e == -ENODEV || e == -ENXIO;
+	}
+	return nodev && !if_indextoname((unsigned)w->src, name) && errno == ENXIO;
+}
+
 /* The new sessions, pipelined: clsact where missing, then their filters. */
 static int add_fast(struct apply_ctx *a)
 {
@@ -399,13 +420,15 @@ again:
 				break;
 			}
 		}
-		if (pending_probe) {
-			/* the first request tells whether the kernel has matchall */
+		if (pending_probe && !w->m.insns) {
+			/* the first request tells whether the kernel has matchall; one
+			 * on a device that went meanwhile tells nothing: the next does */
 			r = ifm_batch_finish(&b);
 			if (r < 0)
 				goto out;
-			if (!w->m.insns && plain->fallback &&
-			    b.results[w->first_result] == -ENOENT) {
+			if (went(w, &b))
+				continue;
+			if (plain->fallback && b.results[w->first_result] == -ENOENT) {
 				plain = plain->fallback;
 				w->nresults = 0;
 				d->next_pref = w->pref;
@@ -428,6 +451,13 @@ again:
 		for (int k = 0; k < w->nresults; k++)
 			if (b.results[w->first_result + (unsigned)k] < 0 && !err)
 				err = b.results[w->first_result + (unsigned)k];
+		if (err && went(w, &b)) {
+			/* deleted between the plan and the batch: its filters went
+			 * with it, and the other sessions are none the worse */
+			ifm_info("%s: gone before its mirror to %s was added; nothing to do",
+				 w->source, w->dst_name);
+			continue;
+		}
 		if (err) {
 			ifm_err("%s:%d: %s: cannot add mirror filter to %s: %s", a->c->path,
 				w->cs->source_line, w->source, w->dst_name, strerror(-err));

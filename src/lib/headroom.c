@@ -19,9 +19,10 @@
 /* ---- the underlay: --dev, or the device of the route to the remote ---- */
 
 struct route_ans {
-	bool got;
+	bool got, has_src;
 	int oif;
 	unsigned int mtu;
+	unsigned char src[16];
 };
 
 static int route_cb(struct nlmsghdr *hdr, void *arg)
@@ -35,6 +36,10 @@ static int route_cb(struct nlmsghdr *hdr, void *arg)
 	a->got = true;
 	if (tb[RTA_OIF])
 		a->oif = (int)nla_get_u32(tb[RTA_OIF]);
+	if (tb[RTA_PREFSRC] && (nla_len(tb[RTA_PREFSRC]) == 4 || nla_len(tb[RTA_PREFSRC]) == 16)) {
+		memcpy(a->src, nla_data(tb[RTA_PREFSRC]), (size_t)nla_len(tb[RTA_PREFSRC]));
+		a->has_src = true;
+	}
 	if (tb[RTA_METRICS] && nla_parse_nested(mx, RTAX_MAX, tb[RTA_METRICS], NULL) == 0 &&
 	    mx[RTAX_MTU])
 		a->mtu = nla_get_u32(mx[RTAX_MTU]);
@@ -58,6 +63,22 @@ static int route_get(struct ifm_nl *nl, int family, const unsigned char *dst, in
 		return -ENOMEM;
 	}
 	return ifm_nl_get(nl, msg, route_cb, a);
+}
+
+int ifm_route_source(struct ifm_nl *nl, int family, const unsigned char *dst, int oif,
+		     unsigned char *src)
+{
+	struct route_ans a;
+	int r = route_get(nl, family, dst, oif, &a);
+
+	if (r < 0)
+		return r;
+	if (!a.got)
+		return -ENETUNREACH;
+	if (!a.has_src || ifm_addr_is_zero(a.src))
+		return -EADDRNOTAVAIL;
+	memcpy(src, a.src, 16);
+	return 0;
 }
 
 void ifm_headroom_compute(const struct ifm_tunnel_info *ti, unsigned int underlay_mtu,

@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "report.h"
 #include "spec.h"
@@ -121,6 +122,12 @@ int ifm_lock(void);             /* fd or -errno */
 /* the same without waiting: -EWOULDBLOCK while another process holds it */
 int ifm_lock_try(void);
 void ifm_unlock(int fd);
+/* `watch`'s own lock, one per namespace and run directory, held until the
+ * process ends: its fd, or -EWOULDBLOCK with *holder the PID that holds it
+ * (0: not known in this PID namespace), or -errno */
+int ifm_watch_lock(pid_t *holder);
+/* the lock let go, its file removed */
+void ifm_watch_unlock(int fd);
 /* What every changing command starts with: the socket and the lock (its
  * fd), or -errno, reported, with nothing left open. */
 int ifm_begin(struct ifm_nl *nl);
@@ -414,6 +421,10 @@ int ifm_mirror_up_spec(struct ifm_nl *nl, const struct ifm_session_spec *s);
 int ifm_mirror_up(struct ifm_nl *nl, const char *source, const char *dest,
 		  enum ifm_dir dir);
 int ifm_mirror_down(struct ifm_nl *nl, const char *source, const char *dest);
+/* The same for a hook (ifdown, NetworkManager's down): a session the config
+ * file took over (its cookie's apply flag) is the file's, and stays; one
+ * line says so. */
+int ifm_mirror_down_hook(struct ifm_nl *nl, const char *source, const char *dest);
 struct ifm_collector_spec {
 	const char *bridge;
 	const char *ports[IFM_MAX_PORTS];

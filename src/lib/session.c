@@ -415,14 +415,19 @@ static bool selected(const struct ifm_filter *f, const struct ifm_link *dst, uns
  * Down removes only filters that carry ifmirror's cookie, then the qdiscs
  * ifmirror created once nothing else hangs on them. Nothing to remove, or
  * SOURCE gone, is success: ifdown must never fail because of a mirror.
+ * For a hook (keep_config), a filter the config file owns (apply's flag in
+ * its cookie) stays: the file, not the interface's stanza or profile, says
+ * when it goes.
  */
-int ifm_mirror_down(struct ifm_nl *nl, const char *source, const char *dest)
+static int mirror_down(struct ifm_nl *nl, const char *source, const char *dest, bool keep_config)
 {
 	struct ifm_link src, dst = { 0 }, target = { 0 };
 	struct ifm_dev_tc t;
 	unsigned int hash = 0;
 	struct ifm_budget_release rel[16];
 	size_t nrel = 0;
+	enum ifm_dir kept = 0;
+	int kept_to = 0;
 	bool whole;
 	int r, removed = 0;
 
@@ -455,7 +460,9 @@ int ifm_mirror_down(struct ifm_nl *nl, const char *source, const char *dest)
 	whole = !strcmp(t.q.ingress_kind, "clsact") && !ifm_hooks_have_foreign(&t, IFM_DIR_BOTH);
 	for (size_t i = 0; whole && i < t.nf; i++)
 		whole = !ifm_filter_is_snaplen(&t.f[i]) &&
-			(!ifm_filter_is_ours(&t.f[i]) || !dest || selected(&t.f[i], &dst, hash));
+			(!ifm_filter_is_ours(&t.f[i]) || !dest || selected(&t.f[i], &dst, hash)) &&
+			!(keep_config && ifm_filter_is_ours(&t.f[i]) &&
+			  (t.f[i].act.cookie.flags & IFM_COOKIE_FROM_CONFIG));
 	whole = whole && ifm_owned_dev(src.ifindex, src.name, "clsact");
 	for (size_t i = 0; i < t.nf; i++) {
 		const struct ifm_filter *f = &t.f[i];
@@ -465,6 +472,11 @@ int ifm_mirror_down(struct ifm_nl *nl, const char *source, const char *dest)
 			continue;
 		if (dest && !selected(f, &dst, hash))
 			continue;
+		if (keep_config && (f->act.cookie.flags & IFM_COOKIE_FROM_CONFIG)) {
+			kept |= f->hook_dir;
+			kept_to = f->act.ifindex;
+			continue;
+		}
 		r = whole ? 0 : ifm_filter_del(nl, &t, f);
 		if (r < 0 && r != -ENOENT) {
 			ifm_err("%s: cannot remove %s mirror filter (pref %u): %s", src.name,
@@ -513,8 +525,26 @@ int ifm_mirror_down(struct ifm_nl *nl, const char *source, const char *dest)
 	/* the police budget of a destination gone goes with its last session */
 	if (nrel)
 		ifm_budget_gc(nl, rel, nrel, false);
-	if (!removed)
+	if (kept) {
+		const char *name = dest ? dest : "its destination";
+
+		if (!dest && kept_to && ifm_link_by_index(nl, kept_to, &target) == 0)
+			name = target.name;
+		ifm_warn("%s: %s mirror to %s left alone: the config file's session "
+			 "(ifmirror apply owns it)", src.name, ifm_dir_name(kept), name);
+	} else if (!removed) {
 		ifm_info("%s: no ifmirror session%s%s, nothing to remove", src.name,
 		       dest ? " to " : "", dest ? dest : "");
+	}
 	return 0;
+}
+
+int ifm_mirror_down(struct ifm_nl *nl, const char *source, const char *dest)
+{
+	return mirror_down(nl, source, dest, false);
+}
+
+int ifm_mirror_down_hook(struct ifm_nl *nl, const char *source, const char *dest)
+{
+	return mirror_down(nl, source, dest, true);
 }

@@ -118,6 +118,74 @@ void ifm_unlock(int fd)
 }
 
 /*
+ * One watch per namespace and run directory: two would each remove the
+ * other's sessions (each takes the sessions of `apply` for its own file's).
+ * RUN_DIR/watch.NETNS carries a POSIX record lock (fcntl) for the watch's
+ * whole life: the kernel drops it when the process ends, kill -9 included,
+ * so there is never a stale PID file to judge, and F_GETLK names the
+ * process that holds it. The holder never opens the file again (a close of
+ * any descriptor of it would drop the lock), and removes it when it ends;
+ * so a lock taken counts only while the path still names the file locked
+ * (else it is taken again on what is there now).
+ */
+static void watch_lock_name(char *name, size_t len)
+{
+	snprintf(name, len, "watch.%lu", ifm_netns_id());
+}
+
+static bool watch_lock_current(int fd, const char *name)
+{
+	char path[4200];
+	struct stat held, now;
+
+	snprintf(path, sizeof(path), "%s/%s", ifm_run_dir(), name);
+	return fstat(fd, &held) == 0 && lstat(path, &now) == 0 && held.st_dev == now.st_dev &&
+	       held.st_ino == now.st_ino;
+}
+
+int ifm_watch_lock(pid_t *holder)
+{
+	char name[40];
+
+	*holder = 0;
+	watch_lock_name(name, sizeof(name));
+	for (int tries = 0; tries < 100; tries++) {
+		struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
+		int fd = ifm_run_open(NULL, name, O_RDWR | O_CREAT), r;
+
+		if (fd < 0)
+			return fd;
+		while ((r = fcntl(fd, F_SETLK, &fl)) < 0 && errno == EINTR)
+			;
+		if (r < 0) {
+			r = errno == EACCES || errno == EAGAIN ? -EWOULDBLOCK : -errno;
+			fl = (struct flock){ .l_type = F_WRLCK, .l_whence = SEEK_SET };
+			if (r == -EWOULDBLOCK && fcntl(fd, F_GETLK, &fl) == 0 &&
+			    fl.l_type != F_UNLCK)
+				*holder = fl.l_pid;
+			close(fd);
+			return r;
+		}
+		if (watch_lock_current(fd, name))
+			return fd;
+		close(fd); /* removed by the watch that ended: lock what is there now */
+	}
+	return -EAGAIN;
+}
+
+void ifm_watch_unlock(int fd)
+{
+	char name[40];
+
+	if (fd < 0)
+		return;
+	watch_lock_name(name, sizeof(name));
+	if (watch_lock_current(fd, name))
+		ifm_run_unlink(NULL, name);
+	close(fd);
+}
+
+/*
  * Deferred sessions: `up --defer` while SOURCE or DEST does not exist yet
  * (ifupdown brings stanzas up in any order). `refresh` completes them when
  * the device appears. One file per session: "<netns>:<source>:<dest>"

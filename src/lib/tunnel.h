@@ -93,6 +93,9 @@ struct ifm_tunnel_ops {
 	bool mtu_by_route;
 	/* the kind has no local address / no underlay device (geneve) */
 	bool no_local, no_dev;
+	/* over IPv6 the kind sends nothing without a local address (ip6gre:
+	 * the kernel's transmit check wants one): tunnel up picks the route's */
+	bool local6_needed;
 	/* it has versions (erspan: --erspan-version, --hwid, --erspan-dir) */
 	bool versions;
 	/* IFLA_INFO_DATA of a new link; dev: the underlay's ifindex or 0 */
@@ -147,6 +150,11 @@ int ifm_tunnel_probe(struct ifm_nl *nl, const struct ifm_tunnel_ops *ops, int fa
 int ifm_tunnel_headroom(struct ifm_nl *nl, const struct ifm_tunnel_info *ti, unsigned int frame,
 			struct ifm_headroom *h);
 /* the arithmetic alone, for an underlay MTU already known */
+/* The source address the kernel would use toward dst (family's bytes), over
+ * oif when not 0: RTM_GETROUTE's RTA_PREFSRC, into src (16 bytes). 0, or
+ * -EADDRNOTAVAIL when the route has none, -ENETUNREACH or -errno */
+int ifm_route_source(struct ifm_nl *nl, int family, const unsigned char *dst, int oif,
+		     unsigned char *src);
 void ifm_headroom_compute(const struct ifm_tunnel_info *ti, unsigned int underlay_mtu,
 			  unsigned int frame, struct ifm_headroom *h);
 void ifm_headroom_text(const struct ifm_tunnel_info *ti, const struct ifm_headroom *h,

@@ -7,6 +7,7 @@
  */
 #include "ifmirror.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -133,6 +134,25 @@ static void warn_headroom(struct ifm_nl *nl, const struct ifm_tunnel_spec *t, bo
 
 /* ---- tunnel up / down ---- */
 
+/*
+ * A kind that sends nothing over IPv6 without a local address (ip6gre), and
+ * none given: the source the kernel would use toward the remote (over the
+ * underlay, when there is one). 1 when picked into a, 0 when not needed,
+ * -EADDRNOTAVAIL when the route gives none.
+ */
+static int pick_local(struct ifm_nl *nl, const struct ifm_tunnel_spec *t,
+		      struct ifm_tunnel_addrs *a, int dev)
+{
+	const struct ifm_tunnel_ops *ops = ifm_tunnel_type(t->type);
+
+	if (!ops || !ops->local6_needed || a->family != AF_INET6 || a->has_local)
+		return 0;
+	if (ifm_route_source(nl, AF_INET6, a->remote, dev, a->local) < 0)
+		return -EADDRNOTAVAIL;
+	a->has_local = true;
+	return 1;
+}
+
 int ifm_tunnel_up(struct ifm_nl *nl, const struct ifm_tunnel_spec *t)
 {
 	struct ifm_tunnel_info old;
@@ -141,7 +161,7 @@ int ifm_tunnel_up(struct ifm_nl *nl, const struct ifm_tunnel_spec *t)
 	char alias[256], problem[200], desc[200], store[256];
 	const char *why;
 	bool had = false, created = false;
-	int r;
+	int r, picked;
 
 	if (!t->name || ifm_ifname_problem(t->name)) {
 		ifm_err("%s: %s", t->name ? t->name : "tunnel",
@@ -164,6 +184,11 @@ int ifm_tunnel_up(struct ifm_nl *nl, const struct ifm_tunnel_spec *t)
 		return r;
 	}
 
+	if ((picked = pick_local(nl, t, &p, dev.ifindex)) < 0) {
+		ifm_err("%s: --local is needed: no route to %s with a source address", t->name,
+			t->remote);
+		return -EINVAL; /* as a spec refused: said, in one line */
+	}
 	r = ifm_tnl_link(nl, t->name, 0, &old);
 	if (r < 0 && r != -ENODEV) {
 		ifm_err("%s: %s", t->name, ifm_nl_reason(nl, r));
@@ -185,8 +210,9 @@ int ifm_tunnel_up(struct ifm_nl *nl, const struct ifm_tunnel_spec *t)
 			t->name, IFM_MARK_TUNNEL);
 		return -EEXIST;
 	}
+	/* (a local address picked: the device must have that one) */
 	if (had && !strcmp(old.alias, alias) && (!t->dev || old.link == dev.ifindex) &&
-	    kernel_is(&old, t)) {
+	    kernel_is(&old, t) && (!picked || !memcmp(old.local, p.local, 16))) {
 		ifm_info("%s: tunnel unchanged (%s)", t->name, desc);
 	} else {
 		/* a kind the kernel lacks must not cost the old tunnel */
@@ -204,6 +230,13 @@ int ifm_tunnel_up(struct ifm_nl *nl, const struct ifm_tunnel_spec *t)
 			ifm_err("%s: cannot write the record in %s: %s", t->name, ifm_run_dir(),
 				strerror(-r));
 			return r;
+		}
+		if (picked) {
+			char src[INET6_ADDRSTRLEN];
+
+			inet_ntop(AF_INET6, p.local, src, sizeof(src));
+			ifm_notice("%s: no local address given: %s, the source the kernel picks "
+				   "for %s, is used", t->name, src, t->remote);
 		}
 		r = ifm_tunnel_create(nl, t->name, t, &p, dev.ifindex);
 		if (r < 0) {
@@ -224,6 +257,7 @@ int ifm_tunnel_up(struct ifm_nl *nl, const struct ifm_tunnel_spec *t)
 				ifm_tunnel_addrs(&o, &op);
 				ifm_making_set(t->name, p.kind, false);
 				back = (!o.dev || ifm_link_get(nl, o.dev, &od) == 0) &&
+				       pick_local(nl, &o, &op, od.ifindex) >= 0 &&
 				       ifm_making_set(t->name, op.kind, true) == 0 &&
 				       ifm_tunnel_create(nl, t->name, &o, &op, od.ifindex) == 0 &&
 				       ifm_link_get(nl, t->name, &l) == 0 &&

@@ -446,7 +446,7 @@ int nmm_cmd_dispatch(int argc, char *argv[])
 			for (int j = 0; j < c.nto; j++)
 				keep |= !strcmp(c.to[j], rec.dest[i]);
 			if (!keep || strcmp(rec.iface, iface)) {
-				ifm_mirror_down(&nl, rec.iface, rec.dest[i]);
+				ifm_mirror_down_hook(&nl, rec.iface, rec.dest[i]);
 				ifm_pending_del(rec.iface, rec.dest[i]);
 			}
 		}
@@ -479,7 +479,7 @@ int nmm_cmd_dispatch(int argc, char *argv[])
 	case A_DOWN:
 		if (have_rec && !strcmp(rec.iface, iface)) {
 			for (int i = 0; i < rec.ndest; i++) {
-				ifm_mirror_down(&nl, iface, rec.dest[i]);
+				ifm_mirror_down_hook(&nl, iface, rec.dest[i]);
 				ifm_pending_del(iface, rec.dest[i]);
 			}
 		}
@@ -492,7 +492,7 @@ int nmm_cmd_dispatch(int argc, char *argv[])
 			if ((problem = ifm_ifname_problem(c.to[i])))
 				continue;
 			was = ifm_quiet_set(true);
-			ifm_mirror_down(&nl, iface, c.to[i]);
+			ifm_mirror_down_hook(&nl, iface, c.to[i]);
 			ifm_quiet_set(was);
 			ifm_pending_del(iface, c.to[i]);
 		}
