@@ -231,13 +231,6 @@ int ifm_tunnel_up(struct ifm_nl *nl, const struct ifm_tunnel_spec *t)
 				strerror(-r));
 			return r;
 		}
-		if (picked) {
-			char src[INET6_ADDRSTRLEN];
-
-			inet_ntop(AF_INET6, p.local, src, sizeof(src));
-			ifm_notice("%s: no local address given: %s, the source the kernel picks "
-				   "for %s, is used", t->name, src, t->remote);
-		}
 		r = ifm_tunnel_create(nl, t->name, t, &p, dev.ifindex);
 		if (r < 0) {
 			struct ifm_tunnel_spec o;
@@ -285,6 +278,14 @@ int ifm_tunnel_up(struct ifm_nl *nl, const struct ifm_tunnel_spec *t)
 			goto fail;
 		}
 		ifm_making_set(t->name, p.kind, false);
+		/* said once the tunnel is made: a refusal stays one line */
+		if (picked) {
+			char src[INET6_ADDRSTRLEN];
+
+			inet_ntop(AF_INET6, p.local, src, sizeof(src));
+			ifm_notice("%s: no local address given: %s, the source the kernel picks "
+				   "for %s, is used", t->name, src, t->remote);
+		}
 		if (had)
 			ifm_info("%s: tunnel re-created as %s (was:%s); sessions into it are re-pointed",
 			       t->name, desc, old.alias + strlen(IFM_MARK_TUNNEL));
