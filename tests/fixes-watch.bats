@@ -10,14 +10,6 @@ setup() { watch_lab_up; }
 
 teardown() { watch_lab_down; }
 
-tap() {
-	local t
-	for t in "$@"; do
-		nsx ip tuntap add mode tap "$t"
-		nsx ip link set "$t" up
-	done
-}
-
 conf_vms() {
 	conf <<-EOT
 	[collector brm]

@@ -103,3 +103,12 @@ mirrored() {
 	send_out "$1" "$N"
 	expect_rx "$2" "$before" $((2 * N))
 }
+
+# tap NAME...: tap devices in the lab, up
+tap() {
+	local t
+	for t in "$@"; do
+		nsx ip tuntap add mode tap "$t"
+		nsx ip link set "$t" up
+	done
+}

@@ -443,7 +443,10 @@ int cmd_watch(int argc, char *argv[])
 		}
 		if (!(p[0].revents & (POLLIN | POLLERR)))
 			continue;
+		/* what is waiting, and what follows it in a burst */
 		r = ifm_watch_read(&w);
+		if (r > 0)
+			r = gather(&w, sfd);
 		if (r == -ENOBUFS) {
 			ifm_notice("link events were lost (the socket overran): reading all links again");
 			if ((r = ifm_watch_sync(&w, &nl)) < 0) {
@@ -455,18 +458,6 @@ int cmd_watch(int argc, char *argv[])
 		} else if (r < 0) {
 			ifm_err("watch: link events: %s", strerror(-r));
 			goto out;
-		} else if (r > 0 && (r = gather(&w, sfd)) < 0) {
-			if (r != -ENOBUFS) {
-				ifm_err("watch: link events: %s", strerror(-r));
-				goto out;
-			}
-			ifm_notice("link events were lost (the socket overran): reading all links again");
-			if ((r = ifm_watch_sync(&w, &nl)) < 0) {
-				ifm_err("watch: link dump: %s", strerror(-r));
-				goto out;
-			}
-			if ((sig = converge(&nl, &c, &w, NULL, 0)))
-				goto stopped;
 		} else if (r > 0 && (sig = follow(&nl, &c, &w, &scope))) {
 			goto stopped;
 		}
