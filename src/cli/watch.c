@@ -27,6 +27,7 @@
 #include "watch.h"
 
 #include <errno.h>
+#include <malloc.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -176,6 +177,10 @@ static int converge(struct ifm_nl *nl, struct ifm_config *c, const struct ifm_wa
 		converged = false;   /* the next event runs the whole file */
 	}
 	ifm_unlock(lock);
+	/* a run's dumps and plans are freed, but glibc keeps the heap they
+	 * grew (a run over 500 devices at once, then small ones): given back
+	 * here, or a long-lived watch's RSS climbs with each burst */
+	malloc_trim(0);
 	if (r < 0 && r != -EINVAL && r != -ELOOP)
 		ifm_err("%s: not applied completely: %s", c->path,
 			r == -EIO ? "some sessions failed (see above)" : strerror(-r));
