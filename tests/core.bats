@@ -51,9 +51,9 @@ N=200
 @test "mirrored copies arrive byte for byte as the source saw them" {
 	run ifm up s0 --to d0 --direction ingress
 	assert_success
-	nsx tcpdump -i d0p --immediate-mode -U -w "$BATS_TEST_TMPDIR/d.pcap" ether proto 0x88b5 2>/dev/null &
+	ip netns exec "$NS" tcpdump -i d0p --immediate-mode -U -w "$BATS_TEST_TMPDIR/d.pcap" ether proto 0x88b5 2>/dev/null &
 	d=$!
-	nsx tcpdump -i s0 --immediate-mode -U -Q in -w "$BATS_TEST_TMPDIR/s.pcap" ether proto 0x88b5 2>/dev/null &
+	ip netns exec "$NS" tcpdump -i s0 --immediate-mode -U -Q in -w "$BATS_TEST_TMPDIR/s.pcap" ether proto 0x88b5 2>/dev/null &
 	s=$!
 	sleep 0.5
 	send_in s0 5 --size 1400

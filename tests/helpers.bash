@@ -190,7 +190,9 @@ capture_start() {
 	local name=$1 dev=$2 i
 	shift 2
 	rm -f "$BATS_TEST_TMPDIR/$name.pcap" "$BATS_TEST_TMPDIR/$name.err"
-	nsx tcpdump -i "$dev" --immediate-mode -U -w "$BATS_TEST_TMPDIR/$name.pcap" "$@" \
+	# a simple command, not the function nsx: $! is then tcpdump itself (ip
+	# execs it), not a subshell whose end would leave tcpdump running
+	ip netns exec "$NS" tcpdump -i "$dev" --immediate-mode -U -w "$BATS_TEST_TMPDIR/$name.pcap" "$@" \
 		2>"$BATS_TEST_TMPDIR/$name.err" &
 	eval "CAPTURE_$name=$!"
 	for ((i = 0; i < 100; i++)); do
@@ -202,10 +204,14 @@ capture_start() {
 }
 
 # capture_stop NAME: once the capture file has stopped growing for half a
-# second (up to 10 s: a loaded machine can leave tcpdump behind), stop it
+# second and tcpdump has written every frame the kernel handed it (SIGUSR1
+# makes it print "N packets captured, M packets received by filter": a
+# loaded machine can leave it behind, still for longer than the file was),
+# up to 10 s, stop it.
 capture_stop() {
-	local pid_var=CAPTURE_$1 f=$BATS_TEST_TMPDIR/$1.pcap last=-1 size stable=0 i
-	for ((i = 0; i < 100 && stable < 5; i++)); do
+	local pid_var=CAPTURE_$1 f=$BATS_TEST_TMPDIR/$1.pcap err=$BATS_TEST_TMPDIR/$1.err
+	local last=-1 size stable=0 i line cap rec
+	for ((i = 0; i < 100; i++)); do
 		sleep 0.1
 		size=$(stat -c %s "$f" 2>/dev/null || echo 0)
 		if ((size == last)); then
@@ -213,6 +219,14 @@ capture_stop() {
 		else
 			stable=0 last=$size
 		fi
+		((stable >= 5)) || continue
+		kill -USR1 "${!pid_var}" 2>/dev/null || break
+		sleep 0.05
+		line=$(grep 'captured, ' "$err" | tail -n1)
+		cap=$(sed -n 's/^tcpdump: \([0-9]*\) packets\{0,1\} captured, .*/\1/p' <<<"$line")
+		rec=$(sed -n 's/.* \([0-9]*\) packets\{0,1\} received by filter.*/\1/p' <<<"$line")
+		[[ -n $cap && -n $rec ]] && ((cap >= rec)) && break
+		stable=0
 	done
 	kill "${!pid_var}" 2>/dev/null
 	wait "${!pid_var}" 2>/dev/null || true
