@@ -8,23 +8,31 @@ SIZE=1000
 rx_bytes() { nsx cat "/sys/class/net/$1/statistics/rx_bytes"; }
 now() { date +%s.%N; }
 
-# budget_holds START SECONDS: the source far above the budget; copies at c0p
-# over a window inside the send: it opens once START bytes of copies came (the
-# full bucket and queue of the start spent; a process starts late under qemu)
-# and lasts SECONDS, before the sender (stopped by its PID) ends. The source
-# must send at least 10x the budget, the copies be within 10% of budget x time.
+# budget_holds START SECONDS [SENDER...]: the source far above the budget;
+# copies at c0p over a window inside the send: it opens once START bytes of
+# copies came (the full bucket and queue of the start spent; a process starts
+# late under qemu) and lasts SECONDS, before the sender (stopped by its PID)
+# ends. The sender: the command given (it must exec the process that sends,
+# so the PID is its), else 2 000 000 frames into s0. The source must send at
+# least 10x the budget, the copies be within 10% of budget x time.
 budget_holds() {
-	local c c0 c1 s0 s1 t0 t1 pid i ratio src
+	local c c0 c1 s0 s1 t0 t1 pid i ratio src start=$1 secs=$2
+	shift 2
 	c=$(rx_bytes c0p)
-	# more than the window needs
-	nsx "$SENDFRAMES" s0p 2000000 --size $SIZE &
+	if (($#)); then
+		"$@" &
+	else
+		# more than the window needs
+		# not the function nsx: $! is then the sender itself, which kill stops
+		ip netns exec "$NS" "$SENDFRAMES" s0p 2000000 --size $SIZE &
+	fi
 	pid=$!
 	for ((i = 0; i < 200; i++)); do
-		(($(rx_bytes c0p) - c > $1)) && break
+		(($(rx_bytes c0p) - c > start)) && break
 		sleep 0.05
 	done
 	c0=$(rx_bytes c0p) s0=$(rx_bytes s0) t0=$(now)
-	sleep "$2"
+	sleep "$secs"
 	c1=$(rx_bytes c0p) s1=$(rx_bytes s0) t1=$(now)
 	kill "$pid" 2>/dev/null || true
 	wait "$pid" || true

@@ -26,7 +26,7 @@ ours() { nsx tc qdisc show dev "$1" | grep -c '^qdisc tbf 1f1b: root' || true; }
 @test "collector --rate: copies within 10% of the budget, every source frame arrives, over-budget in status" {
 	run ifm collector up br0 --port c0 --rate 4mbit
 	assert_success
-	assert_output --partial "br0: copies into it are capped at 4mbit (burst 32768 bytes)"
+	assert_output --partial "br0: copies into it are capped at 4mbit (burst 131072 bytes)"
 	# a burst of 250 ms: the shaper keeps the budget even where it gets the
 	# CPU late (one loaded vCPU under qemu fell to 0.66 with 16k)
 	ifm collector up br0 --port c0 --rate 4mbit --burst 125000 -q

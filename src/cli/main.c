@@ -42,7 +42,7 @@ static const struct ifm_command commands[] = {
 		  "      share; copies over it are not made (act_police, where the\n"
 		  "      kernel has it) or dropped (a tbf shaper on the bridge); the\n"
 		  "      source is never slowed. --burst: bytes let through at once\n"
-		  "      (default 50 ms of the rate, at least 32k). Without --rate, a\n"
+		  "      (default 50 ms of the rate, at least 128k). Without --rate, a\n"
 		  "      budget it had is removed.\n"
 		  "  collector down BRIDGE [-q]\n"
 		  "      Remove the bridge and its sink; release the ports.\n" },

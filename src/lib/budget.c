@@ -492,6 +492,11 @@ static int police_set(struct ifm_nl *nl, const struct ifm_link *dev, const struc
 	}
 	ifm_info("%s: copies into it are capped at %s (burst %u bytes); those over it are "
 		 "not made (police)", dev->name, rate, burst);
+	if (burst < IFM_BURST_GSO)
+		ifm_notice("%s: police never copies a packet longer than the burst, and a GSO "
+			   "packet (a TCP sender's bulk data) is up to 64 KiB and more: %u bytes "
+			   "may copy none of it; a burst of %uk or more lets it through",
+			   dev->name, burst, IFM_BURST_GSO / 1024);
 	return 0;
 }
 

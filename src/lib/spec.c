@@ -219,8 +219,8 @@ unsigned int ifm_burst_default(unsigned long long bits)
 {
 	unsigned long long b = bits / 8 / 20;
 
-	if (b < 32768)
-		b = 32768;
+	if (b < IFM_BURST_GSO)
+		b = IFM_BURST_GSO;
 	return b > IFM_BURST_MAX ? IFM_BURST_MAX : (unsigned int)b;
 }
 

@@ -95,8 +95,9 @@ static void test_rate_burst(void)
 	CHECK(ifm_spec_burst("10kbit", &u) != NULL);
 	CHECK(ifm_spec_burst("-5", &u) != NULL);
 	CHECK(ifm_spec_burst("", &u) != NULL);
-	CHECK(ifm_burst_default(8000) == 32768);
-	CHECK(ifm_burst_default(8000000ULL) == 50000);
+	CHECK(ifm_burst_default(8000) == 131072); /* one GSO packet whole: IFM_BURST_GSO */
+	CHECK(ifm_burst_default(8000000ULL) == 131072);
+	CHECK(ifm_burst_default(40000000ULL) == 250000);
 	CHECK(ifm_burst_default(1000000000ULL) == 6250000);
 	CHECK(ifm_burst_default(IFM_RATE_MAX) == IFM_BURST_MAX);
 }
