@@ -239,6 +239,15 @@ frames() {
 		tr -d ' ' | sort
 }
 
+# packets FILE [EXPR]: how many packets of the capture FILE (that EXPR
+# selects). Count them so, never as tcpdump's lines: tcpdump prints the
+# payload of an EtherType it does not know (0x88b5, ifm-sendframes' frames,
+# also inside GRE) as hex lines after the packet's own, 7 lines for a
+# 100-byte frame.
+packets() {
+	tcpdump -r "$1" -nn --count ${2:+"$2"} 2>/dev/null | awk '/^[0-9]+ packets?$/ { print $1 }'
+}
+
 # refusals STATE <<TABLE: one "CODE|REGEX|ARGS" line per bad input. Each run
 # of ifmirror ARGS must exit CODE with one line "ifmirror: REGEX..." and leave
 # tc_state equal to STATE.
