@@ -726,8 +726,8 @@ static int owned_write(void)
  * The device as the record names it: its name, and the inode of its sysfs
  * directory, which the kernel numbers afresh for every device it makes (0
  * where /sys shows another namespace's devices: checked once a process, on
- * the first device asked about). A device deleted and made again under the
- * same index and name is another device.
+ * the first device asked about that /sys shows, by its ifindex). A device
+ * deleted and made again under the same index and name is another device.
  */
 static int sysfs_fd = -2;           /* -2: not opened yet; -1: not this namespace's */
 
@@ -756,7 +756,11 @@ static bool device_id(int ifindex, const char *name, char *buf, size_t len)
 		} else {
 			if (fd >= 0)
 				close(fd);
-			sysfs_fd = -1;
+			/* no such name there is no answer: the device may be gone
+			 * already (deleted in a burst a watch follows); decided on
+			 * the next one, this record without an inode */
+			if (n > 0 || fd < 0)
+				sysfs_fd = -1;
 		}
 	}
 	if (sysfs_fd >= 0 && fstatat(sysfs_fd, name, &st, 0) == 0)
