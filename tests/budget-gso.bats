@@ -11,23 +11,17 @@
 
 load helpers
 load budget-helpers
-
-PEER=
-SRV=
+load tunnel-helpers
 
 setup() {
-	lab_up
-	veth s0 c0
-	# the sender in a namespace of its own, so its TCP crosses s0 (within one
-	# namespace it would take lo)
-	PEER=$NS-p
-	ip netns add "$PEER"
-	ip netns exec "$PEER" sysctl -qw net.ipv6.conf.all.disable_ipv6=1
-	nsx ip link set s0p netns "$PEER"
+	# the sender in the second namespace $CNS (tunnel_lab_up), so its TCP
+	# crosses s0 (within one namespace it would take lo)
+	tunnel_lab_up s0 c0
+	nsx ip link set s0p netns "$CNS"
 	nsx ip addr add 10.77.0.1/24 dev s0
-	ip -n "$PEER" addr add 10.77.0.2/24 dev s0p
-	ip -n "$PEER" link set s0p up
-	ip -n "$PEER" link set lo up
+	cx ip addr add 10.77.0.2/24 dev s0p
+	cx ip link set s0p up
+	# the receiver, in the lab (lab_down ends it by PID)
 	nsx python3 -c '
 import socket
 l = socket.socket()
@@ -37,7 +31,6 @@ l.listen(1)
 c, _ = l.accept()
 while c.recv(1 << 20):
     pass' </dev/null &
-	SRV=$!
 	local i
 	for ((i = 0; i < 100; i++)); do
 		nsx ss -ltn | grep -q '10.77.0.1:5001' && return 0
@@ -47,19 +40,12 @@ while c.recv(1 << 20):
 	return 1
 }
 
-teardown() {
-	[[ -n $SRV ]] && kill "$SRV" 2>/dev/null || true
-	local pids
-	pids=$(ip netns pids "$PEER" 2>/dev/null || true)
-	[[ -n $pids ]] && kill $pids 2>/dev/null || true
-	ip netns del "$PEER" 2>/dev/null || true
-	lab_down
-}
+teardown() { tunnel_lab_down; }
 
 # one TCP stream into s0 for up to 60 s (budget_holds stops it by PID: exec
 # makes the backgrounded shell the sender)
 tcp_sender() {
-	exec ip netns exec "$PEER" python3 -c '
+	exec ip netns exec "$CNS" python3 -c '
 import socket, time
 s = socket.create_connection(("10.77.0.1", 5001))
 b = b"x" * (1 << 18)
