@@ -135,9 +135,13 @@ void ifm_conf_session_key(struct ifm_conf_parser *p, struct ifm_conf_session *s,
 	} else if (!strcmp(k, "sample")) {
 		if ((problem = ifm_spec_sample(v, &s->sample)))
 			ifm_conf_error(p, p->line, "sample '%.20s': %s", v, problem);
+	} else if (!strcmp(k, "shared")) {
+		if ((problem = ifm_spec_yes_no(v, &s->shared)))
+			ifm_conf_error(p, p->line, "shared '%.20s': %s", v, problem);
+		s->shared_line = p->line;
 	} else {
 		ifm_conf_error(p, p->line, "unknown key '%.30s' in [session %s] (source, to, direction, "
-				"match, sample)", k, s->name);
+				"match, sample, shared)", k, s->name);
 	}
 }
 

@@ -34,7 +34,11 @@ static void print_text(const struct st_session *s)
 		printf(" sample 1/%u", s->sample);
 	if (s->snaplen)
 		printf(" snaplen %u", s->snaplen);
-	printf(" [%s %s pref %u]\n", s->hook, s->classifier, s->pref);
+	if (s->block)
+		printf(" [%s %s pref %u, shared block %u: counters of all its devices]\n", s->hook,
+		       s->classifier, s->pref, s->block);
+	else
+		printf(" [%s %s pref %u]\n", s->hook, s->classifier, s->pref);
 }
 
 static void print_port(const char *what, const struct st_port *p, bool sink)

@@ -30,6 +30,8 @@ struct st_session {
 	char *match;                   /* the --match expression's text, NULL: none */
 	unsigned int snaplen;          /* the destination's, 0: none */
 	unsigned int frame;            /* the largest frame it sends: source MTU, header, tag */
+	uint32_t block;                /* on this shared tc block: the counters are the
+	                                * block's, of all its devices together; 0: its own */
 };
 
 /* a port or the sink of a collector */

@@ -130,6 +130,7 @@ static int read_sessions(struct ifm_nl *nl, const char *only, struct st_status *
 			snprintf(s.classifier, sizeof(s.classifier), "%s", f->kind);
 			s.pref = f->pref;
 			s.sample = f->sample;
+			s.block = f->block;
 			if (ifm_match_has_expr(f->prog_len, f->sample)) {
 				if (!ifm_match_recall(f->prog_hash, expr, sizeof(expr)))
 					snprintf(expr, sizeof(expr), "(a BPF program of %u instructions)",

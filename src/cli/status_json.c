@@ -52,6 +52,12 @@ static void session(const struct st_session *s)
 		printf("null");
 	printf(", \"destination_budget\": ");
 	budget(&s->budget);
+	/* the block's counters: every device on it together */
+	printf(", \"shared_block\": ");
+	if (s->block)
+		printf("%u", s->block);
+	else
+		printf("null");
 	printf("}");
 }
 

@@ -56,6 +56,13 @@ static void session_labels(FILE *out, const struct st_session *s)
 	label(out, "source", s->src->name, true);
 	label(out, "direction", ifm_dir_name(s->dir), false);
 	label(out, "destination", s->dest ? s->dest->name : "", false);
+	if (s->block) {
+		/* the block's counters, the same on every device of it: sum by block */
+		char b[16];
+
+		snprintf(b, sizeof(b), "%u", s->block);
+		label(out, "shared_block", b, false);
+	}
 }
 
 static bool same_labels(const struct st_session *a, const struct st_session *b)

@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/rtnetlink.h>
 
 struct want {
 	const struct ifm_conf_session *cs;
@@ -27,7 +28,11 @@ struct want {
 	int dst_node;                  /* in the loop check: dst, or the file's device */
 	const char *dst_name;
 	enum ifm_dir dir;              /* the session's, or one of its two (per-id tunnels) */
-	enum { KEEP, FAST, SLOW } how;
+	/* JOIN: a clsact on the section's shared blocks (its filters are the
+	 * blocks'); SKIP: refused, reported */
+	enum { KEEP, FAST, SLOW, JOIN, SKIP } how;
+	bool shared;                   /* on the section's shared blocks */
+	uint32_t blk_in, blk_eg;       /* shared: the blocks of its directions, 0: none */
 	bool pattern;                  /* matched by a pattern: skipped, not refused */
 	struct ifm_match m;
 	uint16_t pref;
@@ -190,6 +195,33 @@ static int validate(struct apply_ctx *a)
 				    .pattern = true };
 	}
 	split_ids(a);
+	for (int i = 0; i < c->nsessions; i++)
+		for (int j = i + 1; c->sessions[i].shared && j < c->nsessions; j++)
+			if (c->sessions[j].shared &&
+			    ifm_block_index(c->sessions[i].name, IFM_DIR_INGRESS) ==
+				    ifm_block_index(c->sessions[j].name, IFM_DIR_INGRESS)) {
+				ifm_err("%s:%d: [session %s] and [session %s] would share one tc block "
+					"(their names hash alike); rename one", c->path,
+					c->sessions[j].shared_line, c->sessions[i].name,
+					c->sessions[j].name);
+				errors++;
+			}
+	for (int i = 0; i < a->nw; i++) {
+		struct want *w = &a->w[i];
+
+		if (!w->cs->shared)
+			continue;
+		if (strcmp(w->dst_name, w->cs->to) || w->dir != w->cs->dir) {
+			ifm_err("%s:%d: shared: %s gives %s an id of its own, and a shared block "
+				"copies all its sources alike", c->path, w->cs->shared_line,
+				w->cs->to, w->source);
+			errors++;
+			continue;
+		}
+		w->shared = true;
+		w->blk_in = w->dir & IFM_DIR_INGRESS ? ifm_block_index(w->cs->name, IFM_DIR_INGRESS) : 0;
+		w->blk_eg = w->dir & IFM_DIR_EGRESS ? ifm_block_index(w->cs->name, IFM_DIR_EGRESS) : 0;
+	}
 	if (errors)
 		return -EINVAL;
 	/* scoped: a destination still to be made is the whole apply's work */
@@ -289,10 +321,13 @@ static void classify(struct apply_ctx *a, struct want *w)
 	bool other = false;
 
 	w->how = FAST;
+	if (d && d->detach)
+		return;   /* its clsact goes first (plan_shared) */
 	for (size_t i = 0; d && d->scanned && i < d->t.nf; i++) {
 		const struct ifm_filter *f = &d->t.f[i];
 
-		if (!ifm_filter_is_ours(f) || !same_dest(f, w->dst, w->dst_name))
+		/* a shared block's: the other direction's section (plan_shared) */
+		if (f->block || !ifm_filter_is_ours(f) || !same_dest(f, w->dst, w->dst_name))
 			continue;
 		if (f->act.ifindex == w->dst && f->prog_hash == w->m.hash &&
 		    (f->act.cookie.flags & IFM_COOKIE_FROM_CONFIG) && (w->dir & f->hook_dir) &&
@@ -309,6 +344,310 @@ static void classify(struct apply_ctx *a, struct want *w)
 		w->how = SLOW; /* an ingress qdisc: the fallbacks of `up` */
 	else if (d && !d->t.q.ingress_kind[0] && ifm_avoid("clsact"))
 		w->how = SLOW;
+}
+
+/* any filter on it that is not a copy of a shared block's (its own hooks) */
+static bool own_filters(const struct ifm_view_dev *d)
+{
+	for (size_t i = 0; d->scanned && i < d->t.nf; i++)
+		if (!d->t.f[i].block)
+			return true;
+	return false;
+}
+
+/* a clsact of ours holding nothing but the file's sessions to w's destination:
+ * it may go and come back on the shared blocks */
+static bool convertible(const struct apply_ctx *a, const struct want *w,
+			const struct ifm_view_dev *d)
+{
+	if (!d->scanned || strcmp(d->t.q.ingress_kind, "clsact") ||
+	    ifm_hooks_have_foreign(&d->t, IFM_DIR_BOTH) ||
+	    !ifm_owned_dev(w->src, w->source, "clsact"))
+		return false;
+	for (size_t i = 0; i < d->t.nf; i++) {
+		const struct ifm_filter *f = &d->t.f[i];
+
+		if (ifm_filter_is_ours(f) && (!(f->act.cookie.flags & IFM_COOKIE_FROM_CONFIG) ||
+					      !same_dest(f, w->dst, w->dst_name)))
+			return false;
+		if (ifm_filter_is_snaplen(f))
+			return false;
+	}
+	(void)a;
+	return true;
+}
+
+/*
+ * Shared blocks: which devices join, stay, or leave ifmirror's blocks.
+ * A device hangs on one block per direction, named when its clsact is
+ * made: one with a clsact of somebody else's keeps filters of its own (the
+ * plain path); one of ours on other blocks, or holding only the file's
+ * sessions, goes and comes back on the right ones.
+ */
+static void plan_shared(struct apply_ctx *a)
+{
+	for (int i = 0; i < a->nw; i++) {
+		struct want *w = &a->w[i];
+		struct ifm_view_dev *d = ifm_view_dev(&a->v, w->src);
+
+		if (!w->shared || !d)
+			continue;
+		if (d->member) {
+			const struct want *o = &a->w[d->member - 1];
+
+			if (w->pattern)
+				ifm_notice("%s:%d: skipping %s: already on the shared blocks of "
+					   "[session %s]", a->c->path, w->cs->source_line, w->source,
+					   o->cs->name);
+			else
+				ifm_err("%s:%d: %s: already on the shared blocks of [session %s]; a "
+					"device hangs on one block per direction", a->c->path,
+					w->cs->source_line, w->source, o->cs->name);
+			a->failed += !w->pattern;
+			w->how = SKIP;
+			continue;
+		}
+		d->member = i + 1;
+	}
+	/* devices on ifmirror's blocks that the file does not keep there */
+	for (int i = 1; i <= a->v.maxdev; i++) {
+		struct ifm_view_dev *d = &a->v.devs[i];
+		uint32_t bi = ifm_hook_block(&d->t.q, IFM_DIR_INGRESS);
+		uint32_t be = ifm_hook_block(&d->t.q, IFM_DIR_EGRESS);
+		const struct want *w = d->member ? &a->w[d->member - 1] : NULL;
+
+		if (!d->link || !in_scope(a, i) || !(ifm_block_ours(bi) || ifm_block_ours(be)))
+			continue;
+		if (w && w->how != SKIP && w->blk_in == bi && w->blk_eg == be)
+			continue;
+		if (!strcmp(d->t.q.ingress_kind, "clsact") && !own_filters(d) &&
+		    ifm_owned_dev(i, d->link->name, "clsact"))
+			d->detach = true;
+		else
+			ifm_warn("%s: left on shared tc block %u: its clsact is not ifmirror's, or "
+				 "holds filters of its own", d->link->name, bi ? bi : be);
+	}
+	for (int i = 0; i < a->nw; i++) {
+		struct want *w = &a->w[i];
+		struct ifm_view_dev *d = ifm_view_dev(&a->v, w->src);
+		uint32_t bi, be;
+
+		if (!w->shared || w->how == SKIP || !d)
+			continue;
+		bi = ifm_hook_block(&d->t.q, IFM_DIR_INGRESS);
+		be = ifm_hook_block(&d->t.q, IFM_DIR_EGRESS);
+		if (d->detach || (!d->t.q.ingress_kind[0] && !ifm_avoid("clsact"))) {
+			w->how = JOIN;
+		} else if (!strcmp(d->t.q.ingress_kind, "clsact") && bi == w->blk_in && be == w->blk_eg) {
+			w->how = KEEP;
+		} else if (bi || be) {
+			if (w->pattern)
+				ifm_notice("%s:%d: skipping %s: its qdisc is on tc block %u, not "
+					   "ifmirror's", a->c->path, w->cs->source_line, w->source,
+					   bi ? bi : be);
+			else
+				ifm_err("%s:%d: %s: its qdisc is on tc block %u, not ifmirror's",
+					a->c->path, w->cs->source_line, w->source, bi ? bi : be);
+			a->failed += !w->pattern;
+			w->how = SKIP;
+		} else if (convertible(a, w, d)) {
+			d->detach = true;
+			w->how = JOIN;
+		} else {
+			/* a clsact of somebody else's (or no clsact on this kernel):
+			 * filters of its own, as without `shared` */
+			ifm_info("%s: has a qdisc of its own; its mirror to %s is filters of its "
+				 "own, not the shared block's", w->source, w->dst_name);
+			w->shared = false;
+			d->member = 0;
+		}
+	}
+	/* a plain session on a device whose hook of that direction is shared */
+	for (int i = 0; i < a->nw; i++) {
+		struct want *w = &a->w[i];
+		struct ifm_view_dev *d = ifm_view_dev(&a->v, w->src);
+		const struct want *o;
+
+		if (w->shared || w->how == SKIP || !d || !d->member)
+			continue;
+		o = &a->w[d->member - 1];
+		if (o->how == SKIP || !((o->blk_in && (w->dir & IFM_DIR_INGRESS)) ||
+					(o->blk_eg && (w->dir & IFM_DIR_EGRESS))))
+			continue;
+		ifm_err("%s:%d: %s: its %s hook is on the shared block of [session %s]; a "
+			"mirror of its own there would be every device's", a->c->path,
+			w->cs->source_line, w->source, ifm_dir_name(w->dir), o->cs->name);
+		a->failed++;
+		w->how = SKIP;
+	}
+}
+
+/* the devices leaving ifmirror's blocks: their clsacts go (one batch) */
+static int detach(struct apply_ctx *a)
+{
+	struct ifm_batch b;
+	int r = ifm_batch_init(&b, a->nl), *which, n = 0;
+
+	if (r < 0)
+		return r;
+	which = calloc((size_t)a->v.maxdev + 1, sizeof(*which));
+	if (!which) {
+		ifm_batch_free(&b);
+		return -ENOMEM;
+	}
+	for (int i = 1; i <= a->v.maxdev && r == 0; i++)
+		if (a->v.devs[i].detach) {
+			which[n++] = i;
+			r = ifm_batch_add(&b, ifm_clsact_msg(false, i));
+		}
+	if (r == 0)
+		r = ifm_batch_finish(&b);
+	ifm_owned_hold(true);
+	for (int k = 0; k < n && (unsigned)k < b.n; k++) {
+		struct ifm_view_dev *d = &a->v.devs[which[k]];
+		int e = b.results[k];
+
+		if (e < 0 && e != -ENOENT && e != -EINVAL && e != -ENODEV) {
+			ifm_err("%s: cannot take it off shared tc block %u: %s", d->link->name,
+				d->t.q.ingress_block ? d->t.q.ingress_block : d->t.q.egress_block,
+				strerror(-e));
+			a->failed++;
+			d->detach = false;
+			continue;
+		}
+		ifm_owned_set(which[k], "clsact", false);
+		if (!d->member || a->w[d->member - 1].how != JOIN) {
+			a->removed++;
+			ifm_info("%s: off shared tc block %u (not in %s)", d->link->name,
+				 d->t.q.ingress_block ? d->t.q.ingress_block : d->t.q.egress_block,
+				 a->c->path);
+		}
+		memset(&d->t.q, 0, sizeof(d->t.q));
+		d->t.nf = 0;
+		d->next_pref = 1;
+	}
+	ifm_owned_hold(false);
+	ifm_owned_sync();
+	free(which);
+	ifm_batch_free(&b);
+	return r;
+}
+
+/* a device stays on block through this apply (it is not new) */
+static bool block_kept(const struct apply_ctx *a, uint32_t block)
+{
+	for (int i = 0; i < a->nw; i++)
+		if (a->w[i].shared && a->w[i].how == KEEP &&
+		    (a->w[i].blk_in == block || a->w[i].blk_eg == block))
+			return true;
+	return false;
+}
+
+/* is block (of dir) still to have members after this apply, and which want
+ * of it comes first */
+static const struct want *block_want(const struct apply_ctx *a, uint32_t block)
+{
+	for (int i = 0; i < a->nw; i++) {
+		const struct want *w = &a->w[i];
+
+		if (w->shared && (w->how == KEEP || w->how == JOIN) &&
+		    (w->blk_in == block || w->blk_eg == block))
+			return w;
+	}
+	return NULL;
+}
+
+/*
+ * The filters on each shared block the file keeps: one mirror per block,
+ * the file's, to the section's destination; an older one of ours (the
+ * destination, match or budget changed) goes once the new one is there.
+ */
+static int block_filters(struct apply_ctx *a, uint32_t block, enum ifm_dir dir,
+			 const struct want *w)
+{
+	const struct ifm_cls_ops *cls = w->m.insns ? &ifm_cls_bpf : ifm_cls_mirror;
+	struct ifm_link dl = { .ifindex = w->dst };
+	struct ifm_dev_tc bt = { .ifindex = (int)TCM_IFINDEX_MAGIC_BLOCK };
+	struct ifm_police pol;
+	struct ifm_cookie ck;
+	bool have = false, replaced = false;
+	int r, budget;
+	uint16_t pref;
+
+	snprintf(dl.name, sizeof(dl.name), "%s", w->dst_name);
+	if (a->dry && !block_kept(a, block)) {
+		ifm_out("would add: [session %s] %s mirror to %s on shared tc block %u", w->cs->name,
+			ifm_dir_name(dir), w->dst_name, block);
+		return 0;
+	}
+	/* read now: a block whose last device left and came back is a new one */
+	r = ifm_block_scan(a->nl, block, dir, &bt);
+	if (r < 0) {
+		ifm_err("%s:%d: cannot read shared tc block %u: %s", a->c->path, w->cs->line, block,
+			ifm_nl_reason(a->nl, r));
+		ifm_dev_tc_free(&bt);
+		return r;
+	}
+	if ((budget = ifm_budget_police(a->nl, &dl, &pol)) < 0) {
+		ifm_dev_tc_free(&bt);
+		return budget;
+	}
+	for (size_t i = 0; i < bt.nf && !have; i++) {
+		const struct ifm_filter *f = &bt.f[i];
+
+		have = ifm_filter_is_ours(f) && (f->act.cookie.flags & IFM_COOKIE_FROM_CONFIG) &&
+		       f->act.ifindex == w->dst && f->prog_hash == w->m.hash &&
+		       f->has_police == (budget > 0) && (!budget || f->police.index == pol.index);
+		if (have)
+			bt.f[i].block = 0;   /* kept */
+		replaced |= ifm_filter_is_ours(f) && !have;
+	}
+	pref = ifm_pref_free(&bt);
+	if (!have && !a->dry) {
+		ifm_cookie_make(&ck, dir, &dl);
+		ck.flags |= IFM_COOKIE_FROM_CONFIG;
+		for (;;) {
+			r = ifm_filter_add(a->nl, (int)TCM_IFINDEX_MAGIC_BLOCK, block, pref, cls, &w->m,
+					   w->dst, &ck, budget > 0 ? &pol : NULL);
+			if (r == -ENOENT && cls->fallback) {
+				cls = cls->fallback;
+				continue;
+			}
+			break;
+		}
+		if (r < 0) {
+			ifm_err("%s:%d: cannot add the %s mirror to %s on shared tc block %u: %s",
+				a->c->path, w->cs->line, ifm_dir_name(dir), w->dst_name, block,
+				ifm_nl_reason(a->nl, r));
+			ifm_dev_tc_free(&bt);
+			return r;
+		}
+		ifm_match_remember(&w->m);
+		ifm_info("[session %s]: %s mirror to %s on shared tc block %u (%s, pref %u)",
+			 w->cs->name, ifm_dir_name(dir), w->dst_name, block, cls->kind, pref);
+	} else if (!have) {
+		ifm_out("would add: [session %s] %s mirror to %s on shared tc block %u", w->cs->name,
+			ifm_dir_name(dir), w->dst_name, block);
+	}
+	/* the block's older mirrors of ours (not the one kept) */
+	for (size_t i = 0; i < bt.nf && r == 0; i++) {
+		const struct ifm_filter *f = &bt.f[i];
+
+		if (!f->block || !ifm_filter_is_ours(f))
+			continue;
+		if (a->dry) {
+			ifm_out("would remove: [session %s] an older %s mirror on shared tc block %u",
+				w->cs->name, ifm_dir_name(dir), block);
+			continue;
+		}
+		r = ifm_filter_del(a->nl, &bt, f);
+		if (r == -ENOENT)
+			r = 0;
+	}
+	if (!have && replaced && !a->dry)
+		a->changed++;
+	ifm_dev_tc_free(&bt);
+	return r;
 }
 
 /*
@@ -368,7 +707,8 @@ static int add_fast(struct apply_ctx *a)
 		struct want *w = &a->w[i];
 		struct ifm_view_dev *d = ifm_view_dev(&a->v, w->src);
 
-		if (w->how != FAST || ifm_hook_present(&d->t.q, IFM_DIR_INGRESS) || d->clsact_rec)
+		if ((w->how != FAST && w->how != JOIN) || ifm_hook_present(&d->t.q, IFM_DIR_INGRESS) ||
+		    d->clsact_rec)
 			continue;
 		r = ifm_owned_set_dev(w->src, w->source, "clsact", true);
 		d->clsact_rec = true;
@@ -382,14 +722,24 @@ again:
 		struct ifm_view_dev *d = ifm_view_dev(&a->v, w->src);
 		struct ifm_link dl = { .ifindex = w->dst };
 
-		if (w->how != FAST || w->nresults)
+		if ((w->how != FAST && w->how != JOIN) || w->nresults)
 			continue;
 		if (!ifm_hook_present(&d->t.q, IFM_DIR_INGRESS) && !d->clsact_new) {
+			/* named at creation: the shared blocks of the section on it */
+			const struct want *m = d->member ? &a->w[d->member - 1] : NULL;
+			bool join = m && m->how == JOIN;
+
 			d->clsact_new = true;
 			d->clsact_result = b.n;
-			r = ifm_batch_add(&b, ifm_clsact_msg(true, w->src));
+			r = ifm_batch_add(&b, ifm_clsact_shared_msg(w->src, join ? m->blk_in : 0,
+								    join ? m->blk_eg : 0));
 			if (r < 0)
 				goto out;
+		}
+		if (w->how == JOIN) {
+			w->first_result = d->clsact_result;
+			w->nresults = 1;
+			continue;
 		}
 		snprintf(dl.name, sizeof(dl.name), "%s", w->dst_name);
 		w->pref = d->next_pref;
@@ -446,7 +796,7 @@ again:
 		struct want *w = &a->w[i];
 		int err = 0;
 
-		if (w->how != FAST)
+		if (w->how != FAST && w->how != JOIN)
 			continue;
 		for (int k = 0; k < w->nresults; k++)
 			if (b.results[w->first_result + (unsigned)k] < 0 && !err)
@@ -456,6 +806,14 @@ again:
 			 * with it, and the other sessions are none the worse */
 			ifm_info("%s: gone before its mirror to %s was added; nothing to do",
 				 w->source, w->dst_name);
+			continue;
+		}
+		if (err && w->how == JOIN) {
+			ifm_err("%s:%d: %s: cannot put a clsact on shared tc blocks for its mirror "
+				"to %s: %s", a->c->path, w->cs->source_line, w->source, w->dst_name,
+				strerror(-err));
+			a->failed++;
+			w->how = SKIP;
 			continue;
 		}
 		if (err) {
@@ -470,6 +828,13 @@ again:
 			continue;
 		}
 		a->added++;
+		if (w->how == JOIN) {
+			ifm_info("%s: %s mirror to %s added (clsact on shared tc block%s %u%s%.0u)",
+				 w->source, ifm_dir_name(w->dir), w->dst_name,
+				 w->blk_in && w->blk_eg ? "s" : "", w->blk_in ? w->blk_in : w->blk_eg,
+				 w->blk_in && w->blk_eg ? " and " : "", w->blk_in ? w->blk_eg : 0);
+			continue;
+		}
 		ifm_match_remember(&w->m);
 		ifm_info("%s: %s mirror to %s added (clsact, %s, pref %u)", w->source,
 		       ifm_dir_name(w->dir), w->dst_name,
@@ -517,8 +882,10 @@ static int remove_stale(struct apply_ctx *a)
 		for (size_t j = 0; d->scanned && in_scope(a, i) && j < d->t.nf; j++) {
 			const struct ifm_filter *f = &d->t.f[j];
 
-			if (!ifm_filter_is_ours(f) || !(f->act.cookie.flags & IFM_COOKIE_FROM_CONFIG) ||
-			    wanted(a, i, f))
+			/* a shared block's filters go with the block (block_filters),
+			 * a device off it with its clsact (detach) */
+			if (f->block || !ifm_filter_is_ours(f) ||
+			    !(f->act.cookie.flags & IFM_COOKIE_FROM_CONFIG) || wanted(a, i, f))
 				continue;
 			if (a->dry) {
 				ifm_out("would remove: %s %s mirror to %s (not in %s)", ifm_view_name(&a->v, i),
@@ -573,6 +940,36 @@ static void undo_made(struct apply_ctx *a, int ntunnels, int ncollectors)
 	for (int i = ntunnels - 1; i >= 0; i--)
 		if (!ifm_view_link(&a->v, c->tunnels[i].name))
 			undo_one(a, c->tunnels[i].name, true);
+}
+
+/* each shared block the file keeps, once: its filters */
+static int shared_blocks(struct apply_ctx *a)
+{
+	uint32_t done[64];
+	size_t ndone = 0;
+	int r = 0;
+
+	for (int i = 0; i < a->nw; i++) {
+		const struct want *w = &a->w[i];
+
+		for (int k = 0; k < 2 && w->shared && (w->how == KEEP || w->how == JOIN); k++) {
+			uint32_t blk = k ? w->blk_eg : w->blk_in;
+			bool seen = false;
+
+			for (size_t j = 0; j < ndone && !seen; j++)
+				seen = done[j] == blk;
+			if (!blk || seen)
+				continue;
+			if (ndone < sizeof(done) / sizeof(done[0]))
+				done[ndone++] = blk;
+			if (block_filters(a, blk, k ? IFM_DIR_EGRESS : IFM_DIR_INGRESS,
+					  block_want(a, blk)) < 0) {
+				a->failed++;
+				r = 0;   /* reported; the other blocks still */
+			}
+		}
+	}
+	return r;
 }
 
 static int apply(struct apply_ctx *a)
@@ -679,13 +1076,25 @@ static int apply(struct apply_ctx *a)
 		ifm_quiet_set(was);
 		if (r < 0)
 			return r;
-		classify(a, w);
-		if (a->dry && w->how != KEEP)
-			ifm_out("would %s: %s %s mirror to %s", w->how == FAST ? "add" : "change",
-			       w->source, ifm_dir_name(w->dir), w->dst_name);
 	}
+	plan_shared(a);
+	for (int i = 0; i < a->nw; i++) {
+		struct want *w = &a->w[i];
+
+		if (!w->shared && w->how != SKIP)
+			classify(a, w);
+		if (a->dry && w->how != KEEP && w->how != SKIP)
+			ifm_out("would %s: %s %s mirror to %s%s", w->how == SLOW ? "change" : "add",
+			       w->source, ifm_dir_name(w->dir), w->dst_name,
+			       w->how == JOIN ? " (on shared tc blocks)" : "");
+	}
+	for (int i = 1; a->dry && i <= a->v.maxdev; i++)
+		if (a->v.devs[i].detach && !a->v.devs[i].member)
+			ifm_out("would remove: %s from shared tc blocks (not in %s)",
+				ifm_view_name(&a->v, i), c->path);
 	if (a->dry)
-		return (r = remove_stale(a)) < 0 ? r : ifm_tunnel_ids_prune(a->nl, c, true, &n);
+		return (r = shared_blocks(a)) < 0 || (r = remove_stale(a)) < 0 ? r
+			: ifm_tunnel_ids_prune(a->nl, c, true, &n);
 	for (int i = 0; i < a->nw; i++) {
 		struct want *w = &a->w[i];
 		struct ifm_session_spec s = { .source = w->source, .dest = w->dst_name,
@@ -699,7 +1108,7 @@ static int apply(struct apply_ctx *a)
 		else
 			a->changed++;
 	}
-	if ((r = add_fast(a)) < 0)
+	if ((r = detach(a)) < 0 || (r = add_fast(a)) < 0 || (r = shared_blocks(a)) < 0)
 		return r;
 	if ((r = remove_stale(a)) < 0)
 		return r;

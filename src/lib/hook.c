@@ -77,6 +77,39 @@ struct nl_msg *ifm_clsact_msg(bool add, int ifindex)
 			     ifindex, TC_H_CLSACT, TC_H_MAKE(TC_H_CLSACT, 0), add ? "clsact" : NULL);
 }
 
+struct nl_msg *ifm_clsact_shared_msg(int ifindex, uint32_t ingress_block, uint32_t egress_block)
+{
+	struct nl_msg *msg = ifm_clsact_msg(true, ifindex);
+
+	if (msg && ((ingress_block && nla_put_u32(msg, TCA_INGRESS_BLOCK, ingress_block) < 0) ||
+		    (egress_block && nla_put_u32(msg, TCA_EGRESS_BLOCK, egress_block) < 0))) {
+		nlmsg_free(msg);
+		return NULL;
+	}
+	return msg;
+}
+
+uint32_t ifm_block_index(const char *section, enum ifm_dir dir)
+{
+	/* 1..0x7fff: never IFM_BLOCK_MIN - 2 (0x1f1c0000), which would read as no hash */
+	uint32_t h = ifm_name_hash(section) % 0x7fffU + 1;
+
+	return 0x1f1c0000U | h << 1 | (dir == IFM_DIR_EGRESS);
+}
+
+bool ifm_block_ours(uint32_t block)
+{
+	return block >= IFM_BLOCK_MIN && block <= IFM_BLOCK_MAX;
+}
+
+uint32_t ifm_hook_block(const struct ifm_qdiscs *q, enum ifm_dir dir)
+{
+	if (strcmp(q->ingress_kind, "clsact") && strcmp(q->ingress_kind, "ingress"))
+		return 0;
+	return dir == IFM_DIR_INGRESS ? q->ingress_block
+	       : !strcmp(q->ingress_kind, "clsact") ? q->egress_block : 0;
+}
+
 /* clsact */
 static uint32_t clsact_parent(enum ifm_dir dir)
 {
@@ -170,6 +203,10 @@ static int qdisc_cb(struct nlmsghdr *hdr, void *arg)
 	kind = nla_get_string(tb[TCA_KIND]);
 	if (tcm->tcm_parent == TC_H_INGRESS) {
 		strncpy(s->q->ingress_kind, kind, sizeof(s->q->ingress_kind) - 1);
+		if (tb[TCA_INGRESS_BLOCK] && nla_len(tb[TCA_INGRESS_BLOCK]) >= 4)
+			s->q->ingress_block = nla_get_u32(tb[TCA_INGRESS_BLOCK]);
+		if (tb[TCA_EGRESS_BLOCK] && nla_len(tb[TCA_EGRESS_BLOCK]) >= 4)
+			s->q->egress_block = nla_get_u32(tb[TCA_EGRESS_BLOCK]);
 	} else if (tcm->tcm_parent == TC_H_ROOT) {
 		strncpy(s->q->root_kind, kind, sizeof(s->q->root_kind) - 1);
 		s->q->root_handle = tcm->tcm_handle;

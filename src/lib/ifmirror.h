@@ -151,7 +151,27 @@ struct ifm_qdiscs {
 	char ingress_kind[16];   /* "clsact", "ingress" or "" */
 	char root_kind[16];      /* "" when the dump showed no root qdisc */
 	uint32_t root_handle;    /* 0: the kernel's default qdisc */
+	/* the shared tc blocks a clsact (or ingress) qdisc hangs its hooks on,
+	 * TCA_INGRESS_BLOCK/TCA_EGRESS_BLOCK; 0: a block of its own */
+	uint32_t ingress_block, egress_block;
 };
+
+/*
+ * Shared blocks: a config section with `shared = yes` hangs its filters once
+ * on one block per direction, and each source joins by a clsact created with
+ * ingress_block/egress_block (a block is named at creation only). Indexes in
+ * [IFM_BLOCK_MIN, IFM_BLOCK_MAX] are ifmirror's: 0x1f1c0000, then the
+ * section name's hash (15 bits) and the direction (egress: the low bit).
+ */
+#define IFM_BLOCK_MIN 0x1f1c0002U
+#define IFM_BLOCK_MAX 0x1f1cffffU
+uint32_t ifm_block_index(const char *section, enum ifm_dir dir);
+bool ifm_block_ours(uint32_t block);
+/* the shared block the hook of dir hangs on, 0: none (a block of its own) */
+uint32_t ifm_hook_block(const struct ifm_qdiscs *q, enum ifm_dir dir);
+/* a clsact whose hooks hang on these blocks (0: a block of its own), as a
+ * message for batches */
+struct nl_msg *ifm_clsact_shared_msg(int ifindex, uint32_t ingress_block, uint32_t egress_block);
 
 struct ifm_hook_ops {
 	const char *kind;
@@ -311,6 +331,7 @@ struct ifm_filter {
 	unsigned int prog_len;
 	unsigned int sample;      /* bpf: 1 in N, else 1 */
 	char bpf_name[48];        /* bpf: the program's name (eBPF only) */
+	uint32_t block;           /* on this shared block, not the device's own: 0 */
 };
 
 struct ifm_dev_tc {
@@ -325,6 +346,24 @@ int ifm_dev_tc_scan(struct ifm_nl *nl, int ifindex, struct ifm_dev_tc *t);
 int ifm_dev_tc_scan_known(struct ifm_nl *nl, int ifindex, const struct ifm_qdiscs *q,
 			  struct ifm_dev_tc *t);
 void ifm_dev_tc_free(struct ifm_dev_tc *t);
+/* shared blocks' filters, each dumped once (a device on a shared block gets
+ * copies of them, with block set) */
+struct ifm_block_filters {
+	uint32_t block;
+	struct ifm_dev_tc t;
+};
+struct ifm_blocks {
+	struct ifm_block_filters *b;
+	size_t n, cap;
+};
+/* ifm_dev_tc_scan_known with a cache of shared blocks (NULL: none) */
+int ifm_dev_tc_scan_blocks(struct ifm_nl *nl, int ifindex, const struct ifm_qdiscs *q,
+			   struct ifm_dev_tc *t, struct ifm_blocks *cache);
+/* a shared block's filters, read now (hook_dir dir, block set) */
+int ifm_block_scan(struct ifm_nl *nl, uint32_t block, enum ifm_dir dir, struct ifm_dev_tc *t);
+/* a block read into the cache, or NULL */
+const struct ifm_dev_tc *ifm_blocks_get(const struct ifm_blocks *cache, uint32_t block);
+void ifm_blocks_free(struct ifm_blocks *cache);
 /* An ifmirror filter belongs to hook dir (u32 dumps show the other hook's too). */
 bool ifm_filter_is_ours(const struct ifm_filter *f);
 /* Lowest pref in [1, 0xffff] used by no filter on either hook. */

@@ -21,6 +21,8 @@ struct ifm_conf_session {
 	enum ifm_dir dir;
 	char *match;
 	unsigned int sample;
+	bool shared;             /* shared = yes: one filter set on shared blocks */
+	int shared_line;
 };
 
 struct ifm_conf_collector {

@@ -221,6 +221,22 @@ static int apply(struct up_ctx *c, enum ifm_dir want)
 	uint16_t pref = 0;
 	int r = 0;
 
+	/* a hook on a shared block: a filter added or removed there would be
+	 * every device's on that block, not this one's */
+	for (size_t d = 0; d < 2; d++) {
+		uint32_t blk = ifm_hook_block(&c->t.q, dirs[d]);
+		bool touches = (want & dirs[d]) != 0;
+
+		for (size_t i = 0; blk && !touches && i < c->t.nf; i++)
+			touches = c->t.f[i].block == blk && session_match(c, &c->t.f[i]) != NO_MATCH;
+		if (blk && touches) {
+			ifm_err("%s: its %s hook is on shared tc block %u%s: a mirror there would "
+				"be every device's on that block; not changed", c->src->name,
+				ifm_dir_name(dirs[d]), blk,
+				ifm_block_ours(blk) ? " (a `shared = yes` session of the config file)" : "");
+			return -EBUSY;
+		}
+	}
 	/* a hook qdisc with somebody else's filters and none of ours is theirs,
 	 * whatever /run says; an empty one ifmirror noted stays ours (a kill
 	 * between its creation and the first filter) */
@@ -476,6 +492,15 @@ static int mirror_down(struct ifm_nl *nl, const char *source, const char *dest, 
 			kept |= f->hook_dir;
 			kept_to = f->act.ifindex;
 			continue;
+		}
+		if (!whole && f->block) {
+			/* the filter is the whole block's: only leaving it (the
+			 * qdisc going) takes this device out */
+			ifm_err("%s: its %s mirror is on shared tc block %u with other devices, and "
+				"this qdisc holds more than that mirror: not removed", src.name,
+				ifm_dir_name(f->hook_dir), f->block);
+			ifm_dev_tc_free(&t);
+			return -EBUSY;
 		}
 		r = whole ? 0 : ifm_filter_del(nl, &t, f);
 		if (r < 0 && r != -ENOENT) {

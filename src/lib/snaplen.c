@@ -137,6 +137,13 @@ int ifm_snaplen_set(struct ifm_nl *nl, const struct ifm_link *dev, unsigned int 
 		ifm_dev_tc_free(&t);
 		return 0;
 	}
+	if (ifm_hook_block(&t.q, IFM_DIR_EGRESS)) {
+		/* a filter there would cut every device's frames on that block */
+		ifm_err("%s: --snaplen: its egress hook is on shared tc block %u; not changed",
+			dev->name, ifm_hook_block(&t.q, IFM_DIR_EGRESS));
+		ifm_dev_tc_free(&t);
+		return -EBUSY;
+	}
 	if (snaplen) {
 		if (strcmp(t.q.ingress_kind, "clsact")) {
 			if (t.q.ingress_kind[0]) {

@@ -111,6 +111,15 @@ const char *ifm_spec_sample(const char *v, unsigned int *out)
 	return NULL;
 }
 
+const char *ifm_spec_yes_no(const char *v, bool *out)
+{
+	if (!strcmp(v, "yes") || !strcmp(v, "no")) {
+		*out = v[0] == 'y';
+		return NULL;
+	}
+	return "not yes or no";
+}
+
 const char *ifm_spec_snaplen(const char *v, unsigned int *out)
 {
 	unsigned long n;

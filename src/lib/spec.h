@@ -44,6 +44,8 @@ const char *ifm_dir_name(enum ifm_dir dir);
 bool ifm_spec_number(const char *v, unsigned long lo, unsigned long hi, unsigned long *out);
 /* --sample N: one frame in N */
 const char *ifm_spec_sample(const char *v, unsigned int *out);
+/* "yes" or "no", nothing else */
+const char *ifm_spec_yes_no(const char *v, bool *out);
 /* --snaplen BYTES */
 const char *ifm_spec_snaplen(const char *v, unsigned int *out);
 /*

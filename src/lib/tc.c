@@ -44,6 +44,7 @@ struct fscan {
 	struct ifm_dev_tc *t;
 	enum ifm_dir dir;
 	uint32_t parent;
+	uint32_t block;
 };
 
 static int filter_cb(struct nlmsghdr *hdr, void *arg)
@@ -72,6 +73,7 @@ static int filter_cb(struct nlmsghdr *hdr, void *arg)
 	memset(f, 0, sizeof(*f));
 	f->hook_dir = s->dir;
 	f->parent = s->parent;
+	f->block = s->block;
 	f->sample = 1;
 	f->pref = (uint16_t)(TC_H_MAJ(tcm->tcm_info) >> 16);
 	f->handle = tcm->tcm_handle;
@@ -117,14 +119,16 @@ static int filter_cb(struct nlmsghdr *hdr, void *arg)
 	return 0;
 }
 
+/* the filters of a hook: the device's own block, or the shared block it
+ * hangs on (asked by its index: the same answer, and one dump serves all) */
 static int dump_filters(struct ifm_nl *nl, struct ifm_dev_tc *t, enum ifm_dir dir,
-			uint32_t parent)
+			uint32_t parent, uint32_t block)
 {
 	struct {
 		struct nlmsghdr h;
 		struct tcmsg tcm;
 	} req;
-	struct fscan s = { .t = t, .dir = dir, .parent = parent };
+	struct fscan s = { .t = t, .dir = dir, .parent = parent, .block = block };
 	size_t before = t->nf;
 	int r = -EINTR;
 
@@ -134,14 +138,96 @@ static int dump_filters(struct ifm_nl *nl, struct ifm_dev_tc *t, enum ifm_dir di
 		req.h.nlmsg_type = RTM_GETTFILTER;
 		req.h.nlmsg_flags = NLM_F_DUMP;
 		req.tcm.tcm_family = AF_UNSPEC;
-		req.tcm.tcm_ifindex = t->ifindex;
-		req.tcm.tcm_parent = parent;
+		req.tcm.tcm_ifindex = block ? (int)TCM_IFINDEX_MAGIC_BLOCK : t->ifindex;
+		req.tcm.tcm_parent = block ? block : parent;
 		t->nf = before;   /* an inconsistent dump's filters go */
 		r = ifm_nl_dump_raw(nl, &req.h, filter_cb, &s);
 		if (r == -EINTR && i + 1 == IFM_DUMP_TRIES)
 			r = 0;   /* as ifm_link_list */
 	}
 	return r;
+}
+
+static int append(struct ifm_dev_tc *t, const struct ifm_filter *f)
+{
+	if (t->nf == t->cap) {
+		size_t cap = t->cap ? t->cap * 2 : 16;
+		struct ifm_filter *nf = realloc(t->f, cap * sizeof(*nf));
+
+		if (!nf)
+			return -ENOMEM;
+		t->f = nf;
+		t->cap = cap;
+	}
+	t->f[t->nf++] = *f;
+	return 0;
+}
+
+/* a shared block's filters, dumped once per process (cache) or now */
+static int block_filters(struct ifm_nl *nl, struct ifm_dev_tc *t, enum ifm_dir dir,
+			 uint32_t parent, uint32_t block, struct ifm_blocks *cache)
+{
+	struct ifm_dev_tc *b = NULL, one = { .ifindex = t->ifindex };
+	int r = 0;
+
+	for (size_t i = 0; cache && i < cache->n && !b; i++)
+		if (cache->b[i].block == block)
+			b = &cache->b[i].t;
+	if (!b && cache) {
+		if (cache->n == cache->cap) {
+			size_t cap = cache->cap ? cache->cap * 2 : 4;
+			struct ifm_block_filters *nb = realloc(cache->b, cap * sizeof(*nb));
+
+			if (!nb)
+				return -ENOMEM;
+			cache->b = nb;
+			cache->cap = cap;
+		}
+		b = &cache->b[cache->n].t;
+		memset(b, 0, sizeof(*b));
+		if ((r = dump_filters(nl, b, dir, parent, block)) < 0) {
+			ifm_dev_tc_free(b);
+			return r;
+		}
+		cache->b[cache->n++].block = block;
+	} else if (!b) {
+		if ((r = dump_filters(nl, &one, dir, parent, block)) < 0)
+			return r;
+		b = &one;
+	}
+	for (size_t i = 0; i < b->nf && r == 0; i++) {
+		struct ifm_filter f = b->f[i];
+
+		f.hook_dir = dir;
+		f.parent = parent;
+		r = append(t, &f);
+	}
+	if (b == &one)
+		ifm_dev_tc_free(&one);
+	return r;
+}
+
+int ifm_block_scan(struct ifm_nl *nl, uint32_t block, enum ifm_dir dir, struct ifm_dev_tc *t)
+{
+	memset(t, 0, sizeof(*t));
+	t->ifindex = (int)TCM_IFINDEX_MAGIC_BLOCK;
+	return dump_filters(nl, t, dir, block, block);
+}
+
+const struct ifm_dev_tc *ifm_blocks_get(const struct ifm_blocks *cache, uint32_t block)
+{
+	for (size_t i = 0; i < cache->n; i++)
+		if (cache->b[i].block == block)
+			return &cache->b[i].t;
+	return NULL;
+}
+
+void ifm_blocks_free(struct ifm_blocks *cache)
+{
+	for (size_t i = 0; i < cache->n; i++)
+		ifm_dev_tc_free(&cache->b[i].t);
+	free(cache->b);
+	memset(cache, 0, sizeof(*cache));
 }
 
 int ifm_dev_tc_scan(struct ifm_nl *nl, int ifindex, struct ifm_dev_tc *t)
@@ -159,6 +245,12 @@ int ifm_dev_tc_scan(struct ifm_nl *nl, int ifindex, struct ifm_dev_tc *t)
 int ifm_dev_tc_scan_known(struct ifm_nl *nl, int ifindex, const struct ifm_qdiscs *q,
 			  struct ifm_dev_tc *t)
 {
+	return ifm_dev_tc_scan_blocks(nl, ifindex, q, t, NULL);
+}
+
+int ifm_dev_tc_scan_blocks(struct ifm_nl *nl, int ifindex, const struct ifm_qdiscs *q,
+			   struct ifm_dev_tc *t, struct ifm_blocks *cache)
+{
 	static const enum ifm_dir dirs[] = { IFM_DIR_INGRESS, IFM_DIR_EGRESS };
 	int r = 0;
 
@@ -167,9 +259,12 @@ int ifm_dev_tc_scan_known(struct ifm_nl *nl, int ifindex, const struct ifm_qdisc
 	t->q = *q;
 	for (size_t i = 0; r == 0 && i < 2; i++) {
 		const struct ifm_hook_ops *h = ifm_hook_present(&t->q, dirs[i]);
+		uint32_t block = ifm_hook_block(&t->q, dirs[i]);
 
-		if (h)
-			r = dump_filters(nl, t, dirs[i], h->parent(dirs[i]));
+		if (h && block)
+			r = block_filters(nl, t, dirs[i], h->parent(dirs[i]), block, cache);
+		else if (h)
+			r = dump_filters(nl, t, dirs[i], h->parent(dirs[i]), 0);
 	}
 	if (r < 0)
 		ifm_dev_tc_free(t);
@@ -345,9 +440,13 @@ static bool u32_alone(const struct ifm_dev_tc *t, const struct ifm_filter *f)
 
 struct nl_msg *ifm_filter_del_msg(const struct ifm_dev_tc *t, const struct ifm_filter *f)
 {
+	/* a shared block's filter: from the block, for every device on it */
+	int ifindex = f->block ? (int)TCM_IFINDEX_MAGIC_BLOCK : t->ifindex;
+	uint32_t parent = f->block ? f->block : f->parent;
+
 	if (u32_alone(t, f))
-		return del_msg(t->ifindex, f->parent, f->pref, 0, f->kind);
-	return del_msg(t->ifindex, f->parent, f->pref, f->handle, f->kind);
+		return del_msg(ifindex, parent, f->pref, 0, f->kind);
+	return del_msg(ifindex, parent, f->pref, f->handle, f->kind);
 }
 
 int ifm_filter_del(struct ifm_nl *nl, const struct ifm_dev_tc *t, const struct ifm_filter *f)

@@ -121,7 +121,7 @@ int ifm_view_scan_only(struct ifm_view *v, struct ifm_nl *nl, const int *only, s
 		d->t.q = *q;
 		if ((!d->hooked && !q->ingress_kind[0]) || (only && !ifm_index_listed(only, nonly, ifindex)))
 			continue;
-		r = ifm_dev_tc_scan_known(nl, ifindex, q, &d->t);
+		r = ifm_dev_tc_scan_blocks(nl, ifindex, q, &d->t, &v->blocks);
 		if (r < 0)
 			return r;
 		d->scanned = true;
@@ -144,6 +144,7 @@ void ifm_view_scan_free(struct ifm_view *v)
 	v->devs = NULL;
 	v->maxdev = 0;
 	ifm_qdisc_map_free(&v->qmap);
+	ifm_blocks_free(&v->blocks);
 }
 
 void ifm_view_free(struct ifm_view *v)

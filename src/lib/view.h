@@ -13,6 +13,8 @@ struct ifm_view_dev {
 	bool hooked, scanned, clsact_new, tidy;
 	bool clsact_rec;               /* its clsact's record written ahead */
 	bool leads_on;                 /* mirrors, sessions or ports lead out of it */
+	bool detach;                   /* apply: its clsact leaves ifmirror's shared blocks */
+	int member;                    /* apply: 1 + the shared session on it, 0: none */
 	unsigned int clsact_result;    /* index in a batch */
 	uint16_t next_pref;
 	struct ifm_dev_tc t;
@@ -24,6 +26,7 @@ struct ifm_view {
 	size_t nlinks;
 	struct ifm_link **by_name;     /* sorted, for bsearch */
 	struct ifm_qdisc_map qmap;
+	struct ifm_blocks blocks;      /* shared blocks' filters, each dumped once */
 	struct ifm_view_dev *devs;     /* by ifindex */
 	int maxdev;
 };

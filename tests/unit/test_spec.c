@@ -34,6 +34,14 @@ static void test_sample(void)
 	CHECK(ifm_spec_sample("2147483647", &s) == NULL && s == 2147483647U);
 	CHECK(ifm_spec_sample("2147483648", &s) != NULL && s == 2147483647U);
 	CHECK(ifm_spec_sample("0", &s) != NULL);
+	{
+		bool b = true;
+
+		CHECK(ifm_spec_yes_no("no", &b) == NULL && !b);
+		CHECK(ifm_spec_yes_no("yes", &b) == NULL && b);
+		CHECK(ifm_spec_yes_no("Yes", &b) != NULL && b);
+		CHECK(ifm_spec_yes_no("yes ", &b) != NULL && ifm_spec_yes_no("", &b) != NULL);
+	}
 	CHECK(ifm_spec_sample("zero", &s) != NULL);
 	CHECK(!strcmp(ifm_spec_sample("0", &s), "not a whole number from 1 to 2147483647"));
 }
