@@ -984,6 +984,10 @@ static int apply(struct apply_ctx *a)
 		return r;
 	if (!(g = plan_graph(a)))
 		return -ENOMEM;
+	/* a search from a destination that found no way back saw all it can
+	 * reach: the next session into it asks that (one search per
+	 * destination, not per source), until the graph changes */
+	int searched = 0;
 	for (int i = 0; i < a->nw; i++) {
 		struct want *w = &a->w[i];
 
@@ -993,7 +997,14 @@ static int apply(struct apply_ctx *a)
 					j < c->collectors[k].nports; j++)
 				if (!strcmp(c->collectors[k].ports[j], w->source))
 					w->dst = -1;
-		bool loop = w->dst < 0 || (w->dst_node && ifm_reach_loops(g, w->dst_node, w->src));
+		bool loop = w->dst < 0;
+
+		if (!loop && w->dst_node && w->dst_node == searched)
+			loop = w->dst_node == w->src || ifm_reach_seen(g, w->src);
+		else if (!loop && w->dst_node) {
+			loop = ifm_reach_loops(g, w->dst_node, w->src);
+			searched = loop ? 0 : w->dst_node;
+		}
 
 		if (!loop && a->scoped && w->dst_node && ifm_scope_unknown_seen(&a->v, g)) {
 			ifm_reach_free(g);
@@ -1007,6 +1018,7 @@ static int apply(struct apply_ctx *a)
 			 * (taken back, not a new graph: one per skip was quadratic) */
 			if (w->src > 0 && w->dst_node > 0)
 				ifm_reach_drop_mirror(g, w->src, w->cs->dir, w->dst_node);
+			searched = 0;
 			a->w[i--] = a->w[--a->nw];
 			a->loops++;
 		} else if (loop) {

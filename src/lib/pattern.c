@@ -63,15 +63,17 @@ static const char *unfit(const struct ifm_config *c, const struct ifm_conf_sessi
 	return NULL;
 }
 
-static bool taken(const struct ifm_config *c, const struct ifm_expansion *x, const char *name,
-		  const char *to)
+/* named to the same destination already: by a list, or by an earlier
+ * section's patterns (x->v[0..before): a section matches a link once) */
+static bool taken(const struct ifm_config *c, const struct ifm_expansion *x, int before,
+		  const char *name, const char *to)
 {
 	for (int i = 0; i < c->nsessions; i++)
 		if (!strcmp(c->sessions[i].to, to) &&
 		    ifm_name_listed((const char *const *)c->sessions[i].sources,
 				    c->sessions[i].nsources, name))
 			return true;
-	for (int i = 0; i < x->n; i++)
+	for (int i = 0; i < before; i++)
 		if (!strcmp(x->v[i].name, name) && !strcmp(c->sessions[x->v[i].session].to, to))
 			return true;
 	return false;
@@ -93,7 +95,7 @@ int ifm_expand(const struct ifm_config *c, const struct ifm_view *v, bool dry,
 	for (int s = 0; s < c->nsessions; s++) {
 		const struct ifm_conf_session *cs = &c->sessions[s];
 		char head[600];
-		int matched = 0;
+		int matched = 0, before = x->n;
 
 		if (!cs->npats)
 			continue;
@@ -113,7 +115,7 @@ int ifm_expand(const struct ifm_config *c, const struct ifm_view *v, bool dry,
 			matched++;
 			if (dry)
 				ifm_out("%s: matches %s", head, l->name);
-			if (taken(c, x, l->name, cs->to))
+			if (taken(c, x, before, l->name, cs->to))
 				continue;
 			if (x->n == x->cap) {
 				struct ifm_expanded *g;

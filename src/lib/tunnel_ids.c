@@ -164,6 +164,9 @@ int ifm_tunnel_ids_prune(struct ifm_nl *nl, const struct ifm_config *c, bool dry
 	int r;
 
 	*removed = 0;
+	/* only the ids of the file's tunnels go: none, no link dump */
+	if (!c->ntunnels)
+		return 0;
 	if ((r = ifm_tnl_links(nl, &links, &n)) < 0)
 		return r;
 	for (size_t i = 0; i < n; i++) {
