@@ -214,3 +214,23 @@ s1 ingress E null"
 	assert_output "ifmirror: $CONF:4: shared 'maybe': not yes or no"
 	assert_equal "$(tc_state)" "$snap"
 }
+
+@test "shared: a destination deleted and made again is re-pointed once for the block by refresh (the hooks' path)" {
+	group "s0 s1"
+	apply -q
+	read -r bi be < <(blocks_of s0)
+	nsx ip link del D
+	veth D
+	run ifm refresh D
+	assert_success
+	assert_output --partial "shared tc block $bi: ingress mirror to D on shared tc block $bi"
+	assert_equal "$(block_mirreds "$bi")" 1
+	assert_equal "$(block_mirreds "$be")" 1
+	d=$(counter_settles Dp)
+	send_in s0 3
+	send_out s1 4
+	expect_rx Dp "$d" 7
+	# still the file's: apply has nothing to change
+	run apply
+	assert_output "$CONF: 2 sessions, nothing to change"
+}

@@ -557,96 +557,22 @@ static const struct want *block_want(const struct apply_ctx *a, uint32_t block)
 	return NULL;
 }
 
-/*
- * The filters on each shared block the file keeps: one mirror per block,
- * the file's, to the section's destination; an older one of ours (the
- * destination, match or budget changed) goes once the new one is there.
- */
+/* the file's mirror on one of its shared blocks (block.c) */
 static int block_filters(struct apply_ctx *a, uint32_t block, enum ifm_dir dir,
 			 const struct want *w)
 {
-	const struct ifm_cls_ops *cls = w->m.insns ? &ifm_cls_bpf : ifm_cls_mirror;
 	struct ifm_link dl = { .ifindex = w->dst };
-	struct ifm_dev_tc bt = { .ifindex = (int)TCM_IFINDEX_MAGIC_BLOCK };
-	struct ifm_police pol;
-	struct ifm_cookie ck;
-	bool have = false, replaced = false;
-	int r, budget;
-	uint16_t pref;
+	char what[600];
+	struct ifm_block_mirror bm = { .block = block, .dir = dir, .dest = &dl, .m = &w->m,
+				       .from_config = true, .dry = a->dry,
+				       .fresh = !block_kept(a, block), .what = what };
+	bool replaced;
+	int r;
 
 	snprintf(dl.name, sizeof(dl.name), "%s", w->dst_name);
-	if (a->dry && !block_kept(a, block)) {
-		ifm_out("would add: [session %s] %s mirror to %s on shared tc block %u", w->cs->name,
-			ifm_dir_name(dir), w->dst_name, block);
-		return 0;
-	}
-	/* read now: a block whose last device left and came back is a new one */
-	r = ifm_block_scan(a->nl, block, dir, &bt);
-	if (r < 0) {
-		ifm_err("%s:%d: cannot read shared tc block %u: %s", a->c->path, w->cs->line, block,
-			ifm_nl_reason(a->nl, r));
-		ifm_dev_tc_free(&bt);
-		return r;
-	}
-	if ((budget = ifm_budget_police(a->nl, &dl, &pol)) < 0) {
-		ifm_dev_tc_free(&bt);
-		return budget;
-	}
-	for (size_t i = 0; i < bt.nf && !have; i++) {
-		const struct ifm_filter *f = &bt.f[i];
-
-		have = ifm_filter_is_ours(f) && (f->act.cookie.flags & IFM_COOKIE_FROM_CONFIG) &&
-		       f->act.ifindex == w->dst && f->prog_hash == w->m.hash &&
-		       f->has_police == (budget > 0) && (!budget || f->police.index == pol.index);
-		if (have)
-			bt.f[i].block = 0;   /* kept */
-		replaced |= ifm_filter_is_ours(f) && !have;
-	}
-	pref = ifm_pref_free(&bt);
-	if (!have && !a->dry) {
-		ifm_cookie_make(&ck, dir, &dl);
-		ck.flags |= IFM_COOKIE_FROM_CONFIG;
-		for (;;) {
-			r = ifm_filter_add(a->nl, (int)TCM_IFINDEX_MAGIC_BLOCK, block, pref, cls, &w->m,
-					   w->dst, &ck, budget > 0 ? &pol : NULL);
-			if (r == -ENOENT && cls->fallback) {
-				cls = cls->fallback;
-				continue;
-			}
-			break;
-		}
-		if (r < 0) {
-			ifm_err("%s:%d: cannot add the %s mirror to %s on shared tc block %u: %s",
-				a->c->path, w->cs->line, ifm_dir_name(dir), w->dst_name, block,
-				ifm_nl_reason(a->nl, r));
-			ifm_dev_tc_free(&bt);
-			return r;
-		}
-		ifm_match_remember(&w->m);
-		ifm_info("[session %s]: %s mirror to %s on shared tc block %u (%s, pref %u)",
-			 w->cs->name, ifm_dir_name(dir), w->dst_name, block, cls->kind, pref);
-	} else if (!have) {
-		ifm_out("would add: [session %s] %s mirror to %s on shared tc block %u", w->cs->name,
-			ifm_dir_name(dir), w->dst_name, block);
-	}
-	/* the block's older mirrors of ours (not the one kept) */
-	for (size_t i = 0; i < bt.nf && r == 0; i++) {
-		const struct ifm_filter *f = &bt.f[i];
-
-		if (!f->block || !ifm_filter_is_ours(f))
-			continue;
-		if (a->dry) {
-			ifm_out("would remove: [session %s] an older %s mirror on shared tc block %u",
-				w->cs->name, ifm_dir_name(dir), block);
-			continue;
-		}
-		r = ifm_filter_del(a->nl, &bt, f);
-		if (r == -ENOENT)
-			r = 0;
-	}
-	if (!have && replaced && !a->dry)
-		a->changed++;
-	ifm_dev_tc_free(&bt);
+	snprintf(what, sizeof(what), "[session %s]", w->cs->name);
+	r = ifm_block_mirror(a->nl, &bm, &replaced);
+	a->changed += replaced;
 	return r;
 }
 

@@ -361,6 +361,20 @@ int ifm_dev_tc_scan_blocks(struct ifm_nl *nl, int ifindex, const struct ifm_qdis
 			   struct ifm_dev_tc *t, struct ifm_blocks *cache);
 /* a shared block's filters, read now (hook_dir dir, block set) */
 int ifm_block_scan(struct ifm_nl *nl, uint32_t block, enum ifm_dir dir, struct ifm_dev_tc *t);
+/* block.c: the one mirror a shared block carries, dir into dest with m
+ * (the file's when from_config): kept when it is there, else added and
+ * the block's older ones of ours removed after it (*replaced: there was
+ * one). fresh: no device stays on the block (dry: nothing to read).
+ * what: how messages name it. Reported. */
+struct ifm_block_mirror {
+	uint32_t block;
+	enum ifm_dir dir;
+	const struct ifm_link *dest;
+	const struct ifm_match *m;
+	bool from_config, dry, fresh;
+	const char *what;
+};
+int ifm_block_mirror(struct ifm_nl *nl, const struct ifm_block_mirror *bm, bool *replaced);
 /* a block read into the cache, or NULL */
 const struct ifm_dev_tc *ifm_blocks_get(const struct ifm_blocks *cache, uint32_t block);
 void ifm_blocks_free(struct ifm_blocks *cache);

@@ -23,6 +23,41 @@ struct dangling {
 	unsigned int prog_len, sample;
 };
 
+/* a shared block's mirror to the deleted device: one per block */
+struct dangling_block {
+	uint32_t block;
+	enum ifm_dir dir;
+	uint64_t prog_hash;
+	unsigned int prog_len, sample;
+	bool from_config;
+};
+
+/* the block's mirror re-pointed at self, once for all its devices */
+static int repoint_block(struct ifm_nl *nl, const struct dangling_block *d,
+			 const struct ifm_link *self)
+{
+	struct ifm_match m = { .sample = 1 };
+	char expr[1024], what[64];
+	struct ifm_block_mirror bm = { .block = d->block, .dir = d->dir, .dest = self, .m = &m,
+				       .from_config = d->from_config, .what = what };
+	bool replaced;
+	int r = 0;
+
+	snprintf(what, sizeof(what), "shared tc block %u", d->block);
+	if (ifm_match_has_expr(d->prog_len, d->sample)) {
+		if (!ifm_match_recall(d->prog_hash, expr, sizeof(expr))) {
+			ifm_err("%s: cannot re-point its mirror to %s: its --match expression is not "
+				"on record (run ifmirror apply again)", what, self->name);
+			return -ENOENT;
+		}
+		r = ifm_match_build(self->name, expr[0] ? expr : NULL, d->sample, &m, "match");
+	}
+	if (r == 0)
+		r = ifm_block_mirror(nl, &bm, &replaced);
+	ifm_match_free(&m);
+	return r;
+}
+
 struct pending_ctx {
 	struct ifm_nl *nl;
 	const char *ifname;
@@ -69,7 +104,9 @@ int ifm_refresh(struct ifm_nl *nl, const char *ifname)
 	struct dangling *dl = NULL;
 	struct pending_ctx pc = { .nl = nl, .ifname = ifname };
 	unsigned int hash = ifm_name_hash(ifname);
-	size_t nlinks = 0, nd = 0;
+	struct ifm_blocks blocks = { 0 };     /* each shared block dumped once */
+	struct dangling_block db[64];
+	size_t nlinks = 0, nd = 0, nb = 0;
 	int r, ret = 0;
 
 	r = ifm_link_list(nl, &links, &nlinks);
@@ -110,11 +147,30 @@ int ifm_refresh(struct ifm_nl *nl, const char *ifname)
 	}
 	for (size_t i = 0; i < nlinks; i++) {
 		struct ifm_dev_tc t;
+		struct ifm_qdiscs q;
 		enum ifm_dir dirs = 0;
 
-		if (links[i].ifindex == self->ifindex || ifm_dev_tc_scan(nl, links[i].ifindex, &t) < 0)
+		if (links[i].ifindex == self->ifindex || ifm_qdiscs_scan(nl, links[i].ifindex, &q) < 0 ||
+		    ifm_dev_tc_scan_blocks(nl, links[i].ifindex, &q, &t, &blocks) < 0)
 			continue;
 		for (size_t j = 0; j < t.nf; j++) {
+			const struct ifm_filter *f = &t.f[j];
+			size_t k = 0;
+
+			if (f->block && ifm_filter_is_ours(f) && f->act.ifindex == 0 &&
+			    f->act.cookie.dest_hash == hash) {
+				while (k < nb && db[k].block != f->block)
+					k++;
+				if (k == nb && nb < sizeof(db) / sizeof(db[0]))
+					db[nb++] = (struct dangling_block){
+						.block = f->block, .dir = f->hook_dir,
+						.prog_hash = f->prog_hash, .prog_len = f->prog_len,
+						.sample = f->sample,
+						.from_config = f->act.cookie.flags & IFM_COOKIE_FROM_CONFIG };
+				continue;
+			}
+			if (f->block)
+				continue;   /* the block's, not this device's */
 			if (ifm_filter_is_ours(&t.f[j]) && t.f[j].act.ifindex == 0 &&
 			    t.f[j].act.cookie.dest_hash == hash) {
 				dirs |= t.f[j].hook_dir;
@@ -129,6 +185,10 @@ int ifm_refresh(struct ifm_nl *nl, const char *ifname)
 			dl[nd++].dirs = dirs;
 		}
 	}
+	ifm_blocks_free(&blocks);
+	for (size_t i = 0; i < nb; i++)
+		if ((r = repoint_block(nl, &db[i], self)) < 0)
+			ret = r;
 	for (size_t i = 0; i < nd; i++) {
 		struct ifm_session_spec sp = { .source = dl[i].source, .dest = ifname,
 					       .sample = dl[i].sample };
