@@ -47,6 +47,21 @@ struct fscan {
 	uint32_t block;
 };
 
+static int append(struct ifm_dev_tc *t, const struct ifm_filter *f)
+{
+	if (t->nf == t->cap) {
+		size_t cap = t->cap ? t->cap * 2 : 16;
+		struct ifm_filter *nf = realloc(t->f, cap * sizeof(*nf));
+
+		if (!nf)
+			return -ENOMEM;
+		t->f = nf;
+		t->cap = cap;
+	}
+	t->f[t->nf++] = *f;
+	return 0;
+}
+
 static int filter_cb(struct nlmsghdr *hdr, void *arg)
 {
 	struct fscan *s = arg;
@@ -60,17 +75,9 @@ static int filter_cb(struct nlmsghdr *hdr, void *arg)
 		return 0;
 	if (nlmsg_parse(hdr, sizeof(*tcm), tb, TCA_MAX, NULL) < 0 || !tb[TCA_KIND])
 		return 0;
-	if (t->nf == t->cap) {
-		size_t cap = t->cap ? t->cap * 2 : 16;
-		struct ifm_filter *nf = realloc(t->f, cap * sizeof(*nf));
-
-		if (!nf)
-			return -ENOMEM;
-		t->f = nf;
-		t->cap = cap;
-	}
-	f = &t->f[t->nf++];
-	memset(f, 0, sizeof(*f));
+	if (append(t, &(struct ifm_filter){ 0 }) < 0)
+		return -ENOMEM;
+	f = &t->f[t->nf - 1];
 	f->hook_dir = s->dir;
 	f->parent = s->parent;
 	f->block = s->block;
@@ -146,21 +153,6 @@ static int dump_filters(struct ifm_nl *nl, struct ifm_dev_tc *t, enum ifm_dir di
 			r = 0;   /* as ifm_link_list */
 	}
 	return r;
-}
-
-static int append(struct ifm_dev_tc *t, const struct ifm_filter *f)
-{
-	if (t->nf == t->cap) {
-		size_t cap = t->cap ? t->cap * 2 : 16;
-		struct ifm_filter *nf = realloc(t->f, cap * sizeof(*nf));
-
-		if (!nf)
-			return -ENOMEM;
-		t->f = nf;
-		t->cap = cap;
-	}
-	t->f[t->nf++] = *f;
-	return 0;
 }
 
 /* a shared block's filters, dumped once per process (cache) or now */
