@@ -38,6 +38,12 @@ rows() { ifm status --json | jq -r '.sessions | map("\(.source) \(.direction) \(
 
 @test "shared: one mirror per block serves every source; copies exact; apply again changes nothing" {
 	group "s0 s1 s2"
+	snap=$(tc_state)
+	run apply --dry-run
+	assert_success
+	assert_line "would add: s0 both mirror to D (on shared tc blocks)"
+	assert_line --regexp "^would add: \[session grp\] egress mirror to D on shared tc block [0-9]+$"
+	assert_equal "$(tc_state)" "$snap"
 	run apply
 	assert_success
 	assert_output --partial "3 added"
