@@ -357,8 +357,7 @@ static bool own_filters(const struct ifm_view_dev *d)
 
 /* a clsact of ours holding nothing but the file's sessions to w's destination:
  * it may go and come back on the shared blocks */
-static bool convertible(const struct apply_ctx *a, const struct want *w,
-			const struct ifm_view_dev *d)
+static bool convertible(const struct want *w, const struct ifm_view_dev *d)
 {
 	if (!d->scanned || strcmp(d->t.q.ingress_kind, "clsact") ||
 	    ifm_hooks_have_foreign(&d->t, IFM_DIR_BOTH) ||
@@ -373,7 +372,6 @@ static bool convertible(const struct apply_ctx *a, const struct want *w,
 		if (ifm_filter_is_snaplen(f))
 			return false;
 	}
-	(void)a;
 	return true;
 }
 
@@ -450,7 +448,7 @@ static void plan_shared(struct apply_ctx *a)
 					a->c->path, w->cs->source_line, w->source, bi ? bi : be);
 			a->failed += !w->pattern;
 			w->how = SKIP;
-		} else if (convertible(a, w, d)) {
+		} else if (convertible(w, d)) {
 			d->detach = true;
 			w->how = JOIN;
 		} else {
@@ -505,11 +503,11 @@ static int detach(struct apply_ctx *a)
 	ifm_owned_hold(true);
 	for (int k = 0; k < n && (unsigned)k < b.n; k++) {
 		struct ifm_view_dev *d = &a->v.devs[which[k]];
+		uint32_t blk = d->t.q.ingress_block ? d->t.q.ingress_block : d->t.q.egress_block;
 		int e = b.results[k];
 
 		if (e < 0 && e != -ENOENT && e != -EINVAL && e != -ENODEV) {
-			ifm_err("%s: cannot take it off shared tc block %u: %s", d->link->name,
-				d->t.q.ingress_block ? d->t.q.ingress_block : d->t.q.egress_block,
+			ifm_err("%s: cannot take it off shared tc block %u: %s", d->link->name, blk,
 				strerror(-e));
 			a->failed++;
 			d->detach = false;
@@ -518,8 +516,7 @@ static int detach(struct apply_ctx *a)
 		ifm_owned_set(which[k], "clsact", false);
 		if (!d->member || a->w[d->member - 1].how != JOIN) {
 			a->removed++;
-			ifm_info("%s: off shared tc block %u (not in %s)", d->link->name,
-				 d->t.q.ingress_block ? d->t.q.ingress_block : d->t.q.egress_block,
+			ifm_info("%s: off shared tc block %u (not in %s)", d->link->name, blk,
 				 a->c->path);
 		}
 		memset(&d->t.q, 0, sizeof(d->t.q));

@@ -375,8 +375,6 @@ struct ifm_block_mirror {
 	const char *what;
 };
 int ifm_block_mirror(struct ifm_nl *nl, const struct ifm_block_mirror *bm, bool *replaced);
-/* a block read into the cache, or NULL */
-const struct ifm_dev_tc *ifm_blocks_get(const struct ifm_blocks *cache, uint32_t block);
 void ifm_blocks_free(struct ifm_blocks *cache);
 /* An ifmirror filter belongs to hook dir (u32 dumps show the other hook's too). */
 bool ifm_filter_is_ours(const struct ifm_filter *f);

@@ -105,7 +105,7 @@ int ifm_refresh(struct ifm_nl *nl, const char *ifname)
 	struct pending_ctx pc = { .nl = nl, .ifname = ifname };
 	unsigned int hash = ifm_name_hash(ifname);
 	struct ifm_blocks blocks = { 0 };     /* each shared block dumped once */
-	struct dangling_block db[64];
+	struct dangling_block *db = NULL;     /* two per block at most: one per hook */
 	size_t nlinks = 0, nd = 0, nb = 0;
 	int r, ret = 0;
 
@@ -141,7 +141,8 @@ int ifm_refresh(struct ifm_nl *nl, const char *ifname)
 
 	/* dangling sessions of the old device of this name, on every device */
 	dl = calloc(nlinks + 1, sizeof(*dl));   /* one per device at most */
-	if (!dl) {
+	db = calloc(2 * nlinks + 1, sizeof(*db));   /* a device hangs on two blocks at most */
+	if (!dl || !db) {
 		ret = -ENOMEM;
 		goto out;
 	}
@@ -155,13 +156,15 @@ int ifm_refresh(struct ifm_nl *nl, const char *ifname)
 			continue;
 		for (size_t j = 0; j < t.nf; j++) {
 			const struct ifm_filter *f = &t.f[j];
+			bool dangling = ifm_filter_is_ours(f) && f->act.ifindex == 0 &&
+					f->act.cookie.dest_hash == hash;
 			size_t k = 0;
 
-			if (f->block && ifm_filter_is_ours(f) && f->act.ifindex == 0 &&
-			    f->act.cookie.dest_hash == hash) {
-				while (k < nb && db[k].block != f->block)
+			if (f->block) {
+				/* the block's, not this device's: once per block */
+				while (dangling && k < nb && db[k].block != f->block)
 					k++;
-				if (k == nb && nb < sizeof(db) / sizeof(db[0]))
+				if (dangling && k == nb)
 					db[nb++] = (struct dangling_block){
 						.block = f->block, .dir = f->hook_dir,
 						.prog_hash = f->prog_hash, .prog_len = f->prog_len,
@@ -169,10 +172,7 @@ int ifm_refresh(struct ifm_nl *nl, const char *ifname)
 						.from_config = f->act.cookie.flags & IFM_COOKIE_FROM_CONFIG };
 				continue;
 			}
-			if (f->block)
-				continue;   /* the block's, not this device's */
-			if (ifm_filter_is_ours(&t.f[j]) && t.f[j].act.ifindex == 0 &&
-			    t.f[j].act.cookie.dest_hash == hash) {
+			if (dangling) {
 				dirs |= t.f[j].hook_dir;
 				dl[nd].prog_hash = t.f[j].prog_hash;
 				dl[nd].prog_len = t.f[j].prog_len;
@@ -226,6 +226,7 @@ int ifm_refresh(struct ifm_nl *nl, const char *ifname)
 		ret = pc.ret;
 out:
 	free(dl);
+	free(db);
 	free(links);
 	return ret;
 }

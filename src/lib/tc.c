@@ -155,17 +155,28 @@ static int dump_filters(struct ifm_nl *nl, struct ifm_dev_tc *t, enum ifm_dir di
 	return r;
 }
 
-/* a shared block's filters, dumped once per process (cache) or now */
-static int block_filters(struct ifm_nl *nl, struct ifm_dev_tc *t, enum ifm_dir dir,
-			 uint32_t parent, uint32_t block, struct ifm_blocks *cache)
+static const struct ifm_dev_tc *blocks_get(const struct ifm_blocks *cache, uint32_t block)
 {
-	struct ifm_dev_tc *b = NULL, one = { .ifindex = t->ifindex };
+	for (size_t i = 0; i < cache->n; i++)
+		if (cache->b[i].block == block)
+			return &cache->b[i].t;
+	return NULL;
+}
+
+/* copies of a shared block's filters on t (hook dir), the block dumped once
+ * per cache (NULL: a cache for this call only) */
+static int block_copies(struct ifm_nl *nl, struct ifm_dev_tc *t, enum ifm_dir dir,
+			uint32_t parent, uint32_t block, struct ifm_blocks *cache)
+{
+	struct ifm_blocks own = { 0 };
+	const struct ifm_dev_tc *b;
 	int r = 0;
 
-	for (size_t i = 0; cache && i < cache->n && !b; i++)
-		if (cache->b[i].block == block)
-			b = &cache->b[i].t;
-	if (!b && cache) {
+	if (!cache)
+		cache = &own;
+	if (!(b = blocks_get(cache, block))) {
+		struct ifm_dev_tc *nt;
+
 		if (cache->n == cache->cap) {
 			size_t cap = cache->cap ? cache->cap * 2 : 4;
 			struct ifm_block_filters *nb = realloc(cache->b, cap * sizeof(*nb));
@@ -175,17 +186,14 @@ static int block_filters(struct ifm_nl *nl, struct ifm_dev_tc *t, enum ifm_dir d
 			cache->b = nb;
 			cache->cap = cap;
 		}
-		b = &cache->b[cache->n].t;
-		memset(b, 0, sizeof(*b));
-		if ((r = dump_filters(nl, b, dir, parent, block)) < 0) {
-			ifm_dev_tc_free(b);
+		nt = &cache->b[cache->n].t;
+		memset(nt, 0, sizeof(*nt));
+		if ((r = dump_filters(nl, nt, dir, parent, block)) < 0) {
+			ifm_dev_tc_free(nt);
 			return r;
 		}
 		cache->b[cache->n++].block = block;
-	} else if (!b) {
-		if ((r = dump_filters(nl, &one, dir, parent, block)) < 0)
-			return r;
-		b = &one;
+		b = nt;
 	}
 	for (size_t i = 0; i < b->nf && r == 0; i++) {
 		struct ifm_filter f = b->f[i];
@@ -194,8 +202,7 @@ static int block_filters(struct ifm_nl *nl, struct ifm_dev_tc *t, enum ifm_dir d
 		f.parent = parent;
 		r = append(t, &f);
 	}
-	if (b == &one)
-		ifm_dev_tc_free(&one);
+	ifm_blocks_free(&own);
 	return r;
 }
 
@@ -204,14 +211,6 @@ int ifm_block_scan(struct ifm_nl *nl, uint32_t block, enum ifm_dir dir, struct i
 	memset(t, 0, sizeof(*t));
 	t->ifindex = (int)TCM_IFINDEX_MAGIC_BLOCK;
 	return dump_filters(nl, t, dir, block, block);
-}
-
-const struct ifm_dev_tc *ifm_blocks_get(const struct ifm_blocks *cache, uint32_t block)
-{
-	for (size_t i = 0; i < cache->n; i++)
-		if (cache->b[i].block == block)
-			return &cache->b[i].t;
-	return NULL;
 }
 
 void ifm_blocks_free(struct ifm_blocks *cache)
@@ -254,7 +253,7 @@ int ifm_dev_tc_scan_blocks(struct ifm_nl *nl, int ifindex, const struct ifm_qdis
 		uint32_t block = ifm_hook_block(&t->q, dirs[i]);
 
 		if (h && block)
-			r = block_filters(nl, t, dirs[i], h->parent(dirs[i]), block, cache);
+			r = block_copies(nl, t, dirs[i], h->parent(dirs[i]), block, cache);
 		else if (h)
 			r = dump_filters(nl, t, dirs[i], h->parent(dirs[i]), 0);
 	}
