@@ -49,3 +49,43 @@ many_veths() {
 	done
 	kill "$CHURN"; wait "$CHURN" 2>/dev/null || true; CHURN=
 }
+
+# the sessions of status --json without their counters, one per line
+sessions_of() { jq -cS '.sessions[] | del(.packets, .bytes, .dropped, .drops)' <<<"$1"; }
+
+@test "many hooks are read in parts, side by side: the same sessions as one reader finds" {
+	local i n=300 conf=$BATS_TEST_TMPDIR/m.conf trace=$BATS_TEST_TMPDIR/trace one parts
+	(($(nproc) >= 2)) || skip "one CPU: hooks are read by one reader, the path every other test takes"
+	many_veths $n
+	for ((i = 0; i < n; i++)); do printf '[session s%d]\nsource = v%d\nto = D\ndirection = both\n\n' $i $i; done >"$conf"
+	chmod 0644 "$conf"
+	run ifm apply --config "$conf" -q
+	assert_success
+	# one CPU allowed: one reader, no thread
+	run nsx taskset -c 0 strace -f -qq -o "$trace" -e trace=clone,clone3 "$IFM" status --json
+	assert_success
+	one=$(sessions_of "$output")
+	[[ $(grep -c . <<<"$one") == $((2 * n)) ]]
+	run grep -c 'clone' "$trace"
+	assert_output 0
+	# every CPU: 300 hooks are read in two parts at least, a thread for each beyond the first
+	run nsx strace -f -qq -o "$trace" -e trace=clone,clone3 "$IFM" status --json
+	assert_success
+	parts=$(sessions_of "$output")
+	grep -q 'clone' "$trace" || fail "status --json of $n sessions started no thread"
+	assert_equal "$parts" "$one"
+	# a part without a socket (no file descriptor left beyond the first) is
+	# read by the caller: the same sessions, no thread
+	# (bats' own descriptors closed first: the limit counts from 3)
+	run nsx bash -c 'for fd in /proc/$$/fd/*; do fd=${fd##*/}; ((fd > 2)) && eval "exec $fd>&-"; done
+		exec strace -f -qq -o "$1" -e trace=socket,clone,clone3 prlimit --nofile=4 "$2" status --json' - "$trace" "$IFM"
+	assert_success
+	assert_equal "$(sessions_of "$output")" "$one"
+	grep -q 'socket(AF_NETLINK.* = -1 EMFILE' "$trace" || fail "the second socket did not fail: $(cat "$trace")"
+	run grep -c 'clone' "$trace"
+	assert_output 0
+	# and apply, which plans from the same reading, finds nothing to change
+	run ifm apply --config "$conf"
+	assert_success
+	assert_output --partial "nothing to change"
+}

@@ -355,6 +355,10 @@ struct ifm_block_filters {
 struct ifm_blocks {
 	struct ifm_block_filters *b;
 	size_t n, cap;
+	/* where a device's filters are read before they are kept at their
+	 * size: a scan of many devices reuses it (tc.c, keep_exact) */
+	struct ifm_filter *scratch;
+	size_t scratch_cap;
 };
 /* ifm_dev_tc_scan_known with a cache of shared blocks (NULL: none) */
 int ifm_dev_tc_scan_blocks(struct ifm_nl *nl, int ifindex, const struct ifm_qdiscs *q,

@@ -218,6 +218,7 @@ void ifm_blocks_free(struct ifm_blocks *cache)
 	for (size_t i = 0; i < cache->n; i++)
 		ifm_dev_tc_free(&cache->b[i].t);
 	free(cache->b);
+	free(cache->scratch);
 	memset(cache, 0, sizeof(*cache));
 }
 
@@ -239,6 +240,29 @@ int ifm_dev_tc_scan_known(struct ifm_nl *nl, int ifindex, const struct ifm_qdisc
 	return ifm_dev_tc_scan_blocks(nl, ifindex, q, t, NULL);
 }
 
+/*
+ * A view holds every device's filters at once. Doubling from a fresh array
+ * per device left a third of the slots unused (1 000 u32 sources: 4.7 MB for
+ * 2.9 MB of filters), and memory touched first costs a page fault each page
+ * (about 18 us under this lane's hypervisor, a third of `status`'s time).
+ * So the filters are read into the cache's scratch array and kept in one of
+ * their size: the scratch is reused by the next device. r: the scan's result.
+ */
+static int keep_exact(struct ifm_dev_tc *t, struct ifm_blocks *cache, int r)
+{
+	struct ifm_filter *f = NULL;
+
+	cache->scratch = t->f;
+	cache->scratch_cap = t->cap;
+	if (r == 0 && t->nf && !(f = malloc(t->nf * sizeof(*f))))
+		r = -ENOMEM;
+	if (f)
+		memcpy(f, t->f, t->nf * sizeof(*f));
+	t->f = f;
+	t->cap = t->nf = f ? t->nf : 0;
+	return r;
+}
+
 int ifm_dev_tc_scan_blocks(struct ifm_nl *nl, int ifindex, const struct ifm_qdiscs *q,
 			   struct ifm_dev_tc *t, struct ifm_blocks *cache)
 {
@@ -248,6 +272,10 @@ int ifm_dev_tc_scan_blocks(struct ifm_nl *nl, int ifindex, const struct ifm_qdis
 	memset(t, 0, sizeof(*t));
 	t->ifindex = ifindex;
 	t->q = *q;
+	if (cache) {
+		t->f = cache->scratch;
+		t->cap = cache->scratch_cap;
+	}
 	for (size_t i = 0; r == 0 && i < 2; i++) {
 		const struct ifm_hook_ops *h = ifm_hook_present(&t->q, dirs[i]);
 		uint32_t block = ifm_hook_block(&t->q, dirs[i]);
@@ -257,6 +285,8 @@ int ifm_dev_tc_scan_blocks(struct ifm_nl *nl, int ifindex, const struct ifm_qdis
 		else if (h)
 			r = dump_filters(nl, t, dirs[i], h->parent(dirs[i]), 0);
 	}
+	if (cache && (r = keep_exact(t, cache, r)) < 0)
+		return r;
 	if (r < 0)
 		ifm_dev_tc_free(t);
 	return r;

@@ -3,6 +3,9 @@
 #include "view.h"
 
 #include <errno.h>
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -97,8 +100,96 @@ bool ifm_index_listed(const int *sorted, size_t n, int ifindex)
 	return lo < n && sorted[lo] == ifindex;
 }
 
+/* the filters of links[i]'s hooks, if it has any and is asked for */
+static int scan_dev(struct ifm_view *v, struct ifm_nl *nl, size_t i, const int *only,
+		    size_t nonly, struct ifm_blocks *cache)
+{
+	int ifindex = v->links[i].ifindex;
+	struct ifm_view_dev *d = &v->devs[ifindex];
+	struct ifm_qdiscs q = d->t.q;   /* the scan starts d->t afresh */
+	int r;
+
+	if ((!d->hooked && !q.ingress_kind[0]) || (only && !ifm_index_listed(only, nonly, ifindex)))
+		return 0;
+	r = ifm_dev_tc_scan_blocks(nl, ifindex, &q, &d->t, cache);
+	if (r < 0)
+		return r;
+	d->scanned = true;
+	d->next_pref = ifm_pref_free(&d->t);
+	for (size_t j = 0; j < d->t.nf; j++)
+		d->leads_on |= d->t.f[j].has_action && d->t.f[j].act.is_mirred;
+	return 0;
+}
+
+static bool on_block(const struct ifm_view_dev *d)
+{
+	return ifm_hook_block(&d->t.q, IFM_DIR_INGRESS) || ifm_hook_block(&d->t.q, IFM_DIR_EGRESS);
+}
+
+/*
+ * Filters are read by a dump per hook, and most of a dump's cost is not the
+ * kernel's walk under RTNL (about a third) but the system call, the copy,
+ * the parsing and the memory it lands in, which run side by side: with
+ * many hooks, parts of the devices are read by threads, each on its own
+ * socket. Devices on shared blocks are read first, by the caller, as they
+ * share the blocks' cache.
+ */
+#define SCAN_PARTS_MAX 4
+#define SCAN_DEVS_PER_PART 128   /* below: a thread and a socket cost more than they save */
+
+struct scan_part {
+	struct ifm_view *v;
+	struct ifm_nl nl;
+	const int *only;
+	size_t nonly;
+	const size_t *work;           /* links[] positions to read: every step-th from first */
+	size_t nwork, first, step;
+	struct ifm_blocks scratch;    /* its scratch array only: no shared block here */
+	pthread_t tid;
+	bool started;
+	int r;
+};
+
+static void *scan_part_run(void *arg)
+{
+	struct scan_part *p = arg;
+
+	for (size_t k = p->first; k < p->nwork && p->r == 0; k += p->step)
+		p->r = scan_dev(p->v, &p->nl, p->work[k], p->only, p->nonly, &p->scratch);
+	return NULL;
+}
+
+/* a part read by the caller: its socket, and the view's cache for the scratch */
+static void run_here(struct scan_part *p, struct ifm_view *v, struct ifm_nl *nl)
+{
+	struct scan_part here = *p;
+
+	here.nl = *nl;
+	here.scratch = v->blocks;
+	scan_part_run(&here);
+	v->blocks = here.scratch;
+	*nl = here.nl;
+	p->r = here.r;
+}
+
+/* how many parts: the CPUs this process may run on, one per SCAN_DEVS_PER_PART devices */
+static size_t scan_parts(size_t nwork)
+{
+	size_t parts = nwork / SCAN_DEVS_PER_PART;
+	cpu_set_t cpus;
+
+	if (parts < 2 || sched_getaffinity(0, sizeof(cpus), &cpus) < 0)
+		return 1;
+	if (parts > (size_t)CPU_COUNT(&cpus))
+		parts = (size_t)CPU_COUNT(&cpus);
+	return parts > SCAN_PARTS_MAX ? SCAN_PARTS_MAX : parts;
+}
+
 int ifm_view_scan_only(struct ifm_view *v, struct ifm_nl *nl, const int *only, size_t nonly)
 {
+	struct scan_part parts[SCAN_PARTS_MAX];
+	size_t nparts, *work, nwork = 0;
+	sigset_t all, old;
 	int r = ifm_qdiscs_scan_all(nl, &v->qmap);
 
 	if (r < 0)
@@ -111,24 +202,64 @@ int ifm_view_scan_only(struct ifm_view *v, struct ifm_nl *nl, const int *only, s
 	if (!v->devs)
 		return -ENOMEM;
 	for (size_t i = 0; i < v->nlinks; i++) {
-		int ifindex = v->links[i].ifindex;
-		const struct ifm_qdiscs *q = ifm_qdisc_map_get(&v->qmap, ifindex);
-		struct ifm_view_dev *d = &v->devs[ifindex];
+		const struct ifm_qdiscs *q = ifm_qdisc_map_get(&v->qmap, v->links[i].ifindex);
+		struct ifm_view_dev *d = &v->devs[v->links[i].ifindex];
 
 		d->next_pref = 1;
 		d->link = &v->links[i];
 		d->hooked = ifm_hook_present(q, IFM_DIR_INGRESS) || ifm_hook_present(q, IFM_DIR_EGRESS);
 		d->t.q = *q;
-		if ((!d->hooked && !q->ingress_kind[0]) || (only && !ifm_index_listed(only, nonly, ifindex)))
-			continue;
-		r = ifm_dev_tc_scan_blocks(nl, ifindex, q, &d->t, &v->blocks);
-		if (r < 0)
-			return r;
-		d->scanned = true;
-		d->next_pref = ifm_pref_free(&d->t);
-		for (size_t j = 0; j < d->t.nf; j++)
-			d->leads_on |= d->t.f[j].has_action && d->t.f[j].act.is_mirred;
 	}
+	if (!(work = malloc((v->nlinks ? v->nlinks : 1) * sizeof(*work))))
+		return -ENOMEM;
+	/* those on shared blocks, with the view's cache of them; the others
+	 * (with hooks) in parts */
+	for (size_t i = 0; i < v->nlinks && r == 0; i++) {
+		const struct ifm_view_dev *d = &v->devs[v->links[i].ifindex];
+
+		if (on_block(d))
+			r = scan_dev(v, nl, i, only, nonly, &v->blocks);
+		else if ((d->hooked || d->t.q.ingress_kind[0]) &&
+			 (!only || ifm_index_listed(only, nonly, v->links[i].ifindex)))
+			work[nwork++] = i;
+	}
+	nparts = r == 0 ? scan_parts(nwork) : 1;
+	memset(parts, 0, sizeof(parts));
+	/* the threads take no signal: the caller's handlers (watch's) stay
+	 * with the caller */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	for (size_t k = 0; k < nparts; k++) {
+		parts[k] = (struct scan_part){ .v = v, .only = only, .nonly = nonly, .work = work,
+					       .nwork = nwork, .first = k, .step = nparts };
+		/* part 0 is the caller's; a part without a socket or a thread is
+		 * read by the caller after the others */
+		if (k > 0 && ifm_nl_open(&parts[k].nl) == 0)
+			parts[k].started = pthread_create(&parts[k].tid, NULL, scan_part_run,
+							  &parts[k]) == 0;
+	}
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (r == 0) {
+		run_here(&parts[0], v, nl);
+		r = parts[0].r;
+	}
+	for (size_t k = 1; k < nparts; k++) {
+		if (parts[k].started)
+			pthread_join(parts[k].tid, NULL);
+		if (r == 0 && parts[k].r < 0) {   /* the kernel's reason, for the caller */
+			nl->err = parts[k].nl.err;
+			memcpy(nl->extack, parts[k].nl.extack, sizeof(nl->extack));
+		}
+		ifm_nl_close(&parts[k].nl);
+		ifm_blocks_free(&parts[k].scratch);
+		if (!parts[k].started && r == 0)
+			run_here(&parts[k], v, nl);
+		if (r == 0)
+			r = parts[k].r;
+	}
+	free(work);
+	if (r < 0)
+		return r;
 	/* bridges lead on into their ports */
 	for (size_t i = 0; i < v->nlinks; i++)
 		if (v->links[i].master > 0 && v->links[i].master <= v->maxdev)
