@@ -73,7 +73,7 @@ assert d["avoided"] == [] and d["session"] is None, d
 		clsact=1 u32=1 mirred=1 vxlan=1 vxlan_ipv6=1 cls=$cls sink=$sink
 
 	# it runs no other program (no tc, no ip, no shell)
-	run nsx strace -f -qq -e trace=execve "$IFM" check
+	run nsx strace -f -qq -E "$TRACED_ASAN" -e trace=execve "$IFM" check
 	assert_success
 	assert_equal "$(grep -c 'execve(' <<<"$output")" 1
 }

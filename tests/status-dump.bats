@@ -62,14 +62,14 @@ sessions_of() { jq -cS '.sessions[] | del(.packets, .bytes, .dropped, .drops)' <
 	run ifm apply --config "$conf" -q
 	assert_success
 	# one CPU allowed: one reader, no thread
-	run nsx taskset -c 0 strace -f -qq -o "$trace" -e trace=clone,clone3 "$IFM" status --json
+	run nsx taskset -c 0 strace -f -qq -E "$TRACED_ASAN" -o "$trace" -e trace=clone,clone3 "$IFM" status --json
 	assert_success
 	one=$(sessions_of "$output")
 	[[ $(grep -c . <<<"$one") == $((2 * n)) ]]
 	run grep -c 'clone' "$trace"
 	assert_output 0
 	# every CPU: 300 hooks are read in two parts at least, a thread for each beyond the first
-	run nsx strace -f -qq -o "$trace" -e trace=clone,clone3 "$IFM" status --json
+	run nsx strace -f -qq -E "$TRACED_ASAN" -o "$trace" -e trace=clone,clone3 "$IFM" status --json
 	assert_success
 	parts=$(sessions_of "$output")
 	grep -q 'clone' "$trace" || fail "status --json of $n sessions started no thread"
@@ -78,7 +78,7 @@ sessions_of() { jq -cS '.sessions[] | del(.packets, .bytes, .dropped, .drops)' <
 	# read by the caller: the same sessions, no thread
 	# (bats' own descriptors closed first: the limit counts from 3)
 	run nsx bash -c 'for fd in /proc/$$/fd/*; do fd=${fd##*/}; ((fd > 2)) && eval "exec $fd>&-"; done
-		exec strace -f -qq -o "$1" -e trace=socket,clone,clone3 prlimit --nofile=4 "$2" status --json' - "$trace" "$IFM"
+		exec strace -f -qq -E "$TRACED_ASAN" -o "$1" -e trace=socket,clone,clone3 prlimit --nofile=4 "$2" status --json' - "$trace" "$IFM"
 	assert_success
 	assert_equal "$(sessions_of "$output")" "$one"
 	grep -q 'socket(AF_NETLINK.* = -1 EMFILE' "$trace" || fail "the second socket did not fail: $(cat "$trace")"

@@ -36,7 +36,9 @@ struct st_session {
 
 /* a port or the sink of a collector */
 struct st_port {
-	const char *name;
+	/* a copy: the collector's mark it came from moves when the list of
+	 * collectors grows */
+	char name[IFM_IFNAMSIZ];
 	const struct ifm_link *l;      /* NULL: missing */
 	bool attached;                 /* a port of the bridge now */
 };

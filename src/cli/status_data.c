@@ -160,7 +160,7 @@ static int read_sessions(struct ifm_nl *nl, const char *only, struct st_status *
 static void port_of(const struct st_status *st, const struct ifm_link *br, const char *name,
 		    struct st_port *p)
 {
-	p->name = name;
+	snprintf(p->name, sizeof(p->name), "%s", name);   /* a name of a mark: it fits */
 	p->l = by_name(st, name);
 	p->attached = p->l && p->l->master == br->ifindex;
 }
