@@ -100,18 +100,13 @@ bool ifm_index_listed(const int *sorted, size_t n, int ifindex)
 	return lo < n && sorted[lo] == ifindex;
 }
 
-/* the filters of links[i]'s hooks, if it has any and is asked for */
-static int scan_dev(struct ifm_view *v, struct ifm_nl *nl, size_t i, const int *only,
-		    size_t nonly, struct ifm_blocks *cache)
+/* the filters of ifindex's hooks */
+static int scan_dev(struct ifm_view *v, struct ifm_nl *nl, int ifindex, struct ifm_blocks *cache)
 {
-	int ifindex = v->links[i].ifindex;
 	struct ifm_view_dev *d = &v->devs[ifindex];
 	struct ifm_qdiscs q = d->t.q;   /* the scan starts d->t afresh */
-	int r;
+	int r = ifm_dev_tc_scan_blocks(nl, ifindex, &q, &d->t, cache);
 
-	if ((!d->hooked && !q.ingress_kind[0]) || (only && !ifm_index_listed(only, nonly, ifindex)))
-		return 0;
-	r = ifm_dev_tc_scan_blocks(nl, ifindex, &q, &d->t, cache);
 	if (r < 0)
 		return r;
 	d->scanned = true;
@@ -139,12 +134,12 @@ static bool on_block(const struct ifm_view_dev *d)
 
 struct scan_part {
 	struct ifm_view *v;
-	struct ifm_nl nl;
-	const int *only;
-	size_t nonly;
-	const size_t *work;           /* links[] positions to read: every step-th from first */
+	const int *work;              /* ifindexes to read: every step-th from first */
 	size_t nwork, first, step;
-	struct ifm_blocks scratch;    /* its scratch array only: no shared block here */
+	struct ifm_nl *nl;            /* the caller's, or own */
+	struct ifm_blocks *cache;     /* the view's, or own (its scratch array only) */
+	struct ifm_nl own;
+	struct ifm_blocks own_cache;
 	pthread_t tid;
 	bool started;
 	int r;
@@ -155,21 +150,8 @@ static void *scan_part_run(void *arg)
 	struct scan_part *p = arg;
 
 	for (size_t k = p->first; k < p->nwork && p->r == 0; k += p->step)
-		p->r = scan_dev(p->v, &p->nl, p->work[k], p->only, p->nonly, &p->scratch);
+		p->r = scan_dev(p->v, p->nl, p->work[k], p->cache);
 	return NULL;
-}
-
-/* a part read by the caller: its socket, and the view's cache for the scratch */
-static void run_here(struct scan_part *p, struct ifm_view *v, struct ifm_nl *nl)
-{
-	struct scan_part here = *p;
-
-	here.nl = *nl;
-	here.scratch = v->blocks;
-	scan_part_run(&here);
-	v->blocks = here.scratch;
-	*nl = here.nl;
-	p->r = here.r;
 }
 
 /* how many parts: the CPUs this process may run on, one per SCAN_DEVS_PER_PART devices */
@@ -188,9 +170,9 @@ static size_t scan_parts(size_t nwork)
 int ifm_view_scan_only(struct ifm_view *v, struct ifm_nl *nl, const int *only, size_t nonly)
 {
 	struct scan_part parts[SCAN_PARTS_MAX];
-	size_t nparts, *work, nwork = 0;
+	size_t nparts, nwork = 0;
 	sigset_t all, old;
-	int r = ifm_qdiscs_scan_all(nl, &v->qmap);
+	int *work, r = ifm_qdiscs_scan_all(nl, &v->qmap);
 
 	if (r < 0)
 		return r;
@@ -201,27 +183,25 @@ int ifm_view_scan_only(struct ifm_view *v, struct ifm_nl *nl, const int *only, s
 	v->devs = calloc((size_t)v->maxdev + 1, sizeof(*v->devs));
 	if (!v->devs)
 		return -ENOMEM;
-	for (size_t i = 0; i < v->nlinks; i++) {
-		const struct ifm_qdiscs *q = ifm_qdisc_map_get(&v->qmap, v->links[i].ifindex);
-		struct ifm_view_dev *d = &v->devs[v->links[i].ifindex];
+	if (!(work = malloc((v->nlinks ? v->nlinks : 1) * sizeof(*work))))
+		return -ENOMEM;
+	/* the devices with hooks (those asked for): on shared blocks now, with
+	 * the view's cache of them; the others in parts */
+	for (size_t i = 0; i < v->nlinks && r == 0; i++) {
+		int ifindex = v->links[i].ifindex;
+		const struct ifm_qdiscs *q = ifm_qdisc_map_get(&v->qmap, ifindex);
+		struct ifm_view_dev *d = &v->devs[ifindex];
 
 		d->next_pref = 1;
 		d->link = &v->links[i];
 		d->hooked = ifm_hook_present(q, IFM_DIR_INGRESS) || ifm_hook_present(q, IFM_DIR_EGRESS);
 		d->t.q = *q;
-	}
-	if (!(work = malloc((v->nlinks ? v->nlinks : 1) * sizeof(*work))))
-		return -ENOMEM;
-	/* those on shared blocks, with the view's cache of them; the others
-	 * (with hooks) in parts */
-	for (size_t i = 0; i < v->nlinks && r == 0; i++) {
-		const struct ifm_view_dev *d = &v->devs[v->links[i].ifindex];
-
+		if ((!d->hooked && !q->ingress_kind[0]) || (only && !ifm_index_listed(only, nonly, ifindex)))
+			continue;
 		if (on_block(d))
-			r = scan_dev(v, nl, i, only, nonly, &v->blocks);
-		else if ((d->hooked || d->t.q.ingress_kind[0]) &&
-			 (!only || ifm_index_listed(only, nonly, v->links[i].ifindex)))
-			work[nwork++] = i;
+			r = scan_dev(v, nl, ifindex, &v->blocks);
+		else
+			work[nwork++] = ifindex;
 	}
 	nparts = r == 0 ? scan_parts(nwork) : 1;
 	memset(parts, 0, sizeof(parts));
@@ -230,32 +210,41 @@ int ifm_view_scan_only(struct ifm_view *v, struct ifm_nl *nl, const int *only, s
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
 	for (size_t k = 0; k < nparts; k++) {
-		parts[k] = (struct scan_part){ .v = v, .only = only, .nonly = nonly, .work = work,
-					       .nwork = nwork, .first = k, .step = nparts };
+		struct scan_part *p = &parts[k];
+
+		*p = (struct scan_part){ .v = v, .work = work, .nwork = nwork, .first = k,
+					 .step = nparts, .nl = nl, .cache = &v->blocks };
 		/* part 0 is the caller's; a part without a socket or a thread is
 		 * read by the caller after the others */
-		if (k > 0 && ifm_nl_open(&parts[k].nl) == 0)
-			parts[k].started = pthread_create(&parts[k].tid, NULL, scan_part_run,
-							  &parts[k]) == 0;
+		if (k > 0 && ifm_nl_open(&p->own) == 0) {
+			p->nl = &p->own;
+			p->cache = &p->own_cache;
+			p->started = pthread_create(&p->tid, NULL, scan_part_run, p) == 0;
+		}
 	}
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (r == 0) {
-		run_here(&parts[0], v, nl);
+		scan_part_run(&parts[0]);
 		r = parts[0].r;
 	}
 	for (size_t k = 1; k < nparts; k++) {
-		if (parts[k].started)
-			pthread_join(parts[k].tid, NULL);
-		if (r == 0 && parts[k].r < 0) {   /* the kernel's reason, for the caller */
-			nl->err = parts[k].nl.err;
-			memcpy(nl->extack, parts[k].nl.extack, sizeof(nl->extack));
+		struct scan_part *p = &parts[k];
+
+		if (p->started)
+			pthread_join(p->tid, NULL);
+		if (r == 0 && p->r < 0) {   /* the kernel's reason, for the caller */
+			nl->err = p->own.err;
+			memcpy(nl->extack, p->own.extack, sizeof(nl->extack));
 		}
-		ifm_nl_close(&parts[k].nl);
-		ifm_blocks_free(&parts[k].scratch);
-		if (!parts[k].started && r == 0)
-			run_here(&parts[k], v, nl);
+		ifm_nl_close(&p->own);
+		ifm_blocks_free(&p->own_cache);
+		if (!p->started && r == 0) {
+			p->nl = nl;
+			p->cache = &v->blocks;
+			scan_part_run(p);
+		}
 		if (r == 0)
-			r = parts[k].r;
+			r = p->r;
 	}
 	free(work);
 	if (r < 0)
