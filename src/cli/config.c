@@ -171,7 +171,15 @@ static void key_value(struct ifm_conf_parser *p, char *s)
 			return;
 		}
 	}
-	if (p->nseen < 16)
+	/* a key it cannot remember could come twice unseen (and the first
+	 * value leak): no section has that many keys of its own */
+	if (p->nseen == (int)(sizeof(p->seen) / sizeof(p->seen[0]))) {
+		ifm_conf_error(p, p->line, "more than %d keys in this section",
+			       (int)(sizeof(p->seen) / sizeof(p->seen[0])));
+		return;
+	}
+	/* one longer is no section's key: the section reports it unknown */
+	if (strlen(k) < sizeof(p->seen[0]))
 		snprintf(p->seen[p->nseen++], sizeof(p->seen[0]), "%s", k);
 	if (p->kind == SESSION)
 		ifm_conf_session_key(p, p->section, k, v);

@@ -12,7 +12,7 @@ struct ifm_conf_parser {
 	int errors;
 	enum { NONE, SESSION, COLLECTOR, TUNNEL } kind;
 	void *section;
-	char seen[16][24];       /* keys of the current section */
+	char seen[32][32];       /* keys of the current section (no known key is longer) */
 	int nseen;
 	bool broken;             /* in a section whose header was reported */
 };
