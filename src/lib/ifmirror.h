@@ -359,6 +359,9 @@ struct ifm_blocks {
 	 * size: a scan of many devices reuses it (tc.c, keep_exact) */
 	struct ifm_filter *scratch;
 	size_t scratch_cap;
+	/* NULL: every filter is kept; else only those it says yes to (status
+	 * keeps its sessions' and snaplen marks: a fifth of a u32 dump) */
+	bool (*keep)(const struct ifm_filter *f);
 };
 /* ifm_dev_tc_scan_known with a cache of shared blocks (NULL: none) */
 int ifm_dev_tc_scan_blocks(struct ifm_nl *nl, int ifindex, const struct ifm_qdiscs *q,

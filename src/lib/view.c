@@ -110,6 +110,8 @@ static int scan_dev(struct ifm_view *v, struct ifm_nl *nl, int ifindex, struct i
 	if (r < 0)
 		return r;
 	d->scanned = true;
+	if (cache && cache->keep)
+		return 0;   /* not all is known: no pref or lead to say */
 	d->next_pref = ifm_pref_free(&d->t);
 	for (size_t j = 0; j < d->t.nf; j++)
 		d->leads_on |= d->t.f[j].has_action && d->t.f[j].act.is_mirred;
@@ -219,6 +221,7 @@ int ifm_view_scan_only(struct ifm_view *v, struct ifm_nl *nl, const int *only, s
 		if (k > 0 && ifm_nl_open(&p->own) == 0) {
 			p->nl = &p->own;
 			p->cache = &p->own_cache;
+			p->own_cache.keep = v->blocks.keep;
 			p->started = pthread_create(&p->tid, NULL, scan_part_run, p) == 0;
 		}
 	}
