@@ -163,3 +163,26 @@ old_record() {
 	run grep -c " clsact s[01] " "$f"
 	assert_output 2
 }
+
+@test "records: apply asks the kernel about no device its own view lists when it writes the file" {
+	# a watch writes the file at every run; each record's device was asked
+	# for by an ioctl (SIOCGIFNAME): 1000 a run with 1000 taps mirrored
+	local i trace=$BATS_TEST_TMPDIR/trace
+	for ((i = 0; i < 20; i++)); do veth "m$i"; done
+	printf '[session m]\nsource = m*\nto = d0\n' >"$BATS_TEST_TMPDIR/c.conf"
+	chmod 0644 "$BATS_TEST_TMPDIR/c.conf"
+	run ifm apply --config "$BATS_TEST_TMPDIR/c.conf" -q
+	assert_success
+	f="$IFMIRROR_RUN_DIR/owned/$(owned)"
+	run grep -c " clsact m" "$f"
+	assert_output 40   # the veths and their peers (mIp)
+	# one more source: the file is written again, the 40 records kept
+	printf '[session m]\nsource = m* s0\nto = d0\n' >"$BATS_TEST_TMPDIR/c.conf"
+	run nsx strace -f -qq -E "$TRACED_ASAN" -o "$trace" -e trace=ioctl "$IFM" apply \
+		--config "$BATS_TEST_TMPDIR/c.conf" -q
+	assert_success
+	run grep -c " clsact [ms]" "$f"
+	assert_output 41
+	run grep -c SIOCGIFNAME "$trace"
+	(( output <= 1 )) || fail "$output SIOCGIFNAME ioctls for 41 records: $(head -c 400 "$trace")"
+}

@@ -895,12 +895,21 @@ static int shared_blocks(struct apply_ctx *a)
 	return r;
 }
 
+/* is ifindex among the view's links? (the ownership list's writes ask) */
+static bool view_lists(int ifindex, void *arg)
+{
+	const struct ifm_view *v = arg;
+
+	return v->devs && ifindex > 0 && ifindex <= v->maxdev && v->devs[ifindex].link;
+}
+
 static int apply(struct apply_ctx *a)
 {
 	struct ifm_config *c = a->c;
 	struct ifm_reach *g;
 	int r, n;
 
+	ifm_owned_listed(view_lists, &a->v);   /* until apply_free */
 	r = a->links ? ifm_view_use_links(&a->v, a->links, a->nlinks) : ifm_view_links(&a->v, a->nl);
 	if (r < 0 || (r = ifm_tunnel_ids_expand(c)) < 0 || (r = validate(a)) < 0 ||
 	    (r = scan(a)) < 0)
@@ -1055,6 +1064,7 @@ static int apply(struct apply_ctx *a)
 
 static void apply_free(struct apply_ctx *a)
 {
+	ifm_owned_listed(NULL, NULL);
 	for (int i = 0; i < a->nw; i++)
 		ifm_match_free(&a->w[i].m);
 	ifm_view_free(&a->v);

@@ -89,6 +89,11 @@ bool ifm_owned_dev(int ifindex, const char *name, const char *qdisc_kind);
  * (or before the requests they describe go out: hold, set, release, sync) */
 void ifm_owned_hold(bool on);
 int ifm_owned_sync(void);
+/* the devices the caller read a moment ago (apply: its view), NULL: none.
+ * Each write drops the records of devices that are gone; a listed device
+ * is taken as there without asking the kernel (a stale yes keeps a record
+ * one write longer: harmless, its name and inode no longer match) */
+void ifm_owned_listed(bool (*listed)(int ifindex, void *arg), void *arg);
 
 /* ---- links being made (bridge, sink, tunnel before their alias) ---- */
 int ifm_making_set(const char *name, const char *kind, bool on);
