@@ -283,6 +283,7 @@ int st_read(struct ifm_nl *nl, const char *only, struct st_status *st)
 	int r;
 
 	memset(st, 0, sizeof(*st));
+	st->v.blocks.keep = status_keeps;
 	for (int i = 0;; i++) {
 		struct ifm_link l;
 
@@ -321,7 +322,7 @@ int st_read(struct ifm_nl *nl, const char *only, struct st_status *st)
 			return r;
 		}
 		st->one_scanned = true;
-	} else if ((st->v.blocks.keep = status_keeps), (r = ifm_view_scan(&st->v, nl)) < 0) {
+	} else if ((r = ifm_view_scan(&st->v, nl)) < 0) {
 		ifm_err("cannot read tc state: %s", ifm_nl_reason(nl, r));
 		return r;
 	}

@@ -655,12 +655,7 @@ static void owned_load(void)
 	owned_load_old();
 }
 
-/*
- * Before each write: records of devices that are gone are dropped (their
- * qdiscs went with them), and the removed ones leave the array. A process
- * that lives long (watch, through taps made and deleted all day) would
- * otherwise keep and rewrite every record it ever made.
- */
+/* the caller's devices of the moment (marks.h) */
 static bool (*own_listed)(int ifindex, void *arg);
 static void *own_listed_arg;
 
@@ -670,6 +665,12 @@ void ifm_owned_listed(bool (*listed)(int ifindex, void *arg), void *arg)
 	own_listed_arg = arg;
 }
 
+/*
+ * Before each write: records of devices that are gone are dropped (their
+ * qdiscs went with them), and the removed ones leave the array. A process
+ * that lives long (watch, through taps made and deleted all day) would
+ * otherwise keep and rewrite every record it ever made.
+ */
 static void owned_compact(void)
 {
 	/* the caller's list first: a watch following a burst of 1000 taps

@@ -26,7 +26,10 @@ struct ifm_view {
 	size_t nlinks;
 	struct ifm_link **by_name;     /* sorted, for bsearch */
 	struct ifm_qdisc_map qmap;
-	struct ifm_blocks blocks;      /* shared blocks' filters, each dumped once */
+	struct ifm_blocks blocks;      /* shared blocks' filters, each dumped once;
+					* blocks.keep set: the devices' filters are
+					* only those it keeps, next_pref and leads_on
+					* unknown (status) */
 	struct ifm_view_dev *devs;     /* by ifindex */
 	int maxdev;
 };
