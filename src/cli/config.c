@@ -173,9 +173,8 @@ static void key_value(struct ifm_conf_parser *p, char *s)
 	}
 	/* a key it cannot remember could come twice unseen (and the first
 	 * value leak): no section has that many keys of its own */
-	if (p->nseen == (int)(sizeof(p->seen) / sizeof(p->seen[0]))) {
-		ifm_conf_error(p, p->line, "more than %d keys in this section",
-			       (int)(sizeof(p->seen) / sizeof(p->seen[0])));
+	if (p->nseen == IFM_CONF_MAX_KEYS) {
+		ifm_conf_error(p, p->line, "more than %d keys in this section", IFM_CONF_MAX_KEYS);
 		return;
 	}
 	/* one longer is no section's key: the section reports it unknown */

@@ -5,6 +5,8 @@
 
 #include "cli.h"
 
+#define IFM_CONF_MAX_KEYS 32    /* in one section; no section has half as many */
+
 struct ifm_conf_parser {
 	struct ifm_config *c;
 	const char *path;
@@ -12,7 +14,7 @@ struct ifm_conf_parser {
 	int errors;
 	enum { NONE, SESSION, COLLECTOR, TUNNEL } kind;
 	void *section;
-	char seen[32][32];       /* keys of the current section (no known key is longer) */
+	char seen[IFM_CONF_MAX_KEYS][32];   /* keys of the current section (no known key is longer) */
 	int nseen;
 	bool broken;             /* in a section whose header was reported */
 };

@@ -688,15 +688,14 @@ static void owned_compact(void)
 		if (!own.r[i].ifindex)
 			continue;
 		if (own_listed && own_listed(own.r[i].ifindex, own_listed_arg)) {
-			own.r[j++] = own.r[i];
-			continue;
+			gone = false;
+		} else {
+			if (sk == -2)
+				sk = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+			gone = sk >= 0 ? ioctl(sk, SIOCGIFNAME, &q) < 0 && errno == ENODEV
+				       : !if_indextoname((unsigned)own.r[i].ifindex, q.ifr_name) &&
+					 errno == ENXIO;
 		}
-		if (sk == -2)
-			sk = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-		if (sk >= 0)
-			gone = ioctl(sk, SIOCGIFNAME, &q) < 0 && errno == ENODEV;
-		else
-			gone = !if_indextoname((unsigned)own.r[i].ifindex, q.ifr_name) && errno == ENXIO;
 		if (gone) {
 			own.r[i].ifindex = 0;
 			own.live--;

@@ -249,6 +249,11 @@ int ifm_dev_tc_scan_known(struct ifm_nl *nl, int ifindex, const struct ifm_qdisc
  * their size: the scratch is reused by the next device; with cache->keep,
  * only those it keeps (status: 2 of a u32 source's 10). r: the scan's result.
  */
+static bool kept(const struct ifm_blocks *cache, const struct ifm_filter *f)
+{
+	return !cache->keep || cache->keep(f);
+}
+
 static int keep_exact(struct ifm_dev_tc *t, struct ifm_blocks *cache, int r)
 {
 	struct ifm_filter *f = NULL;
@@ -257,11 +262,11 @@ static int keep_exact(struct ifm_dev_tc *t, struct ifm_blocks *cache, int r)
 	cache->scratch = t->f;
 	cache->scratch_cap = t->cap;
 	for (size_t i = 0; r == 0 && i < t->nf; i++)
-		n += !cache->keep || cache->keep(&t->f[i]);
+		n += kept(cache, &t->f[i]);
 	if (r == 0 && n && !(f = malloc(n * sizeof(*f))))
 		r = -ENOMEM;
 	for (size_t i = 0, k = 0; f && i < t->nf; i++)
-		if (!cache->keep || cache->keep(&t->f[i]))
+		if (kept(cache, &t->f[i]))
 			f[k++] = t->f[i];
 	t->f = f;
 	t->cap = t->nf = f ? n : 0;
