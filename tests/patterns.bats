@@ -161,3 +161,40 @@ copies() {
 		'tap2 egress d0' 'tap2 ingress d0' 'tapmgmt0 egress d0' 'tapmgmt0 ingress d0' \
 		'vmbr0 egress d0' 'vmbr0 ingress d0')"
 }
+
+# qdisc_order TRACE TYPE: the devices of TYPE's requests in the trace, one a
+# line, each as "IFINDEX NAME"
+qdisc_order() {
+	local n
+	grep -o "$2[^}]*}, {[^}]*}" "$1" | grep -o 'tcm_ifindex=if_nametoindex("[^"]*")' |
+		sed 's/.*("\(.*\)")/\1/' | while read -r n; do
+		echo "$(nsx cat "/sys/class/net/$n/ifindex") $n"
+	done
+}
+
+@test "patterns: apply makes clsacts oldest device first, whatever the name order; flush deletes newest first" {
+	# The kernel keeps a device's tc blocks on one global list, newest first,
+	# and walks it to unbind each (flow_offload.c, find_indir_dev): deleting
+	# oldest first cost O(n^2), 10 s for 10 000 sources here (bench/README.md).
+	# m9 is older than m10 and m11 but comes last in name order.
+	veth m9 m10 m11
+	conf <<-EOT
+	[session m]
+	source = m*
+	to = x0
+	EOT
+	local trace=$BATS_TEST_TMPDIR/trace
+	run nsx strace -f -qq -s 256 -E "$TRACED_ASAN" -o "$trace" -e trace=sendmsg,sendto \
+		"$IFM" apply --config "$CONF" -q
+	assert_success
+	run qdisc_order "$trace" RTM_NEWQDISC
+	assert_equal "$(wc -l <<<"$output")" 6   # m9 m10 m11 and their peers
+	assert_equal "$output" "$(sort -n <<<"$output")"
+	run nsx strace -f -qq -s 256 -E "$TRACED_ASAN" -o "$trace" -e trace=sendmsg,sendto \
+		"$IFM" flush -q
+	assert_success
+	run qdisc_order "$trace" RTM_DELQDISC
+	assert_equal "$(wc -l <<<"$output")" 6
+	assert_equal "$output" "$(sort -rn <<<"$output")"
+	assert_equal "$(nsx tc qdisc show | grep -c clsact)" 0
+}

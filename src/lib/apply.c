@@ -639,6 +639,24 @@ static int add_fast(struct apply_ctx *a)
 	ifm_owned_hold(false);
 	if (r < 0 || (r = ifm_owned_sync()) < 0)
 		goto out;
+	/* the new clsacts first, oldest device first (a pattern's sources come
+	 * in name order): flush deletes newest device first, the order that
+	 * spares the kernel its walk of every block (flush.c) */
+	for (int i = 1; i <= a->v.maxdev && r == 0; i++) {
+		struct ifm_view_dev *d = &a->v.devs[i];
+		/* named at creation: the shared blocks of the section on it */
+		const struct want *m = d->member ? &a->w[d->member - 1] : NULL;
+		bool join = m && m->how == JOIN;
+
+		if (!d->clsact_rec || d->clsact_new)
+			continue;
+		d->clsact_new = true;
+		d->clsact_result = b.n;
+		r = ifm_batch_add(&b, ifm_clsact_shared_msg(i, join ? m->blk_in : 0,
+							    join ? m->blk_eg : 0));
+	}
+	if (r < 0)
+		goto out;
 again:
 	for (int i = 0; i < a->nw; i++) {
 		struct want *w = &a->w[i];
@@ -647,18 +665,6 @@ again:
 
 		if ((w->how != FAST && w->how != JOIN) || w->nresults)
 			continue;
-		if (!ifm_hook_present(&d->t.q, IFM_DIR_INGRESS) && !d->clsact_new) {
-			/* named at creation: the shared blocks of the section on it */
-			const struct want *m = d->member ? &a->w[d->member - 1] : NULL;
-			bool join = m && m->how == JOIN;
-
-			d->clsact_new = true;
-			d->clsact_result = b.n;
-			r = ifm_batch_add(&b, ifm_clsact_shared_msg(w->src, join ? m->blk_in : 0,
-								    join ? m->blk_eg : 0));
-			if (r < 0)
-				goto out;
-		}
 		if (w->how == JOIN) {
 			w->first_result = d->clsact_result;
 			w->nresults = 1;
@@ -826,7 +832,8 @@ static int remove_stale(struct apply_ctx *a)
 	}
 	if (r == 0)
 		r = ifm_batch_finish(&b);
-	for (int i = 0; r == 0 && i < ntouched; i++)
+	/* newest device first, as flush deletes (flush.c) */
+	for (int i = ntouched - 1; r == 0 && i >= 0; i--)
 		ifm_hooks_tidy(a->nl, touched[i]);
 	if (r < 0)
 		ifm_err("%s: removing sessions no longer in the file stopped: %s", a->c->path,

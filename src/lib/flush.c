@@ -27,7 +27,11 @@ int ifm_flush(struct ifm_nl *nl, int *sessions, int *devices)
 	if ((r = ifm_view_links(&v, nl)) < 0 || (r = ifm_view_scan(&v, nl)) < 0 ||
 	    (r = ifm_batch_init(&b, nl)) < 0)
 		goto out;
-	for (int i = 1; i <= v.maxdev && r == 0; i++) {
+	/* newest device first: the kernel keeps every block of a device without
+	 * offload (veth, tap, bridge...) on one global list, newest at the head,
+	 * and walks it from the head to unbind each one (flow_offload.c,
+	 * find_indir_dev), so deleting clsacts oldest first costs O(n^2) */
+	for (int i = v.maxdev; i >= 1 && r == 0; i--) {
 		struct ifm_view_dev *d = &v.devs[i];
 		bool any = false;
 
@@ -75,7 +79,7 @@ int ifm_flush(struct ifm_nl *nl, int *sessions, int *devices)
 	}
 	ifm_owned_hold(false);
 	ifm_owned_sync();
-	for (int i = 1; i <= v.maxdev; i++)
+	for (int i = v.maxdev; i >= 1; i--)
 		if (r == 0 && v.devs[i].tidy && !v.devs[i].clsact_new)
 			ifm_hooks_tidy(nl, i);
 	/* collectors and tunnels, by the alias that marks them; links ifmirror
