@@ -8,8 +8,9 @@ load /usr/lib/bats/bats-assert/load.bash
 TOP=$(cd "$BATS_TEST_DIRNAME/.." && pwd)
 BUILD=${IFMIRROR_BUILD_DIR:-$TOP/build}
 IFM=$BUILD/ifmirror
-# strace -E for a traced ifmirror: a sanitizer build's leak check dies under
-# ptrace (ASan's other checks stay; other builds ignore it)
+# strace -E for a traced ifmirror (ifm-crashpoint reads it too): a sanitizer
+# build's leak check dies under ptrace (ASan's other checks stay; other
+# builds ignore it)
 export TRACED_ASAN=ASAN_OPTIONS=detect_leaks=0:abort_on_error=1
 SENDFRAMES=$BUILD/ifm-sendframes
 
