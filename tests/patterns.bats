@@ -184,13 +184,13 @@ qdisc_order() {
 	to = x0
 	EOT
 	local trace=$BATS_TEST_TMPDIR/trace
-	run nsx strace -f -qq -s 256 -E "$TRACED_ASAN" -o "$trace" -e trace=sendmsg,sendto \
+	run nsx strace -f -qq -E "$TRACED_ASAN" -o "$trace" -e trace=sendmsg,sendto \
 		"$IFM" apply --config "$CONF" -q
 	assert_success
 	run qdisc_order "$trace" RTM_NEWQDISC
 	assert_equal "$(wc -l <<<"$output")" 6   # m9 m10 m11 and their peers
 	assert_equal "$output" "$(sort -n <<<"$output")"
-	run nsx strace -f -qq -s 256 -E "$TRACED_ASAN" -o "$trace" -e trace=sendmsg,sendto \
+	run nsx strace -f -qq -E "$TRACED_ASAN" -o "$trace" -e trace=sendmsg,sendto \
 		"$IFM" flush -q
 	assert_success
 	run qdisc_order "$trace" RTM_DELQDISC
