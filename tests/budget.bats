@@ -135,6 +135,7 @@ ours() { nsx tc qdisc show dev "$1" | grep -c '^qdisc tbf 1f1b: root' || true; }
 	assert_equal "$(tc_state)" "$STATE"
 }
 
+# bats test_tags=kernel-neutral
 @test "bad --rate and --burst are refused with one line, exit 2, nothing changed" {
 	STATE=$(tc_state)
 	for bad in 100 7999bit 101gbit 10furlongs mbit 1.2.3mbit ''; do

@@ -261,6 +261,7 @@ assert w[1]["message"] == "2014-byte frames (s0'"'"'s MTU 2000) exceed the MTU 1
 	assert_line "session s0 -> v0: no warnings"
 }
 
+# bats test_tags=kernel-neutral
 @test "bad input for check: one line, exit 2 for usage and 1 for runtime, nothing changed" {
 	state=$(tc_state)
 	refusals "$state" <<'EOF'

@@ -4,6 +4,8 @@
 
 load helpers
 
+# bats file_tags=kernel-neutral
+
 setup() { lab_up; }
 teardown() { lab_down; }
 

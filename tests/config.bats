@@ -205,6 +205,7 @@ broken() {
 	assert_equal "$(tc_state)" "$STATE"
 }
 
+# bats test_tags=kernel-neutral
 @test "broken config files: each names file and line, nothing is applied" {
 	STATE=$(tc_state)
 	printf '[session a]\nsource = s0\nto = d0\ndrection = both\n' | conf
@@ -261,6 +262,7 @@ broken() {
 	broken 3 "to: empty value"
 }
 
+# bats test_tags=kernel-neutral
 @test "a file anyone but root can write, or that cannot be read, is refused" {
 	STATE=$(tc_state)
 	printf '[session a]\nsource = s0\nto = d0\n' >"$CONF"
@@ -284,6 +286,7 @@ broken() {
 	assert_equal "$(tc_state)" "$STATE"
 }
 
+# bats test_tags=kernel-neutral
 @test "a FIFO, a symbolic link, or a file in a directory others can write is refused at once" {
 	STATE=$(tc_state)
 	local d=$BATS_TEST_TMPDIR/etc
@@ -320,6 +323,7 @@ broken() {
 	assert_success
 }
 
+# bats test_tags=kernel-neutral
 @test "a cycle of mirrors among other devices: apply checks for loops in linear time, and right" {
 	# m1..m6 mirror into each other (two targets each): every path around the
 	# cycle is another one, which an unbounded search would walk one by one
@@ -355,6 +359,7 @@ broken() {
 	assert_equal "$(tc_state)" "$state"
 }
 
+# bats test_tags=kernel-neutral
 @test "a loop through a collector the file makes is refused before anything is made" {
 	# the collector's port is s0p, the other end of the source's link: copies
 	# sent out of it come back into s0

@@ -398,6 +398,7 @@ N=200
 	assert_success
 }
 
+# bats test_tags=kernel-neutral
 @test "--help and --version" {
 	run "$IFM" --help
 	assert_success

@@ -29,6 +29,7 @@ filters() {
 	done
 }
 
+# bats test_tags=kernel-neutral
 @test "fixes-watch: a second watch (same file or another) refuses to start beside the first, which goes on; after kill -9 a new one starts" {
 	conf_vms
 	tap tap1

@@ -208,6 +208,7 @@ mirror_works() {
 	assert_line --regexp '^collector brx \(up\) sink brx-sink ifb \(up\) port c0 \(up\)$'
 }
 
+# bats test_tags=kernel-neutral
 @test "hooks do nothing for lo, the --all pass and stanzas without mirror options" {
 	for phase in pre-up up down post-down; do
 		run nsx env -i IFACE=lo ADDRFAM=inet MODE=start "$IFM" ifupdown-hook $phase
@@ -250,6 +251,7 @@ mirror_works() {
 	assert_equal "${#lines[@]}" 2
 }
 
+# bats test_tags=kernel-neutral
 @test "VERBOSITY: quiet by default, says what it does with ifup -v" {
 	run ifupdown ifup br-mirror
 	assert_success
@@ -259,6 +261,7 @@ mirror_works() {
 	assert_output --partial "s0: ingress mirror to br-mirror added"
 }
 
+# bats test_tags=kernel-neutral
 @test "a bad option value fails ifup, naming interface, option and reason" {
 	sed -i 's/mirror-direction both/mirror-direction sideways/' "$IFILE"
 	state=$(tc_state)

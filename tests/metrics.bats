@@ -190,6 +190,7 @@ s2 $N $N 0 $N 0"
 	assert_output '[[],["vx0",-150]]'
 }
 
+# bats test_tags=kernel-neutral
 @test "status --prometheus: label values escaped and valid UTF-8 for any interface name" {
 	nsx ip link add 'q"b\c' type veth peer name qp
 	nsx ip link add $'x\xff' type veth peer name xp
@@ -204,6 +205,7 @@ s2 $N $N 0 $N 0"
 	grep -qF "ifmirror_session_copies_total{source=\"x$(printf '\xc3\xbf')\",direction=\"ingress\",destination=\"d0\"} 0" "$BATS_TEST_TMPDIR/metrics.prom"
 }
 
+# bats test_tags=kernel-neutral
 @test "status --textfile replaces ifmirror.prom whole, never follows a link there, leaves no temporary file" {
 	dir=$(mktemp -d "$BATS_TEST_TMPDIR/textfile.XXXXXX")
 	echo "keep" >"$BATS_TEST_TMPDIR/target"
@@ -223,6 +225,7 @@ s2 $N $N 0 $N 0"
 	grep -qx "ifmirror_session_copies_total{source=\"s0\",direction=\"ingress\",destination=\"d0\"} $N" "$dir/ifmirror.prom"
 }
 
+# bats test_tags=kernel-neutral
 @test "status --textfile refuses a symlinked, foreign, group-writable or missing DIR: one line, exit 1, nothing written" {
 	good=$(mktemp -d "$BATS_TEST_TMPDIR/good.XXXXXX")
 	ln -s "$good" "$BATS_TEST_TMPDIR/link"
@@ -257,6 +260,7 @@ s2 $N $N 0 $N 0"
 	refute_output
 }
 
+# bats test_tags=kernel-neutral
 @test "status --prometheus, --textfile, --json: usage errors exit 2" {
 	run ifm status --prometheus --textfile
 	assert_failure 2
@@ -274,6 +278,7 @@ s2 $N $N 0 $N 0"
 	assert_output "ifmirror: status: --textfile given twice"
 }
 
+# bats test_tags=kernel-neutral
 @test "ifmirror-textfile.service: its command line, run in the namespace, writes DIR/ifmirror.prom; the timer every 15 s" {
 	unit=$BUILD/systemd/ifmirror-textfile.service
 	exec_start=$(sed -n 's/^ExecStart=//p' "$unit")

@@ -29,6 +29,7 @@ mirrors() {
 	expect_rx "$peer" "$before" "$want"
 }
 
+# bats test_tags=kernel-neutral
 @test "bad inputs: one clear line each, nothing changed; auto mode says which mode and why" {
 	veth s0 d0 d9
 	nm_profile s0
@@ -240,6 +241,7 @@ mirrors() {
 	assert_equal "$(keyfile s5 | grep -v '^timestamp=')" "$orig"
 }
 
+# bats test_tags=kernel-neutral
 @test "--keyfile output loads into NetworkManager and reads back unchanged; --remove restores the profile" {
 	veth s4 d4
 	# a profile with a tc setting of its own, which native mode keeps
@@ -350,6 +352,7 @@ mirrors() {
 	done
 }
 
+# bats test_tags=kernel-neutral
 @test "dispatcher: a symlink planted under /run/ifmirror/nm is not followed (issue 12)" {
 	veth s3 d3
 	nm_profile s3
@@ -381,6 +384,7 @@ mirrors() {
 	nmx rm -f /run/ifmirror/nm/$uuid
 }
 
+# bats test_tags=kernel-neutral
 @test "trust: ifmirror data of a profile users may edit, or stored where others write, is ignored (issue 12)" {
 	veth s6 d6
 	nm_profile s6 connection.permissions user:root

@@ -6,6 +6,8 @@
 
 load helpers
 
+# bats file_tags=kernel-neutral
+
 setup() {
 	lab_up
 	veth s0 s1 d0

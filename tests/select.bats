@@ -163,6 +163,7 @@ selects_like_tcpdump() {
 	refute_output --partial snaplen
 }
 
+# bats test_tags=kernel-neutral
 @test "bad expressions and values: a clear error each, nothing applied" {
 	veth c0
 	state=$(tc_state)
@@ -310,6 +311,7 @@ ingress_insns() {
 	refute_output --partial clsact
 }
 
+# bats test_tags=kernel-neutral
 @test "--match programs bigger than a filter can hold: refused up front by up and apply, nothing changed" {
 	local expr state
 	# more than the 3968 instructions ifmirror allows, fewer than the kernel's 4096

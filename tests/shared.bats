@@ -207,6 +207,7 @@ s1 ingress E null"
 	expect_rx Ep "$e" 3
 }
 
+# bats test_tags=kernel-neutral
 @test "shared: a bad value is refused with one line, nothing changed" {
 	conf <<-EOT
 	[session grp]

@@ -74,7 +74,10 @@ for p in json.load(sys.stdin):
 # the source's, byte for byte
 expect_decoded() {
 	local what=$1 want=$2 n got
-	n=$(decoded "$what")
+	# the packets of WHAT and the frames inside them in one tshark run (a
+	# run takes about 5 s in a stock-lane guest)
+	got=$(inner "$what")
+	n=$(grep -c . <<<"$got" || true)
 	if [[ $n != 52 ]]; then
 		echo "$n packets of '$what' in wire.pcap, expected 52; tcpdump:" >&2
 		tcpdump -r "$BATS_TEST_TMPDIR/wire.pcap" -nn 2>/dev/null | head -120 >&2
@@ -85,7 +88,6 @@ expect_decoded() {
 		echo "$n of the 52 packets of '$what' decode as '$want'" >&2
 		return 1
 	fi
-	got=$(inner "$what")
 	if [[ $got != "$(frames "$BATS_TEST_TMPDIR/src.pcap")" ]]; then
 		echo "the frames inside '$what' are not the source's; differences:" >&2
 		diff <(frames "$BATS_TEST_TMPDIR/src.pcap") <(echo "$got") >&2 || true
@@ -340,6 +342,7 @@ EOF
 	done
 }
 
+# bats test_tags=kernel-neutral
 @test "erspan version 2 and geneve, bad input: one line naming the problem, exit 2, nothing changed" {
 	underlay --resolve
 	state=$(tc_state)

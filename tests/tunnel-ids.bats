@@ -154,6 +154,7 @@ ids_case() {
 	assert_equal "$(our_tunnels)" ""
 }
 
+# bats test_tags=kernel-neutral
 @test "ids refusals: each names the file, the line and the reason, and nothing changes" {
 	local before
 	before=$(nsx ip -o link show | awk '{ print $2 }')

@@ -237,6 +237,7 @@ VX6='ip6[6] = 17 and ip6[42:2] = 4789 and ip6[48:4] = 0x08000000 and ip6[52:4] =
 	assert_equal "$(tc_state)" "$state"
 }
 
+# bats test_tags=kernel-neutral
 @test "bad input: one line naming the problem, exit 2 for usage and 1 for runtime, nothing changed" {
 	underlay
 	veth f0

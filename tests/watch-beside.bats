@@ -157,6 +157,7 @@ conf_collector() {
 	done
 }
 
+# bats test_tags=kernel-neutral
 @test "watch waiting for the lock: SIGTERM and SIGINT end it at once, nothing changed, nothing left" {
 	conf <<-EOT
 	[session w]
@@ -195,6 +196,7 @@ conf_collector() {
 	assert_success
 }
 
+# bats test_tags=kernel-neutral
 @test "watch: SIGHUP while it waits for the lock is kept for later, SIGTERM still ends it" {
 	conf <<-EOT
 	[session w]
@@ -222,6 +224,7 @@ conf_collector() {
 	one_each s0
 }
 
+# bats test_tags=kernel-neutral
 @test "up takes one device: a source pattern is refused with where patterns go, exit 2, nothing changed" {
 	veth tap1
 	state=$(tc_state)
