@@ -42,23 +42,30 @@ selects_like_tcpdump() {
 	[[ -n $want ]] || { echo "--match '$expr' selected nothing: a useless check" >&2; return 1; }
 }
 
-@test "--match selects exactly what tcpdump selects, in both directions" {
-	for expr in \
-		'tcp[tcpflags] & tcp-syn != 0' \
-		'port 53' \
-		'net 10.1.0.0/16' \
-		'vlan' \
-		'vlan 20 and arp' \
-		'icmp6' \
-		'not arp' \
-		'udp and not port 123' \
-		'ip[0] & 0xf > 5' \
-		'ether broadcast' \
-		'tcp[tcpflags] & (tcp-syn|tcp-ack) == (tcp-syn|tcp-ack)'; do
+# selects_each EXPR...: each expression in turn, as selects_like_tcpdump
+# says, and status shows it
+selects_each() {
+	local expr
+	for expr in "$@"; do
 		selects_like_tcpdump "$expr"
 		run ifm status s0 --json
 		assert_output --partial "\"match\": \"${expr//\"/\\\"}\""
 	done
+}
+
+# Four expressions on every kernel: a tag (the kernel keeps it outside the
+# frame's bytes), IPv6, an IP header byte and TCP flags. The compiler that
+# turns the others into the same kind of filter is ifmirror's own, the same
+# on any kernel (16 s an expression in a stock-lane guest).
+@test "--match selects exactly what tcpdump selects, in both directions" {
+	selects_each 'vlan 20 and arp' 'icmp6' 'ip[0] & 0xf > 5' \
+		'tcp[tcpflags] & (tcp-syn|tcp-ack) == (tcp-syn|tcp-ack)'
+}
+
+# bats test_tags=kernel-neutral
+@test "--match selects exactly what tcpdump selects, in both directions: more expressions" {
+	selects_each 'tcp[tcpflags] & tcp-syn != 0' 'port 53' 'net 10.1.0.0/16' 'vlan' \
+		'not arp' 'udp and not port 123' 'ether broadcast'
 }
 
 @test "--defer keeps a --match expression with a newline whole: the session runs all of it" {
