@@ -81,6 +81,7 @@ tap_mirrors() {
 		     m && $1 == "cookie" && $2 ~ /^69666d72/ { print i; m = 0 }' | sort -u | wc -l
 }
 
+# bats test_tags=kernel-neutral
 @test "fixes-watch: taps deleted while their sessions are being made cost only their own; the others are mirrored in the same run" {
 	conf_vms
 	watch_start

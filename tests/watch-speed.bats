@@ -23,6 +23,7 @@ mirror_filters() {
 		awk 'm && $1 == "index" { seen[$2] } { m = /mirred/ } END { print length(seen) }'
 }
 
+# bats test_tags=kernel-neutral
 @test "watch-speed: 200 taps created at once are all mirrored exactly once each; excluded ones are not" {
 	conf <<-EOT
 	[collector brm]

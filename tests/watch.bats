@@ -161,6 +161,7 @@ conf_vms() {
 	kill -0 "$WATCH"
 }
 
+# bats test_tags=kernel-neutral
 @test "watch: an overrun of its event socket (ENOBUFS) is a resync, and it goes on" {
 	conf <<-EOT
 	[session vms]
