@@ -39,15 +39,20 @@ lab_down() {
 	ip netns del "$NS" 2>/dev/null || true
 }
 
-# nsx COMMAND...: COMMAND in the lab namespace. ip and tc switch there
+# in_ns NETNS COMMAND...: COMMAND in NETNS. ip and tc switch there
 # themselves (-n: the same setns, private mount namespace and sysfs as ip
 # netns exec), which spares a process start a call.
-nsx() {
+in_ns() {
+	local ns=$1
+	shift
 	case $1 in
-	ip | tc) "$1" -n "$NS" "${@:2}" ;;
-	*) ip netns exec "$NS" "$@" ;;
+	ip | tc) "$1" -n "$ns" "${@:2}" ;;
+	*) ip netns exec "$ns" "$@" ;;
 	esac
 }
+
+# nsx COMMAND...: COMMAND in the lab namespace
+nsx() { in_ns "$NS" "$@"; }
 ifm() { ip netns exec "$NS" "$IFM" "$@"; }
 
 # veth NAME...: NAME and its peer NAMEp, both up, no IPv6, no addresses.

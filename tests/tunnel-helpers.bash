@@ -28,13 +28,8 @@ tunnel_lab_down() {
 	lab_down
 }
 
-# cx COMMAND...: COMMAND in the collector's namespace (ip and tc by -n, as nsx)
-cx() {
-	case $1 in
-	ip | tc) "$1" -n "$CNS" "${@:2}" ;;
-	*) ip netns exec "$CNS" "$@" ;;
-	esac
-}
+# cx COMMAND...: COMMAND in the collector's namespace
+cx() { in_ns "$CNS" "$@"; }
 
 # underlay [--ipv4] [--resolve]: u0 here and u0p in the collector namespace,
 # 1500 bytes, with IPv4 ($L4 -> $R4) and, unless --ipv4, IPv6 ($L6 -> $R6)
