@@ -8,7 +8,62 @@
 #include "plan.h"
 #include "view.h"
 
+#include <pthread.h>
+#include <signal.h>
+#include <stdlib.h>
 #include <string.h>
+
+/*
+ * The whole link list is needed only for the collectors and tunnels at the
+ * end. The kernel fills it without RTNL while the qdisc deletes before it
+ * hold RTNL and wait for grace periods with a CPU to spare, so a thread on
+ * its own socket reads it meanwhile.
+ */
+struct link_reader {
+	pthread_t tid;
+	bool started;
+	struct ifm_nl nl;
+	struct ifm_link *links;
+	size_t n;
+	int r;
+};
+
+static void *read_links(void *arg)
+{
+	struct link_reader *lr = arg;
+
+	lr->r = ifm_link_list(&lr->nl, &lr->links, &lr->n);
+	return NULL;
+}
+
+/* start reading; where no thread or socket can be had, the caller reads */
+static void links_start(struct link_reader *lr)
+{
+	sigset_t all, old;
+
+	memset(lr, 0, sizeof(*lr));
+	if (ifm_nl_open(&lr->nl) < 0)
+		return;
+	sigfillset(&all);   /* the thread takes no signal */
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	lr->started = pthread_create(&lr->tid, NULL, read_links, lr) == 0;
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+}
+
+static int links_finish(struct link_reader *lr, struct ifm_nl *nl)
+{
+	if (lr->started)
+		pthread_join(lr->tid, NULL);
+	else
+		lr->r = ifm_link_list(nl, &lr->links, &lr->n);
+	if (lr->r < 0 && lr->started) {   /* the kernel's reason, for the caller */
+		nl->err = lr->nl.err;
+		memcpy(nl->extack, lr->nl.extack, sizeof(nl->extack));
+	}
+	ifm_nl_close(&lr->nl);
+	lr->started = false;
+	return lr->r;
+}
 
 static int flush_pending(const struct ifm_session_spec *s, void *arg)
 {
@@ -21,12 +76,15 @@ int ifm_flush(struct ifm_nl *nl, int *sessions, int *devices)
 {
 	struct ifm_view v = { 0 };
 	struct ifm_batch b = { 0 };
-	int r;
+	struct link_reader lr = { 0 };
+	struct ifm_link *links;
+	size_t nlinks;
+	int r, lr_r;
 
 	*sessions = *devices = 0;
-	if ((r = ifm_view_links(&v, nl)) < 0 || (r = ifm_view_scan(&v, nl)) < 0 ||
-	    (r = ifm_batch_init(&b, nl)) < 0)
+	if ((r = ifm_view_hooked(&v, nl)) < 0 || (r = ifm_batch_init(&b, nl)) < 0)
 		goto out;
+	links_start(&lr);
 	/* newest device first: the kernel keeps every block of a device without
 	 * offload (veth, tap, bridge...) on one global list, newest at the head,
 	 * and walks it from the head to unbind each one (flow_offload.c,
@@ -82,28 +140,37 @@ int ifm_flush(struct ifm_nl *nl, int *sessions, int *devices)
 	for (int i = v.maxdev; i >= 1; i--)
 		if (r == 0 && v.devs[i].tidy && !v.devs[i].clsact_new)
 			ifm_hooks_tidy(nl, i);
+	if ((lr_r = links_finish(&lr, nl)) < 0) {
+		r = r ?: lr_r;
+		goto out;
+	}
+	links = lr.links;
+	nlinks = lr.n;
 	/* collectors and tunnels, by the alias that marks them; links ifmirror
 	 * was making when it was killed, before their alias, by their record */
-	for (size_t i = 0; i < v.nlinks; i++) {
-		if (ifm_half_made(v.links[i].name, v.links[i].kind, v.links[i].alias)) {
-			if (ifm_link_delete(nl, v.links[i].ifindex) == 0)
-				ifm_making_set(v.links[i].name, v.links[i].kind, false);
+	for (size_t i = 0; i < nlinks; i++) {
+		if (ifm_half_made(links[i].name, links[i].kind, links[i].alias)) {
+			if (ifm_link_delete(nl, links[i].ifindex) == 0)
+				ifm_making_set(links[i].name, links[i].kind, false);
 			(*devices)++;
-		} else if (ifm_is_collector(&v.links[i]))
-			ifm_collector_down(nl, v.links[i].name);
-		else if (ifm_tunnel_mark_is(v.links[i].alias) && !strstr(v.links[i].alias, " of="))
-			ifm_tunnel_down(nl, v.links[i].name);   /* and its per-id devices */
+		} else if (ifm_is_collector(&links[i]))
+			ifm_collector_down(nl, links[i].name);
+		else if (ifm_tunnel_mark_is(links[i].alias) && !strstr(links[i].alias, " of="))
+			ifm_tunnel_down(nl, links[i].name);   /* and its per-id devices */
 	}
 	/* per-id devices whose tunnel is gone */
-	for (size_t i = 0; i < v.nlinks; i++)
-		if (ifm_tunnel_mark_is(v.links[i].alias) && strstr(v.links[i].alias, " of=") &&
-		    ifm_link_get(nl, v.links[i].name, &(struct ifm_link){ 0 }) == 0)
-			ifm_tunnel_down(nl, v.links[i].name);
+	for (size_t i = 0; i < nlinks; i++)
+		if (ifm_tunnel_mark_is(links[i].alias) && strstr(links[i].alias, " of=") &&
+		    ifm_link_get(nl, links[i].name, &(struct ifm_link){ 0 }) == 0)
+			ifm_tunnel_down(nl, links[i].name);
 	ifm_pending_each(flush_pending, NULL);
 	/* police budgets of devices gone, no filter holding them now */
 	if (r == 0)
 		ifm_budget_gc(nl, NULL, 0, true);
 out:
+	if (lr.started)
+		links_finish(&lr, nl);
+	free(lr.links);
 	ifm_batch_free(&b);
 	ifm_view_free(&v);
 	return r;

@@ -42,6 +42,9 @@ int ifm_view_scan(struct ifm_view *v, struct ifm_nl *nl);
 /* the same, with filters read only on the devices of only[] (ifindexes,
  * sorted): the others' are not known (hooked, not scanned) */
 int ifm_view_scan_only(struct ifm_view *v, struct ifm_nl *nl, const int *only, size_t nonly);
+/* the qdiscs, and the filters of every device that holds one: links only
+ * of those devices, each with its ifindex and name alone (flush) */
+int ifm_view_hooked(struct ifm_view *v, struct ifm_nl *nl);
 void ifm_view_scan_free(struct ifm_view *v);
 void ifm_view_free(struct ifm_view *v);
 /* is ifindex in sorted[n]? */
