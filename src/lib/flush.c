@@ -15,9 +15,11 @@
 
 /*
  * The whole link list is needed only for the collectors and tunnels at the
- * end. The kernel fills it without RTNL while the qdisc deletes before it
- * hold RTNL and wait for grace periods with a CPU to spare, so a thread on
- * its own socket reads it meanwhile.
+ * end, so a thread on its own socket reads it while the qdisc deletes go
+ * out. The kernel takes RTNL for both (a link dump pass of some 30 links; a
+ * delete, which also waits for a grace period under it), so they take turns
+ * there; what runs side by side is the rest: the copy and parsing of about
+ * a kilobyte a link, and the deletes' messages, answers and records.
  */
 struct link_reader {
 	pthread_t tid;

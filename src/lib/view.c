@@ -183,10 +183,9 @@ int ifm_view_scan_only(struct ifm_view *v, struct ifm_nl *nl, const int *only, s
 }
 
 /*
- * A link dump fills about a kilobyte a device under the kernel's lock-free
- * walk (1 000 veth pairs: 9 ms here, a seventh of a flush); the devices that
- * hold qdiscs are known from the qdisc dump, and SIOCGIFNAME names them one
- * system call each.
+ * A link dump fills about a kilobyte a device (1 000 veth pairs: 9 ms here,
+ * a seventh of a flush); the devices that hold qdiscs are known from the
+ * qdisc dump, and SIOCGIFNAME names them one system call each.
  */
 int ifm_view_hooked(struct ifm_view *v, struct ifm_nl *nl)
 {
