@@ -6,8 +6,9 @@
 # through (0.82 of the budget in bench/budget under the stock kernel, all of
 # it ACKs). The default burst is now at least 128 KiB (IFM_BURST_GSO), and a
 # smaller --burst under police says what it costs. On the host lane (no
-# act_police) the shaper is tested with the same traffic: tbf cuts a GSO
-# packet into its segments.
+# act_police) the eBPF bucket, which takes a packet whole as police does, and
+# the shaper are tested with the same traffic: tbf cuts a GSO packet into its
+# segments.
 
 load helpers
 load budget-helpers
@@ -72,6 +73,17 @@ gso_budget_holds() {
 	jq -e '.sessions[0].drops.budget > 0' <<<"$output"
 }
 
+# WHO (police, the bucket): a --burst under one GSO packet is said, once
+# (the same budget again changes nothing and says nothing)
+small_burst_said_once() {
+	run ifm collector up br0 --port c0 --rate 4mbit --burst 32k
+	assert_success
+	assert_line "ifmirror: notice: br0: $1 never copies a packet longer than the burst, and a GSO packet (a TCP sender's bulk data) is up to 64 KiB and more: 32768 bytes may copy none of it; a burst of 128k or more lets it through"
+	run ifm collector up br0 --port c0 --rate 4mbit --burst 32k
+	assert_success
+	assert_output ""
+}
+
 @test "budget-gso: police with the default burst copies a TCP sender's GSO data within 10% of the budget" {
 	require_kernel police "act_police (kernel module act_police); the host lane's shaper has the next test"
 	gso_budget_holds
@@ -79,19 +91,28 @@ gso_budget_holds() {
 	jq -e '.sessions[0].destination_budget.how == "police"' <<<"$output"
 }
 
-@test "budget-gso: the shaper with the default burst holds the budget under GSO data too" {
+@test "budget-gso: the bucket with the default burst copies a TCP sender's GSO data within 10% of the budget" {
+	require_kernel bucket "cls_bpf and the bpf() syscall's array maps"
 	export IFMIRROR_AVOID=police
+	gso_budget_holds
+	run ifm status --json
+	jq -e '.sessions[0].destination_budget.how == "bucket"' <<<"$output"
+}
+
+@test "budget-gso: the shaper with the default burst holds the budget under GSO data too" {
+	export IFMIRROR_AVOID=police,bucket
 	gso_budget_holds
 	run ifm status --json
 	jq -e '.sessions[0].destination_budget.how == "shaper"' <<<"$output"
 }
 
+@test "budget-gso: the bucket with a --burst under one GSO packet says what it costs, once" {
+	require_kernel bucket "cls_bpf and the bpf() syscall's array maps"
+	export IFMIRROR_AVOID=police
+	small_burst_said_once "the bucket"
+}
+
 @test "budget-gso: police with a --burst under one GSO packet says what it costs, once" {
 	require_kernel police "act_police (kernel module act_police)"
-	run ifm collector up br0 --port c0 --rate 4mbit --burst 32k
-	assert_success
-	assert_line "ifmirror: notice: br0: police never copies a packet longer than the burst, and a GSO packet (a TCP sender's bulk data) is up to 64 KiB and more: 32768 bytes may copy none of it; a burst of 128k or more lets it through"
-	run ifm collector up br0 --port c0 --rate 4mbit --burst 32k
-	assert_success
-	assert_output ""
+	small_burst_said_once police
 }

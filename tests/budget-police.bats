@@ -5,7 +5,8 @@
 # session's filter into it before the mirred. Copies over the budget are not
 # made (exceed: continue); the source's frames all pass. On kernels without
 # act_police (the host lane) every test skips, naming it.
-# tests/budget.bats tests the shaper (IFMIRROR_AVOID=police).
+# tests/budget.bats tests the shaper (IFMIRROR_AVOID=police,bucket),
+# tests/budget-bucket.bats the eBPF bucket.
 
 load helpers
 load budget-helpers
@@ -134,7 +135,7 @@ tbf_of() { nsx tc qdisc show dev "$1" | grep -c '^qdisc tbf 1f1b: root' || true;
 	[ "$(police_of br0)" = 0 ]
 }
 
-@test "police: a budget added under existing sessions is a shaper, said so; IFMIRROR_AVOID=police gives the shaper" {
+@test "police: a budget added under existing sessions is a shaper, said so; IFMIRROR_AVOID=police,bucket gives the shaper" {
 	ifm collector up br0 --port c0 -q
 	ifm up s0 --to br0 -q
 	run ifm collector up br0 --port c0 --rate 10mbit
@@ -144,7 +145,7 @@ tbf_of() { nsx tc qdisc show dev "$1" | grep -c '^qdisc tbf 1f1b: root' || true;
 	[ "$(police_of br0)" = 0 ]
 	ifm collector down br0 -q
 	ifm down s0 -q
-	IFMIRROR_AVOID=police ifm collector up br0 --port c0 --rate 10mbit -q
+	IFMIRROR_AVOID=police,bucket ifm collector up br0 --port c0 --rate 10mbit -q
 	[ "$(tbf_of br0)" = 1 ]
 	[ "$(police_of br0)" = 0 ]
 	run ifm status --json

@@ -6,15 +6,16 @@
 # over-budget. The budget is a tbf root qdisc of ifmirror's (handle
 # 1f1b:) on the bridge or tunnel, which only copies pass.
 #
-# The shaper is the fallback: where the kernel has act_police (the stock
-# lane), a budget is a police action (tests/budget-police.bats). This file
-# tests the shaper on every kernel, with police treated as missing.
+# The shaper is the last fallback: where the kernel has act_police (the stock
+# lane), a budget is a police action (tests/budget-police.bats), else where
+# it has cls_bpf an eBPF bucket (tests/budget-bucket.bats). This file tests
+# the shaper on every kernel, with police and the bucket treated as missing.
 
 load helpers
 load budget-helpers
 
 setup() {
-	export IFMIRROR_AVOID=police
+	export IFMIRROR_AVOID=police,bucket
 	lab_up
 	veth s0 c0
 }

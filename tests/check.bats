@@ -48,14 +48,18 @@ feature() {
 	feature matchall cls_matchall
 	feature dummy dummy
 	feature police act_police
+	feature bucket cls_bpf
 	if kernel_has gretap; then yes_line gretap; else assert_line "gretap: no (kernel modules ip_gre, ip6_gre)"; fi
 	if kernel_has erspan; then yes_line erspan; else assert_line "erspan: no (kernel modules ip_gre, ip6_gre)"; fi
 	if kernel_has geneve; then yes_line geneve; else assert_line "geneve: no (kernel module geneve)"; fi
 	cls=u32 sink=ifb
 	kernel_has matchall && cls=matchall
 	kernel_has dummy && sink=dummy
-	assert_line "strategy: hook clsact, classifier $cls, --match bpf, collector sink $sink"
-	assert_equal "${#lines[@]}" 17
+	budget=shaper
+	kernel_has bucket && budget=bucket
+	kernel_has police && budget=police
+	assert_line "strategy: hook clsact, classifier $cls, --match bpf, collector sink $sink, budget $budget"
+	assert_equal "${#lines[@]}" 18
 	assert_equal "$(ip netns list)" "$netns"
 
 	checked --json
@@ -63,14 +67,14 @@ feature() {
 import json, sys
 d = json.load(sys.stdin)
 want = dict(x.split("=") for x in sys.argv[1:])
-cls, sink = want.pop("cls"), want.pop("sink")
+cls, sink, budget = want.pop("cls"), want.pop("sink"), want.pop("budget")
 for k, v in want.items():
     assert d["features"][k] == (v == "1"), (k, d["features"][k])
 assert d["strategy"] == {"hook": "clsact", "classifier": cls, "match_classifier": "bpf",
-                         "sink": sink}, d["strategy"]
+                         "sink": sink, "budget": budget}, d["strategy"]
 assert d["avoided"] == [] and d["session"] is None, d
-' $(for f in matchall prio dummy gretap erspan geneve police; do kernel_has $f && echo $f=1 || echo $f=0; done) \
-		clsact=1 u32=1 mirred=1 vxlan=1 vxlan_ipv6=1 cls=$cls sink=$sink
+' $(for f in matchall prio dummy gretap erspan geneve police bucket; do kernel_has $f && echo $f=1 || echo $f=0; done) \
+		clsact=1 u32=1 mirred=1 vxlan=1 vxlan_ipv6=1 cls=$cls sink=$sink budget=$budget
 
 	# it runs no other program (no tc, no ip, no shell)
 	run nsx strace -f -qq -E "$TRACED_ASAN" -e trace=execve "$IFM" check
@@ -79,16 +83,17 @@ assert d["avoided"] == [] and d["session"] is None, d
 }
 
 @test "IFMIRROR_AVOID: avoided kinds are shown as such, and the strategy falls back" {
-	export IFMIRROR_AVOID=clsact,matchall,dummy,gretap
+	export IFMIRROR_AVOID=clsact,matchall,dummy,gretap,police,bucket
 	checked
 	assert_line "clsact: yes (treated as missing: IFMIRROR_AVOID)"
 	kernel_has matchall && assert_line "matchall: yes (treated as missing: IFMIRROR_AVOID)"
 	kernel_has dummy && yes_line dummy "treated as missing: IFMIRROR_AVOID"
 	kernel_has gretap && yes_line gretap "treated as missing: IFMIRROR_AVOID"
 	if kernel_has prio; then hook="ingress+prio"; else hook="ingress (ingress only: no prio for egress)"; fi
-	assert_line "strategy: hook $hook, classifier u32, --match bpf, collector sink ifb"
+	kernel_has bucket && assert_line "bucket: yes (treated as missing: IFMIRROR_AVOID)"
+	assert_line "strategy: hook $hook, classifier u32, --match bpf, collector sink ifb, budget shaper"
 	checked --json
-	assert_output --partial '"avoided": ["clsact", "matchall", "dummy", "gretap"]'
+	assert_output --partial '"avoided": ["clsact", "matchall", "dummy", "police", "bucket", "gretap"]'
 }
 
 @test "session warnings, each with its numbers and fix; exit 0; nothing changed" {

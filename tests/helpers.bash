@@ -145,6 +145,18 @@ _kernel_has() {
 	erspan) _probe 'ip link add e9 type erspan remote 192.0.2.1 local 192.0.2.2 seq key 1 erspan_ver 1 erspan 7' ;;
 	geneve) _probe 'ip link add g9 type geneve id 1 remote 192.0.2.1' ;;
 	police) _probe 'tc actions add action police rate 1mbit burst 16k index 77' ;;
+	# the eBPF bucket of a copy budget: cls_bpf, and the bpf() syscall making
+	# the array maps it keeps its state in (asked by python, not by ifmirror)
+	bucket) _probe 'tc qdisc add dev p0 clsact && tc filter add dev p0 ingress bpf bytecode "1,6 0 0 0"' &&
+		python3 -c '
+import ctypes, os, struct, sys
+nr = {"x86_64": 321, "aarch64": 280, "riscv64": 280}[os.uname().machine]
+libc = ctypes.CDLL(None, use_errno=True)
+for kind in (2, 6):  # BPF_MAP_TYPE_ARRAY, _PERCPU_ARRAY
+    attr = struct.pack("IIII", kind, 4, 24, 1) + bytes(112)
+    if libc.syscall(nr, 0, attr, len(attr)) < 0:
+        sys.exit(1)
+' ;;
 	*) return 2 ;;
 	esac
 }

@@ -150,10 +150,11 @@ static void print_text(const struct ifm_probe *res, const struct ifm_strategy *s
 		printf("strategy: none: the kernel has %s\n", !s->hook ?
 		       "neither the clsact nor the ingress qdisc" : "neither matchall nor u32");
 	else
-		printf("strategy: hook %s%s, classifier %s, --match %s, collector sink %s\n",
-		       s->hook, !strcmp(s->hook, "ingress") ? " (ingress only: no prio for egress)"
-		       : "", s->classifier, s->match ? "bpf" : "unavailable (no cls_bpf)",
-		       s->sink ? s->sink : "none (no dummy or ifb)");
+		printf("strategy: hook %s%s, classifier %s, --match %s, collector sink %s, "
+		       "budget %s\n", s->hook, !strcmp(s->hook, "ingress") ?
+		       " (ingress only: no prio for egress)" : "", s->classifier,
+		       s->match ? "bpf" : "unavailable (no cls_bpf)",
+		       s->sink ? s->sink : "none (no dummy or ifb)", s->budget);
 }
 
 static void print_json(const struct ifm_probe *res, const struct ifm_strategy *s,
@@ -189,6 +190,8 @@ static void print_json(const struct ifm_probe *res, const struct ifm_strategy *s
 	json_str_or_null(s->match);
 	printf(", \"sink\": ");
 	json_str_or_null(s->sink);
+	printf(", \"budget\": ");
+	json_str_or_null(s->budget);
 	printf("},\n  \"session\": ");
 	if (!source) {
 		printf("null\n}\n");

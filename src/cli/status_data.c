@@ -47,7 +47,7 @@ static unsigned int frame_of(const bool *vlan_on, const struct ifm_link *src)
  * fault per 14, a tenth of the run) */
 static bool status_keeps(const struct ifm_filter *f)
 {
-	return ifm_filter_is_ours(f) || ifm_filter_is_snaplen(f);
+	return ifm_filter_is_ours(f) || ifm_filter_is_devprog(f);
 }
 
 /* the destination's snaplen from its filters in the view, 0: none */
@@ -131,9 +131,20 @@ static int read_sessions(struct ifm_nl *nl, const char *only, struct st_status *
 				 */
 				s.budget_drops = f->police.overlimits;
 				s.dropped += s.budget_drops;
-			} else if (s.budget.how && !strcmp(s.budget.how, "shaper") &&
-				   !strcmp(ifm_link_state(s.dest), "up"))
+			} else if (ifm_filter_is_bucket(f) && s.budget.how &&
+				   !strcmp(s.budget.how, "bucket")) {
+				/* the bucket's: copies it never made, all sessions
+				 * that draw from it together, as police's */
+				s.budget_drops = s.budget.not_made;
+				/* and with a shaper beside it, what that dropped of theirs */
+				if (s.budget.shaper_too && !strcmp(ifm_link_state(s.dest), "up"))
+					s.budget_drops += s.dropped;
+				s.dropped += s.budget.not_made;
+			} else if (s.budget.how && (!strcmp(s.budget.how, "shaper") ||
+						    s.budget.shaper_too) &&
+				   !strcmp(ifm_link_state(s.dest), "up")) {
 				s.budget_drops = s.dropped;
+			}
 			snprintf(s.hook, sizeof(s.hook), "%s", hook_kind(t, f->hook_dir));
 			snprintf(s.classifier, sizeof(s.classifier), "%s", f->kind);
 			s.pref = f->pref;

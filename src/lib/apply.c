@@ -38,8 +38,10 @@ struct want {
 	uint16_t pref;
 	unsigned int first_result;     /* in the batch */
 	int nresults;
-	int budget;                    /* 1: dst has a police budget, pol */
-	struct ifm_police pol;
+	/* how its filters draw from dst's copy budget; join_own: this one's
+	 * bucket program, released after the batch (others share it) */
+	struct ifm_budget_join join;
+	bool join_own;
 };
 
 
@@ -369,7 +371,7 @@ static bool convertible(const struct want *w, const struct ifm_view_dev *d)
 		if (ifm_filter_is_ours(f) && (!(f->act.cookie.flags & IFM_COOKIE_FROM_CONFIG) ||
 					      !same_dest(f, w->dst, w->dst_name)))
 			return false;
-		if (ifm_filter_is_snaplen(f))
+		if (ifm_filter_is_devprog(f))
 			return false;
 	}
 	return true;
@@ -602,27 +604,32 @@ static int add_fast(struct apply_ctx *a)
 	struct ifm_batch b;
 	int r, pending_probe = 1;
 
-	/* a police budget on a destination: its filters join it (read before
-	 * the batch: no request of another kind in the middle of it) */
+	/* a copy budget on a destination: its filters join its police or have
+	 * its bucket as classifier (read before the batch: no request of
+	 * another kind in the middle of it); one program per destination */
+	for (int i = 0; i < a->nw; i++)
+		a->w[i].join = IFM_BUDGET_JOIN_NONE;
 	for (int i = 0, last = -1; i < a->nw; i++) {
 		struct want *w = &a->w[i];
 		struct ifm_link dl = { .ifindex = w->dst };
 
 		if (w->how != FAST)
 			continue;
-		if (last >= 0 && a->w[last].dst == w->dst) {
-			w->budget = a->w[last].budget;
-			w->pol = a->w[last].pol;
+		/* the one before, into the same destination and alike (with or
+		 * without --match), lends it its own */
+		if (last >= 0 && a->w[last].dst == w->dst && !a->w[last].m.insns == !w->m.insns) {
+			w->join = a->w[last].join;
 			continue;
 		}
 		last = i;
 		snprintf(dl.name, sizeof(dl.name), "%s", w->dst_name);
-		if ((w->budget = ifm_budget_police(a->nl, &dl, &w->pol)) < 0)
-			return w->budget;
+		if ((r = ifm_budget_join(a->nl, &dl, !w->m.insns, false, &w->join)) < 0)
+			goto release;
+		w->join_own = true;
 	}
 	r = ifm_batch_init(&b, a->nl);
 	if (r < 0)
-		return r;
+		goto release;
 	/* the records of the clsacts to come, written in one go before any is
 	 * sent: a kill leaves qdiscs flush knows */
 	ifm_owned_hold(true);
@@ -683,7 +690,7 @@ again:
 			ck.flags |= IFM_COOKIE_FROM_CONFIG;
 			r = ifm_batch_add(&b, ifm_filter_add_msg(w->src, ifm_hook_clsact.parent(dirs[k]),
 								 w->pref, cls, &w->m, w->dst, &ck,
-								 w->budget ? &w->pol : NULL));
+								 &w->join));
 			w->nresults++;
 			if (r < 0)
 				goto out;
@@ -783,6 +790,10 @@ out:
 	if (r < 0)
 		ifm_err("%s: the batch of new sessions stopped: %s", a->c->path, strerror(-r));
 	ifm_batch_free(&b);
+release:
+	for (int i = 0; i < a->nw; i++)
+		if (a->w[i].join_own)
+			ifm_budget_join_release(&a->w[i].join);
 	return r;
 }
 

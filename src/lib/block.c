@@ -16,10 +16,10 @@ int ifm_block_mirror(struct ifm_nl *nl, const struct ifm_block_mirror *bm, bool 
 {
 	const struct ifm_cls_ops *cls = bm->m->insns ? &ifm_cls_bpf : ifm_cls_mirror;
 	struct ifm_dev_tc bt;
-	struct ifm_police pol;
+	struct ifm_budget_join join;
 	struct ifm_cookie ck;
 	bool have = false;
-	int r, budget;
+	int r;
 	uint16_t pref;
 
 	*replaced = false;
@@ -36,17 +36,18 @@ int ifm_block_mirror(struct ifm_nl *nl, const struct ifm_block_mirror *bm, bool 
 		ifm_dev_tc_free(&bt);
 		return r;
 	}
-	if ((budget = ifm_budget_police(nl, bm->dest, &pol)) < 0) {
+	if ((r = ifm_budget_join(nl, bm->dest, !bm->m->insns, bm->dry, &join)) < 0) {
 		ifm_dev_tc_free(&bt);
-		return budget;
+		return r;
 	}
 	for (size_t i = 0; i < bt.nf && !have; i++) {
 		const struct ifm_filter *f = &bt.f[i];
 
 		have = ifm_filter_is_ours(f) && f->act.ifindex == bm->dest->ifindex &&
 		       !(f->act.cookie.flags & IFM_COOKIE_FROM_CONFIG) == !bm->from_config &&
-		       f->prog_hash == bm->m->hash && f->has_police == (budget > 0) &&
-		       (!budget || f->police.index == pol.index);
+		       f->prog_hash == bm->m->hash && f->has_police == join.has_police &&
+		       (!join.has_police || f->police.index == join.pol.index) &&
+		       ifm_filter_is_bucket(f) == (join.bucket_fd >= 0);
 		if (have)
 			bt.f[i].block = 0;   /* kept */
 		*replaced |= ifm_filter_is_ours(f) && !have;
@@ -58,7 +59,7 @@ int ifm_block_mirror(struct ifm_nl *nl, const struct ifm_block_mirror *bm, bool 
 			ck.flags |= IFM_COOKIE_FROM_CONFIG;
 		for (;;) {
 			r = ifm_filter_add(nl, (int)TCM_IFINDEX_MAGIC_BLOCK, bm->block, pref, cls, bm->m,
-					   bm->dest->ifindex, &ck, budget > 0 ? &pol : NULL);
+					   bm->dest->ifindex, &ck, &join);
 			if (r == -ENOENT && cls->fallback) {
 				cls = cls->fallback;   /* no matchall in this kernel */
 				continue;
@@ -68,12 +69,14 @@ int ifm_block_mirror(struct ifm_nl *nl, const struct ifm_block_mirror *bm, bool 
 		if (r < 0) {
 			ifm_err("%s: cannot add the %s mirror to %s on shared tc block %u: %s", bm->what,
 				ifm_dir_name(bm->dir), bm->dest->name, bm->block, ifm_nl_reason(nl, r));
+			ifm_budget_join_release(&join);
 			ifm_dev_tc_free(&bt);
 			return r;
 		}
 		ifm_match_remember(bm->m);
 		ifm_info("%s: %s mirror to %s on shared tc block %u (%s, pref %u)", bm->what,
-			 ifm_dir_name(bm->dir), bm->dest->name, bm->block, cls->kind, pref);
+			 ifm_dir_name(bm->dir), bm->dest->name, bm->block,
+			 join.bucket_fd >= 0 ? "bpf, the budget's bucket" : cls->kind, pref);
 	} else if (!have) {
 		ifm_out("would add: %s %s mirror to %s on shared tc block %u", bm->what,
 			ifm_dir_name(bm->dir), bm->dest->name, bm->block);
@@ -94,6 +97,7 @@ int ifm_block_mirror(struct ifm_nl *nl, const struct ifm_block_mirror *bm, bool 
 			r = 0;
 	}
 	*replaced = *replaced && !have && !bm->dry;
+	ifm_budget_join_release(&join);
 	ifm_dev_tc_free(&bt);
 	return r;
 }

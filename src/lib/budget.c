@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * --rate/--burst: a copy budget on a collector bridge or a tunnel, the
- * devices ifmirror made and only copies pass. Two mechanisms:
+ * devices ifmirror made and only copies pass. Three mechanisms, chosen in
+ * this order for a new budget:
  *
  * police (where the kernel has act_police, probed; IFMIRROR_AVOID=police
  * treats it as missing): one police action per budgeted device, at index
@@ -16,6 +17,16 @@
  * once no filter uses it any more; ifm_budget_gc removes the ones a kill -9
  * or a device removed under its sessions left behind. A police action
  * without our cookie, or at another index, is never touched.
+ *
+ * bucket (no act_police, but cls_bpf and eBPF: ifm_bucket_usable;
+ * IFMIRROR_AVOID=bucket): an eBPF token bucket whose maps a holder filter on
+ * the device's clsact egress keeps (bucket.c says how); every plain
+ * session's filter into the device is a cls_bpf classifier drawing from it
+ * (ifm_budget_join). Sessions that cannot draw from it (--match/--sample
+ * ones, whose classifier is already a program, and sessions made before
+ * it) get a shaper beside it at the same rate, said so: both hold the
+ * budget for what passes them. A rate change writes the map, live; removing
+ * it writes rate 0 and deletes the holder, under the sessions.
  *
  * shaper (elsewhere): a tbf root qdisc on the device; copies over the
  * budget are dropped there (tbf's drop counter: status's dropped_budget).
@@ -122,6 +133,31 @@ static bool root_is_ours(const struct root *q)
 	return q->found && q->handle == BUDGET_HANDLE && !strcmp(q->kind, "tbf");
 }
 
+static int tbf_put(struct ifm_nl *nl, int ifindex, bool create, unsigned long long bits,
+		   unsigned int burst)
+{
+	struct nl_msg *msg = qmsg(RTM_NEWQDISC, create ? NLM_F_CREATE | NLM_F_EXCL : 0, ifindex,
+				  "tbf");
+	uint64_t bps = bits / 8;
+	struct tc_tbf_qopt p = { 0 };
+	struct nlattr *o;
+
+	if (!msg)
+		return -ENOMEM;
+	p.rate.linklayer = TC_LINKLAYER_ETHERNET; /* no rate table needed */
+	p.rate.rate = bps > UINT32_MAX ? UINT32_MAX : (uint32_t)bps;
+	p.limit = burst; /* a queue of one burst: more waiting is dropped */
+	if (!(o = nla_nest_start(msg, TCA_OPTIONS)) ||
+	    nla_put(msg, TCA_TBF_PARMS, sizeof(p), &p) < 0 ||
+	    (bps > UINT32_MAX && nla_put_u64(msg, TCA_TBF_RATE64, bps) < 0) ||
+	    nla_put_u32(msg, TCA_TBF_BURST, burst) < 0) {
+		nlmsg_free(msg);
+		return -ENOMEM;
+	}
+	nla_nest_end(msg, o);
+	return ifm_nl_talk(nl, msg);
+}
+
 /* ---- police ---- */
 
 static struct nl_msg *act_msg(int type, int flags, uint32_t index, struct nlattr **list)
@@ -223,6 +259,17 @@ static int police_del(struct ifm_nl *nl, uint32_t index)
 	return ifm_nl_talk(nl, act_msg(RTM_DELACTION, 0, index, &list));
 }
 
+/* police and the bucket take a packet whole or not at all (a shaper cuts a GSO
+ * packet into its segments) */
+static void gso_notice(const struct ifm_link *dev, unsigned int burst, const char *how)
+{
+	if (burst < IFM_BURST_GSO)
+		ifm_notice("%s: %s never copies a packet longer than the burst, and a GSO "
+			   "packet (a TCP sender's bulk data) is up to 64 KiB and more: %u bytes "
+			   "may copy none of it; a burst of %uk or more lets it through",
+			   dev->name, how, burst, IFM_BURST_GSO / 1024);
+}
+
 static void police_of_dev(const struct ifm_link *dev, unsigned long long bits,
 			  unsigned int burst, struct ifm_police *p)
 {
@@ -275,7 +322,8 @@ static int sessions_into(struct ifm_nl *nl, int ifindex)
 	return count;
 }
 
-int ifm_budget_police(struct ifm_nl *nl, const struct ifm_link *dest, struct ifm_police *p)
+/* the police budget of dest, ifmirror's: 1 (and *p), 0 when none */
+static int budget_police(struct ifm_nl *nl, const struct ifm_link *dest, struct ifm_police *p)
 {
 	struct ifm_action a;
 	int r;
@@ -289,6 +337,102 @@ int ifm_budget_police(struct ifm_nl *nl, const struct ifm_link *dest, struct ifm
 	police_of_dev(dest, a.police_bps * 8, a.police_burst, p);
 	p->cookie = a.cookie;
 	return 1;
+}
+
+/* ---- bucket (bucket.c) ---- */
+
+/* the bucket of ifindex: 1 (its maps open in *k, *pref its holder's pref),
+ * 0 when it has none */
+static int bucket_of(struct ifm_nl *nl, int ifindex, struct ifm_bucket *k, uint16_t *pref)
+{
+	struct ifm_dev_tc t;
+	int r = ifm_dev_tc_scan(nl, ifindex, &t);
+
+	k->bucket_fd = k->cnt_fd = k->holder_fd = -1;
+	if (r < 0)
+		return r == -ENODEV ? 0 : r;
+	r = 0;
+	for (size_t i = 0; i < t.nf && r == 0; i++) {
+		const struct ifm_filter *f = &t.f[i];
+
+		if (f->hook_dir != IFM_DIR_EGRESS || f->block || !ifm_filter_is_budget_holder(f))
+			continue;
+		r = ifm_bucket_open(f->bpf_id, k);
+		if (r == 0) {
+			r = 1;
+			if (pref)
+				*pref = f->pref;
+		} else if (r == -ENOENT) {
+			r = 0; /* gone meanwhile, or not one of ours after all */
+		}
+	}
+	ifm_dev_tc_free(&t);
+	return r;
+}
+
+/* the shaper beside a bucket: made (or set) at the bucket's rate */
+static int bucket_shaper(struct ifm_nl *nl, const struct ifm_link *dev,
+			 const struct ifm_bucket_state *st, const char *why)
+{
+	struct root q;
+	int r;
+
+	if ((r = root_get(nl, dev->ifindex, &q)) < 0)
+		return r;
+	if (root_is_ours(&q) && q.bytes_per_s * 8 == st->bits && q.limit == st->burst)
+		return 0;
+	if (q.found && q.handle && !root_is_ours(&q)) {
+		ifm_err("%s: %s; their copies could only be capped by a shaper on it, and it has "
+			"a root qdisc of somebody else (%s %x:)", dev->name, why, q.kind,
+			q.handle >> 16);
+		return -EBUSY;
+	}
+	if ((r = tbf_put(nl, dev->ifindex, !root_is_ours(&q), st->bits, st->burst)) < 0) {
+		ifm_err("%s: cannot set the shaper of its copy budget (tbf): %s", dev->name,
+			ifm_nl_reason(nl, r));
+		return r;
+	}
+	if (!root_is_ours(&q))
+		ifm_info("%s: %s: a shaper on it caps their copies (tbf, at the same budget)",
+			 dev->name, why);
+	return 0;
+}
+
+int ifm_budget_join(struct ifm_nl *nl, const struct ifm_link *dest, bool plain, bool dry,
+		    struct ifm_budget_join *j)
+{
+	struct ifm_bucket k;
+	struct ifm_bucket_state st;
+	char log[256];
+	int r;
+
+	*j = IFM_BUDGET_JOIN_NONE;
+	if ((r = budget_police(nl, dest, &j->pol)) != 0) {
+		j->has_police = r > 0;
+		return r < 0 ? r : 0;
+	}
+	if ((r = bucket_of(nl, dest->ifindex, &k, NULL)) <= 0)
+		return r;
+	if ((r = ifm_bucket_read(&k, &st)) == 0 && st.bits) {
+		if (plain) {
+			r = j->bucket_fd = ifm_bucket_program(&k, log, sizeof(log));
+			if (r < 0)
+				ifm_err("%s: cannot load the program of its copy budget: %s%s%.200s",
+					dest->name, strerror(-r), log[0] ? ": " : "", log);
+		} else if (!dry) {
+			r = bucket_shaper(nl, dest, &st, "--match and --sample sessions cannot "
+				"draw from its copy budget's bucket (eBPF)");
+		}
+	}
+	ifm_bucket_close(&k);
+	return r < 0 ? r : 0;
+}
+
+void ifm_budget_join_release(struct ifm_budget_join *j)
+{
+	if (j->bucket_fd >= 0)
+		close(j->bucket_fd);
+	j->bucket_fd = -1;
 }
 
 /* ifmirror's police actions now (one dump) */
@@ -391,6 +535,7 @@ static void police_state(const struct ifm_action *a, struct ifm_budget_state *ou
 
 int ifm_budget_get(struct ifm_nl *nl, int ifindex, struct ifm_budget_state *out)
 {
+	struct ifm_bucket k;
 	struct ifm_action a;
 	struct root q;
 	int r;
@@ -404,6 +549,30 @@ int ifm_budget_get(struct ifm_nl *nl, int ifindex, struct ifm_budget_state *out)
 	}
 	if ((r = root_get(nl, ifindex, &q)) < 0)
 		return r;
+	if ((r = bucket_of(nl, ifindex, &k, NULL)) < 0)
+		return r;
+	if (r > 0) {
+		struct ifm_bucket_state st;
+
+		r = ifm_bucket_read(&k, &st);
+		ifm_bucket_close(&k);
+		if (r < 0 || !st.bits)
+			return r; /* rate 0: being removed */
+		out->how = "bucket";
+		out->bits = st.bits;
+		out->burst = st.burst;
+		out->not_made = out->dropped = st.not_made;
+		out->packets = st.packets;
+		out->bytes = st.bytes;
+		if (root_is_ours(&q)) {
+			/* every copy into the device passes its tbf */
+			out->shaper_too = true;
+			out->dropped += q.drops;
+			out->packets = q.packets;
+			out->bytes = q.bytes;
+		}
+		return 0;
+	}
 	if (!root_is_ours(&q))
 		return 0;
 	out->how = "shaper";
@@ -414,32 +583,6 @@ int ifm_budget_get(struct ifm_nl *nl, int ifindex, struct ifm_budget_state *out)
 	out->bytes = q.bytes;
 	return 0;
 }
-
-static int tbf_put(struct ifm_nl *nl, int ifindex, bool create, unsigned long long bits,
-		   unsigned int burst)
-{
-	struct nl_msg *msg = qmsg(RTM_NEWQDISC, create ? NLM_F_CREATE | NLM_F_EXCL : 0, ifindex,
-				  "tbf");
-	uint64_t bps = bits / 8;
-	struct tc_tbf_qopt p = { 0 };
-	struct nlattr *o;
-
-	if (!msg)
-		return -ENOMEM;
-	p.rate.linklayer = TC_LINKLAYER_ETHERNET; /* no rate table needed */
-	p.rate.rate = bps > UINT32_MAX ? UINT32_MAX : (uint32_t)bps;
-	p.limit = burst; /* a queue of one burst: more waiting is dropped */
-	if (!(o = nla_nest_start(msg, TCA_OPTIONS)) ||
-	    nla_put(msg, TCA_TBF_PARMS, sizeof(p), &p) < 0 ||
-	    (bps > UINT32_MAX && nla_put_u64(msg, TCA_TBF_RATE64, bps) < 0) ||
-	    nla_put_u32(msg, TCA_TBF_BURST, burst) < 0) {
-		nlmsg_free(msg);
-		return -ENOMEM;
-	}
-	nla_nest_end(msg, o);
-	return ifm_nl_talk(nl, msg);
-}
-
 
 static void rate_text(unsigned long long bits, char *buf, size_t len)
 {
@@ -492,11 +635,98 @@ static int police_set(struct ifm_nl *nl, const struct ifm_link *dev, const struc
 	}
 	ifm_info("%s: copies into it are capped at %s (burst %u bytes); those over it are "
 		 "not made (police)", dev->name, rate, burst);
-	if (burst < IFM_BURST_GSO)
-		ifm_notice("%s: police never copies a packet longer than the burst, and a GSO "
-			   "packet (a TCP sender's bulk data) is up to 64 KiB and more: %u bytes "
-			   "may copy none of it; a burst of %uk or more lets it through",
-			   dev->name, burst, IFM_BURST_GSO / 1024);
+	gso_notice(dev, burst, "police");
+	return 0;
+}
+
+/* a new bucket budget on dev (no budget there now) */
+static int bucket_create(struct ifm_nl *nl, const struct ifm_link *dev, unsigned long long bits,
+			 unsigned int burst, int sessions)
+{
+	struct ifm_bucket k = { -1, -1, -1 };
+	struct ifm_dev_tc t;
+	bool created = false;
+	char log[256], rate[32];
+	int r;
+
+	if ((r = ifm_dev_tc_scan(nl, dev->ifindex, &t)) < 0) {
+		ifm_err("%s: cannot read tc state: %s", dev->name, ifm_nl_reason(nl, r));
+		return r;
+	}
+	if ((r = ifm_egress_clsact(nl, dev, &t, "a copy budget's bucket", &created)) < 0)
+		goto out;
+	if ((r = ifm_bucket_new(bits, burst, &k, log, sizeof(log))) < 0) {
+		ifm_err("%s: cannot load the program of its copy budget: %s%s%.200s", dev->name,
+			strerror(-r), log[0] ? ": " : "", log);
+		goto undo;
+	}
+	/* one request: a kill before it leaves nothing (the maps go with this
+	 * process), one after it a whole budget */
+	r = ifm_egress_prog_attach(nl, dev->ifindex, ifm_pref_free(&t), k.holder_fd,
+				   IFM_MARK_BUDGET_HOLDER);
+	if (r < 0) {
+		ifm_err("%s: cannot attach its copy budget's bucket: %s", dev->name,
+			ifm_nl_reason(nl, r));
+		goto undo;
+	}
+	rate_text(bits, rate, sizeof(rate));
+	ifm_info("%s: copies into it are capped at %s (burst %u bytes); those over it are "
+		 "not made (bucket)", dev->name, rate, burst);
+	gso_notice(dev, burst, "the bucket");
+	if (sessions > 0) {
+		struct ifm_bucket_state st = { .bits = bits, .burst = burst };
+		char why[96];
+
+		snprintf(why, sizeof(why), "%d source%s mirror%s into it already, without the "
+			 "bucket", sessions, sessions == 1 ? "" : "s", sessions == 1 ? "s" : "");
+		r = bucket_shaper(nl, dev, &st, why);
+	}
+	goto out;
+undo:
+	ifm_egress_clsact_undo(nl, dev, created);
+out:
+	ifm_bucket_close(&k);
+	ifm_dev_tc_free(&t);
+	return r;
+}
+
+/* the bucket budget of dev (its maps k, holder at pref): set, or removed
+ * (bits 0: copies pass from now, then the holder goes) */
+static int bucket_change(struct ifm_nl *nl, const struct ifm_link *dev, const struct ifm_bucket *k,
+			 uint16_t pref, unsigned long long bits, unsigned int burst, bool shaper)
+{
+	struct ifm_bucket_state st;
+	char rate[32];
+	int r;
+
+	if ((r = ifm_bucket_read(k, &st)) < 0)
+		return r;
+	if (bits && st.bits == bits && st.burst == burst)
+		return shaper ? bucket_shaper(nl, dev, &st, "") : 0;
+	if ((r = ifm_bucket_set(k, bits, burst)) < 0) {
+		ifm_err("%s: cannot set its copy budget (bucket): %s", dev->name, strerror(-r));
+		return r;
+	}
+	if (!bits) {
+		r = ifm_filter_del_pref(nl, dev->ifindex, ifm_hook_clsact.parent(IFM_DIR_EGRESS), pref);
+		if (r < 0 && r != -ENOENT) {
+			ifm_err("%s: cannot remove its copy budget's bucket: %s", dev->name,
+				ifm_nl_reason(nl, r));
+			return r;
+		}
+		ifm_hooks_tidy(nl, dev->ifindex);
+		if (!shaper)
+			ifm_info("%s: copy budget removed", dev->name);
+		return 0;
+	}
+	st.bits = bits;
+	st.burst = burst;
+	if (shaper && (r = bucket_shaper(nl, dev, &st, "")) < 0)
+		return r;
+	rate_text(bits, rate, sizeof(rate));
+	ifm_info("%s: copies into it are capped at %s (burst %u bytes); those over it are "
+		 "not made (bucket)", dev->name, rate, burst);
+	gso_notice(dev, burst, "the bucket");
 	return 0;
 }
 
@@ -504,7 +734,9 @@ int ifm_budget_set(struct ifm_nl *nl, const struct ifm_link *dev, unsigned long 
 		   unsigned int burst)
 {
 	struct ifm_action a = { 0 };
-	bool police = false, shaper;
+	struct ifm_bucket k;
+	bool police = false, shaper, bucket;
+	uint16_t pref = 0;
 	struct root q;
 	char rate[32];
 	int r, n;
@@ -522,6 +754,32 @@ int ifm_budget_set(struct ifm_nl *nl, const struct ifm_link *dev, unsigned long 
 		}
 		police = r > 0 && police_of(&a, dev);
 	}
+	if ((r = bucket_of(nl, dev->ifindex, &k, &pref)) < 0) {
+		ifm_err("%s: cannot read the bucket of its budget: %s", dev->name, strerror(-r));
+		return r;
+	}
+	bucket = r > 0;
+	if (bits) {
+		if (!burst)
+			burst = ifm_burst_default(bits);
+		/* none lets a frame larger than the burst pass */
+		if (burst < dev->mtu + 14) {
+			ifm_err("%s: --burst %u is less than one whole frame of it (MTU %u + 14): "
+				"such copies would all be dropped", dev->name, burst, dev->mtu);
+			if (bucket)
+				ifm_bucket_close(&k);
+			return -EINVAL;
+		}
+		/* bits are kept as bytes per second: what the kernel can tell back */
+		bits -= bits % 8;
+	}
+	if (bucket) {
+		r = bucket_change(nl, dev, &k, pref, bits, burst, shaper);
+		ifm_bucket_close(&k);
+		if (r < 0 || bits)
+			return r;
+		/* removed: its shaper, if it had one, below */
+	}
 	if (!bits) {
 		if (police && (r = police_set(nl, dev, &a, true, 0, 0)) < 0)
 			return r;
@@ -537,16 +795,6 @@ int ifm_budget_set(struct ifm_nl *nl, const struct ifm_link *dev, unsigned long 
 			ifm_info("%s: copy budget removed", dev->name);
 		return 0;
 	}
-	if (!burst)
-		burst = ifm_burst_default(bits);
-	/* neither lets a frame larger than the burst pass */
-	if (burst < dev->mtu + 14) {
-		ifm_err("%s: --burst %u is less than one whole frame of it (MTU %u + 14): such "
-			"copies would all be dropped", dev->name, burst, dev->mtu);
-		return -EINVAL;
-	}
-	/* bits are kept as bytes per second: what the kernel can tell back */
-	bits -= bits % 8;
 	/* a budget keeps its mechanism; a new one is police where it can be */
 	if (police)
 		return police_set(nl, dev, &a, true, bits, burst);
@@ -572,6 +820,12 @@ int ifm_budget_set(struct ifm_nl *nl, const struct ifm_link *dev, unsigned long 
 		} else {
 			return police_set(nl, dev, &a, false, bits, burst);
 		}
+	} else if (!shaper && ifm_bucket_usable()) {
+		if ((n = sessions_into(nl, dev->ifindex)) < 0)
+			return n;
+		if (!n || !q.found || !q.handle)
+			return bucket_create(nl, dev, bits, burst, n);
+		/* their copies would need a shaper, and the root is somebody else's */
 	}
 	if (q.found && q.handle && !shaper) {
 		ifm_err("%s: has a root qdisc of somebody else (%s %x:); not replacing it with "

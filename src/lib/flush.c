@@ -98,7 +98,7 @@ int ifm_flush(struct ifm_nl *nl, int *sessions, int *devices)
 		for (size_t j = 0; d->scanned && j < d->t.nf; j++) {
 			if (ifm_filter_is_ours(&d->t.f[j]))
 				(*sessions)++;
-			any |= ifm_filter_is_ours(&d->t.f[j]) || ifm_filter_is_snaplen(&d->t.f[j]);
+			any |= ifm_filter_is_ours(&d->t.f[j]) || ifm_filter_is_devprog(&d->t.f[j]);
 		}
 		if (!any) {
 			/* a clsact ifmirror made and was killed before filling */
@@ -124,7 +124,7 @@ int ifm_flush(struct ifm_nl *nl, int *sessions, int *devices)
 		for (size_t j = 0; j < d->t.nf && r == 0; j++) {
 			const struct ifm_filter *f = &d->t.f[j];
 
-			if (ifm_filter_is_ours(f) || ifm_filter_is_snaplen(f))
+			if (ifm_filter_is_ours(f) || ifm_filter_is_devprog(f))
 				r = ifm_batch_add(&b, ifm_filter_del_msg(&d->t, f));
 		}
 	}

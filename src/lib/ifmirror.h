@@ -244,6 +244,19 @@ struct ifm_police {
 	uint32_t mtu;            /* the largest frame that may conform */
 	struct ifm_cookie cookie;
 };
+/*
+ * How the filters of a session draw from its destination's copy budget:
+ * the police joined by index (has_police), or the bucket program as their
+ * classifier (bucket_fd >= 0, bucket.c), or neither (no budget, or a
+ * shaper on the device: nothing to join).
+ */
+struct ifm_budget_join {
+	bool has_police;
+	struct ifm_police pol;
+	int bucket_fd;
+};
+#define IFM_BUDGET_JOIN_NONE ((struct ifm_budget_join){ .bucket_fd = -1 })
+
 /* the police action (filters: with bind, so an existing one is joined, not
  * changed) as action prio of the list being built */
 int ifm_police_put(struct nl_msg *msg, int prio, const struct ifm_police *p);
@@ -331,6 +344,7 @@ struct ifm_filter {
 	unsigned int prog_len;
 	unsigned int sample;      /* bpf: 1 in N, else 1 */
 	char bpf_name[48];        /* bpf: the program's name (eBPF only) */
+	uint32_t bpf_id;          /* bpf: the eBPF program's id, 0: classic */
 	uint32_t block;           /* on this shared block, not the device's own: 0 */
 };
 
@@ -392,9 +406,11 @@ bool ifm_hooks_have_foreign(const struct ifm_dev_tc *t, enum ifm_dir dirs);
 /* Any ifmirror filter left on these hooks? */
 bool ifm_hooks_have_ours(const struct ifm_dev_tc *t, enum ifm_dir dirs);
 
+/* join: the destination's budget (NULL: none); with a bucket, a session
+ * without --match/--sample has the bucket as its classifier instead of cls */
 int ifm_filter_add(struct ifm_nl *nl, int ifindex, uint32_t parent, uint16_t pref,
 		   const struct ifm_cls_ops *cls, const struct ifm_match *m, int target_ifindex,
-		   const struct ifm_cookie *cookie, const struct ifm_police *pol);
+		   const struct ifm_cookie *cookie, const struct ifm_budget_join *join);
 /* what a filter request carries besides its program: headers, kind, the
  * mirred action and its cookie (about 200 bytes), with room to spare */
 #define IFM_FILTER_MSG_BASE 512
@@ -403,7 +419,7 @@ int ifm_filter_add(struct ifm_nl *nl, int ifindex, uint32_t parent, uint16_t pre
 struct nl_msg *ifm_filter_add_msg(int ifindex, uint32_t parent, uint16_t pref,
 				  const struct ifm_cls_ops *cls, const struct ifm_match *m,
 				  int target_ifindex, const struct ifm_cookie *cookie,
-				  const struct ifm_police *pol);
+				  const struct ifm_budget_join *join);
 /* Deletes filter f of scan t by its handle; a u32 filter alone in its pref's
  * table goes with its pref (u32 leaves an empty instance behind otherwise).
  * Never a pref that holds a filter or table of somebody else. */
@@ -417,15 +433,36 @@ int ifm_hooks_tidy(struct ifm_nl *nl, int ifindex);
 
 /* ---- snaplen.c: cut frames leaving a destination (eBPF on its egress) ---- */
 bool ifm_filter_is_snaplen(const struct ifm_filter *f);
+/* a copy budget's bucket holder (budget.c) */
+bool ifm_filter_is_budget_holder(const struct ifm_filter *f);
+/* a session's filter that draws from a bucket (its classifier) */
+bool ifm_filter_is_bucket(const struct ifm_filter *f);
+/* one of ifmirror's own programs on a destination's egress: snaplen, holder */
+bool ifm_filter_is_devprog(const struct ifm_filter *f);
 int ifm_snaplen_get(struct ifm_nl *nl, int ifindex, unsigned int *snaplen);
 /* 0 removes it */
 int ifm_snaplen_set(struct ifm_nl *nl, const struct ifm_link *dev, unsigned int snaplen);
+/* ifmirror's own programs on a destination's egress (snaplen, a budget's
+ * bucket): a clsact there, made and recorded where missing (*created);
+ * what names the option in messages. Reported. */
+int ifm_egress_clsact(struct ifm_nl *nl, const struct ifm_link *dev, const struct ifm_dev_tc *t,
+		      const char *what, bool *created);
+/* the clsact ifm_egress_clsact made (created), removed with its record,
+ * after a failure */
+void ifm_egress_clsact_undo(struct ifm_nl *nl, const struct ifm_link *dev, bool created);
+/* program fd as a direct-action cls_bpf filter named name on its egress */
+int ifm_egress_prog_attach(struct ifm_nl *nl, int ifindex, uint16_t pref, int fd,
+			   const char *name);
 
 /* ---- budget.c: --rate/--burst, a cap on what all copies into a device use ---- */
 #define IFM_BUDGET_MAJOR 0x1f1bU  /* the handle marks a tbf root as ifmirror's budget */
 struct ifm_budget_state {
-	const char *how;          /* "police" (act_police on the mirror filters), "shaper"
-	                           * (tbf on the device); NULL: no budget */
+	const char *how;          /* "police" (act_police on the mirror filters), "bucket"
+	                           * (eBPF, bucket.c), "shaper" (tbf on the device); NULL:
+	                           * no budget */
+	bool shaper_too;          /* bucket: a tbf on the device as well, for the copies of
+	                           * sessions that cannot draw from the bucket */
+	uint64_t not_made;        /* bucket: copies over it never made (part of dropped) */
 	unsigned long long bits;  /* per second */
 	unsigned int burst;       /* bytes */
 	uint64_t dropped;         /* copies dropped for the budget (all sessions into it) */
@@ -438,9 +475,14 @@ int ifm_budget_get(struct ifm_nl *nl, int ifindex, struct ifm_budget_state *out)
  * Refuses (-EBUSY) when a root qdisc of somebody else is on dev. Reported. */
 int ifm_budget_set(struct ifm_nl *nl, const struct ifm_link *dev, unsigned long long bits,
 		   unsigned int burst);
-/* The police budget of dest, ifmirror's, for the filters of a session into
- * it: 1 (and *p) when there is one, 0 when not, -errno. */
-int ifm_budget_police(struct ifm_nl *nl, const struct ifm_link *dest, struct ifm_police *p);
+/* How the filters of a session into dest draw from its budget (*j; release
+ * it after): police, or the bucket for a session without --match/--sample
+ * (plain); for another session into a bucket, a shaper on dest is made too
+ * (said so), as its copies cannot draw from the bucket; dry: not made, and
+ * no program loaded either. 0 or -errno, reported. */
+int ifm_budget_join(struct ifm_nl *nl, const struct ifm_link *dest, bool plain, bool dry,
+		    struct ifm_budget_join *j);
+void ifm_budget_join_release(struct ifm_budget_join *j);
 /* Removes ifmirror's police actions that no filter uses and whose
  * destination is gone or has no police budget any more (after a kill -9,
  * a collector or tunnel removed under its sessions). Quiet; 0 or -errno. */
@@ -454,6 +496,34 @@ struct ifm_budget_release {
  * second); all: every filter of ours is gone (flush), wait for each. */
 int ifm_budget_gc(struct ifm_nl *nl, const struct ifm_budget_release *rel, size_t nrel,
 		  bool all);
+
+/* ---- bucket.c: a copy budget as an eBPF token bucket (no act_police) ---- */
+struct ifm_bucket {
+	int bucket_fd, cnt_fd;    /* the maps; -1: none */
+	int holder_fd;            /* the holder program (ifm_bucket_new only), -1 */
+};
+struct ifm_bucket_state {
+	unsigned long long bits;  /* per second; 0: no budget (every copy passes) */
+	unsigned int burst;       /* bytes */
+	uint64_t not_made;        /* copies over the budget, never made */
+	uint64_t packets, bytes;  /* copies that passed it */
+};
+/* the kernel loads the bucket (eBPF, its atomics) and IFMIRROR_AVOID does
+ * not name "bucket"; found out once a process */
+int ifm_bucket_probe(void);   /* 0: the kernel loads it; -errno */
+bool ifm_bucket_usable(void);  /* and IFMIRROR_AVOID does not name "bucket" */
+/* new maps at this rate and burst, and the holder program over them;
+ * -errno (log: the verifier's words, when not NULL) */
+int ifm_bucket_new(unsigned long long bits, unsigned int burst, struct ifm_bucket *k,
+		   char *log, size_t loglen);
+/* the maps of the holder program of this id; -ENOENT when it is not one */
+int ifm_bucket_open(uint32_t holder_id, struct ifm_bucket *k);
+void ifm_bucket_close(struct ifm_bucket *k);
+/* a session's classifier over k's maps: a program fd, or -errno */
+int ifm_bucket_program(const struct ifm_bucket *k, char *log, size_t loglen);
+/* rate and burst from now on (bits 0: every copy passes) */
+int ifm_bucket_set(const struct ifm_bucket *k, unsigned long long bits, unsigned int burst);
+int ifm_bucket_read(const struct ifm_bucket *k, struct ifm_bucket_state *st);
 
 /* reach.c: does a copy sent out of 'from' come back into 'to' (mirrors,
  * bridge ports, veth peers, VLANs)? */

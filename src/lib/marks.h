@@ -7,6 +7,8 @@
  *   "ifmirror-sink of BR"      the alias of a collector's always-up sink
  *   "ifmirror-tunnel ..."      the alias of a tunnel: its spec (tunnel.c writes the rest)
  *   "ifmirror-snaplen:N"       the name of the snaplen eBPF filter
+ *   "ifmirror-budget"          the name of a copy budget's bucket holder (bucket.c)
+ *   "ifmirror-bucket"          the name of a session's filter that draws from it
  *   RUN_DIR/owned/NETNS        the clsact and ingress qdiscs ifmirror created there
  */
 #ifndef IFMIRROR_MARKS_H
@@ -77,6 +79,10 @@ bool ifm_tunnel_mark_is(const char *alias);
 void ifm_snaplen_mark(unsigned int snaplen, char *buf, size_t len);
 /* the N of "ifmirror-snaplen:N", 0 when the name is not one */
 unsigned int ifm_snaplen_mark_parse(const char *name);
+
+/* ---- a copy budget's eBPF bucket (bucket.c) ---- */
+#define IFM_MARK_BUDGET_HOLDER "ifmirror-budget"
+#define IFM_MARK_BUDGET_BUCKET "ifmirror-bucket"
 
 /* ---- qdiscs ifmirror created ---- */
 /* written before the qdisc is created (write-ahead), removed after it goes;

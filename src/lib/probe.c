@@ -45,6 +45,7 @@ static const struct {
 	[IFM_P_IFB] = { "ifb", "ifb" },
 	[IFM_P_BRIDGE] = { "bridge", "bridge" },
 	[IFM_P_POLICE] = { "police", "act_police" },
+	[IFM_P_BUCKET] = { "bucket", "cls_bpf" },
 };
 
 static const struct ifm_tunnel_ops *tunnel_of(int p)
@@ -277,6 +278,8 @@ static void probe_all(struct ifm_probe *res)
 	res->r[IFM_P_IFB] = module_gate("ifb") ?: link_probe(&nl, "ifmprobe-i", "ifb");
 	res->r[IFM_P_BRIDGE] = link_probe(&nl, "ifmprobe-b", "bridge");
 	res->r[IFM_P_POLICE] = police_probe(&nl);
+	/* its program and maps loaded, as a budget loads them; cls_bpf attaches it */
+	res->r[IFM_P_BUCKET] = res->r[IFM_P_BPF] ?: ifm_bucket_probe();
 	for (int i = 0; i < res->ntunnels; i++) {
 		const struct ifm_tunnel_ops *t = ifm_tunnel_types[i];
 
@@ -387,5 +390,7 @@ void ifm_probe_strategy(const struct ifm_probe *res, struct ifm_strategy *s)
 	s->sink = ifm_probe_usable(res, IFM_P_DUMMY) ? "dummy"
 		: ifm_probe_usable(res, IFM_P_IFB) ? "ifb" : NULL;
 	s->can_mirror = s->hook && s->classifier && ifm_probe_usable(res, IFM_P_MIRRED);
+	s->budget = ifm_probe_usable(res, IFM_P_POLICE) ? "police"
+		  : ifm_probe_usable(res, IFM_P_BUCKET) ? "bucket" : "shaper";
 }
 

@@ -14,6 +14,7 @@ enum ifm_probe_id {
 	IFM_P_CLSACT, IFM_P_INGRESS, IFM_P_PRIO, IFM_P_MATCHALL, IFM_P_U32, IFM_P_BPF,
 	IFM_P_MIRRED, IFM_P_DUMMY, IFM_P_IFB, IFM_P_BRIDGE,
 	IFM_P_POLICE,            /* act_police: the copy budget's first choice (budget.c) */
+	IFM_P_BUCKET,            /* an eBPF token bucket on cls_bpf: its second (bucket.c) */
 	IFM_P_TUNNELS,           /* then two per tunnel type: IPv4, IPv6 underlay */
 };
 #define IFM_PROBE_MAX_TUNNEL_TYPES 8
@@ -49,6 +50,7 @@ bool ifm_probe_usable(const struct ifm_probe *res, int p);
 
 struct ifm_strategy {
 	const char *hook, *classifier, *match, *sink;
+	const char *budget;     /* a copy budget's mechanism: police, bucket, shaper */
 	bool can_mirror;
 };
 void ifm_probe_strategy(const struct ifm_probe *res, struct ifm_strategy *s);

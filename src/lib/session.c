@@ -154,30 +154,35 @@ static int add_filter(struct up_ctx *c, enum ifm_dir dir, uint16_t pref,
 {
 	const struct ifm_cls_ops *cls;
 	struct ifm_cookie ck;
-	struct ifm_police pol;
+	struct ifm_budget_join join;
 	uint32_t parent = h->parent(dir);
-	int r, budget;
+	int r;
 
 	ifm_cookie_make(&ck, dir, c->dst);
-	/* a police budget on the destination: the filter joins it */
-	if ((budget = ifm_budget_police(c->nl, c->dst, &pol)) < 0) {
-		r = budget;
+	/* the destination's copy budget: the filter joins its police, or has
+	 * its bucket as classifier */
+	if ((r = ifm_budget_join(c->nl, c->dst, !c->m->insns, false, &join)) < 0)
 		goto fail;
-	}
 	if (c->from_config)
 		ck.flags |= IFM_COOKIE_FROM_CONFIG;
 	cls = c->m->insns ? &ifm_cls_bpf : c->cls ? c->cls : ifm_cls_mirror;
 	while ((r = ifm_filter_add(c->nl, c->src->ifindex, parent, pref, cls, c->m,
-				   c->dst->ifindex, &ck, budget ? &pol : NULL)) < 0) {
+				   c->dst->ifindex, &ck, &join)) < 0) {
 		/* a kind the kernel lacks: the next in order, until the session has one */
-		if (!unavailable(r) || c->cls || !cls->fallback)
-			goto fail;
+		if (!unavailable(r) || c->cls || !cls->fallback || join.bucket_fd >= 0)
+			break;
 		cls = cls->fallback;
+	}
+	if (r < 0) {
+		ifm_budget_join_release(&join);
+		goto fail;
 	}
 	c->cls = cls;
 	c->undo[c->nundo++] = (struct undo){ .what = UNDO_FILTER, .parent = parent, .pref = pref };
 	note(c, "%s: %s mirror to %s added (%s, %s, pref %u)\n", c->src->name,
-	     ifm_dir_name(dir), c->dst->name, h->kind, c->cls->kind, pref);
+	     ifm_dir_name(dir), c->dst->name, h->kind,
+	     join.bucket_fd >= 0 ? "bpf, the budget's bucket" : c->cls->kind, pref);
+	ifm_budget_join_release(&join);
 	return 0;
 fail:
 	ifm_err("%s: cannot add %s mirror filter: %s", c->src->name, ifm_dir_name(dir),
@@ -475,7 +480,7 @@ static int mirror_down(struct ifm_nl *nl, const char *source, const char *dest, 
 	 * the qdisc goes whole, filters and all (one request, as flush does) */
 	whole = !strcmp(t.q.ingress_kind, "clsact") && !ifm_hooks_have_foreign(&t, IFM_DIR_BOTH);
 	for (size_t i = 0; whole && i < t.nf; i++)
-		whole = !ifm_filter_is_snaplen(&t.f[i]) &&
+		whole = !ifm_filter_is_devprog(&t.f[i]) &&
 			(!ifm_filter_is_ours(&t.f[i]) || !dest || selected(&t.f[i], &dst, hash)) &&
 			!(keep_config && ifm_filter_is_ours(&t.f[i]) &&
 			  (t.f[i].act.cookie.flags & IFM_COOKIE_FROM_CONFIG));

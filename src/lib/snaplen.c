@@ -68,23 +68,21 @@ static int load_program(unsigned int snaplen, char *log, size_t loglen)
 	return fd < 0 ? -errno : fd;
 }
 
-static int attach(struct ifm_nl *nl, int ifindex, uint32_t parent, uint16_t pref, int fd,
-		  unsigned int snaplen)
+int ifm_egress_prog_attach(struct ifm_nl *nl, int ifindex, uint16_t pref, int fd,
+			   const char *name)
 {
 	struct tcmsg tcm = {
 		.tcm_family = AF_UNSPEC,
 		.tcm_ifindex = ifindex,
-		.tcm_parent = parent,
+		.tcm_parent = ifm_hook_clsact.parent(IFM_DIR_EGRESS),
 		.tcm_handle = 1,
 		.tcm_info = TC_H_MAKE((uint32_t)pref << 16, htons(ETH_P_ALL)),
 	};
 	struct nl_msg *msg = nlmsg_alloc_simple(RTM_NEWTFILTER, NLM_F_CREATE | NLM_F_EXCL);
 	struct nlattr *opts;
-	char name[48];
 
 	if (!msg)
 		return -ENOMEM;
-	ifm_snaplen_mark(snaplen, name, sizeof(name));
 	if (nlmsg_append(msg, &tcm, sizeof(tcm), NLMSG_ALIGNTO) < 0 ||
 	    nla_put_string(msg, TCA_KIND, "bpf") < 0 ||
 	    !(opts = nla_nest_start(msg, TCA_OPTIONS)) ||
@@ -96,6 +94,45 @@ static int attach(struct ifm_nl *nl, int ifindex, uint32_t parent, uint16_t pref
 	}
 	nla_nest_end(msg, opts);
 	return ifm_nl_talk(nl, msg);
+}
+
+int ifm_egress_clsact(struct ifm_nl *nl, const struct ifm_link *dev, const struct ifm_dev_tc *t,
+		      const char *what, bool *created)
+{
+	int r;
+
+	*created = false;
+	if (ifm_hook_block(&t->q, IFM_DIR_EGRESS)) {
+		/* a filter there would act on every device's frames on that block */
+		ifm_err("%s: %s: its egress hook is on shared tc block %u; not changed",
+			dev->name, what, ifm_hook_block(&t->q, IFM_DIR_EGRESS));
+		return -EBUSY;
+	}
+	if (!strcmp(t->q.ingress_kind, "clsact"))
+		return 0;
+	if (t->q.ingress_kind[0]) {
+		ifm_err("%s: %s needs the clsact qdisc, and the device has an ingress qdisc",
+			dev->name, what);
+		return -EBUSY;
+	}
+	r = ifm_owned_set(dev->ifindex, "clsact", true); /* written ahead */
+	if (r == 0)
+		r = ifm_hook_clsact.create(nl, dev->ifindex);
+	if (r < 0) {
+		ifm_owned_set(dev->ifindex, "clsact", false);
+		ifm_err("%s: %s needs the clsact qdisc: %s", dev->name, what, ifm_nl_reason(nl, r));
+		return r;
+	}
+	*created = true;
+	return 0;
+}
+
+void ifm_egress_clsact_undo(struct ifm_nl *nl, const struct ifm_link *dev, bool created)
+{
+	if (!created)
+		return;
+	ifm_hook_clsact.destroy(nl, dev->ifindex);
+	ifm_owned_set(dev->ifindex, "clsact", false);
 }
 
 static unsigned int snaplen_of(const struct ifm_filter *f)
@@ -123,7 +160,7 @@ int ifm_snaplen_set(struct ifm_nl *nl, const struct ifm_link *dev, unsigned int 
 	struct ifm_dev_tc t;
 	const struct ifm_filter *old = NULL;
 	bool created = false;
-	char log[1024];
+	char log[1024], name[48];
 	uint16_t pref;
 	int fd, r;
 
@@ -137,32 +174,9 @@ int ifm_snaplen_set(struct ifm_nl *nl, const struct ifm_link *dev, unsigned int 
 		ifm_dev_tc_free(&t);
 		return 0;
 	}
-	if (ifm_hook_block(&t.q, IFM_DIR_EGRESS)) {
-		/* a filter there would cut every device's frames on that block */
-		ifm_err("%s: --snaplen: its egress hook is on shared tc block %u; not changed",
-			dev->name, ifm_hook_block(&t.q, IFM_DIR_EGRESS));
-		ifm_dev_tc_free(&t);
-		return -EBUSY;
-	}
 	if (snaplen) {
-		if (strcmp(t.q.ingress_kind, "clsact")) {
-			if (t.q.ingress_kind[0]) {
-				ifm_err("%s: --snaplen needs the clsact qdisc, and the device has an "
-					"ingress qdisc", dev->name);
-				r = -EBUSY;
-				goto out;
-			}
-			r = ifm_owned_set(dev->ifindex, "clsact", true); /* written ahead */
-			if (r == 0)
-				r = ifm_hook_clsact.create(nl, dev->ifindex);
-			if (r < 0) {
-				ifm_owned_set(dev->ifindex, "clsact", false);
-				ifm_err("%s: --snaplen needs the clsact qdisc: %s", dev->name,
-					ifm_nl_reason(nl, r));
-				goto out;
-			}
-			created = true;
-		}
+		if ((r = ifm_egress_clsact(nl, dev, &t, "--snaplen", &created)) < 0)
+			goto out;
 		fd = load_program(snaplen, log, sizeof(log));
 		if (fd < 0) {
 			r = fd;
@@ -171,7 +185,8 @@ int ifm_snaplen_set(struct ifm_nl *nl, const struct ifm_link *dev, unsigned int 
 			goto undo;
 		}
 		pref = ifm_pref_free(&t);
-		r = attach(nl, dev->ifindex, ifm_hook_clsact.parent(IFM_DIR_EGRESS), pref, fd, snaplen);
+		ifm_snaplen_mark(snaplen, name, sizeof(name));
+		r = ifm_egress_prog_attach(nl, dev->ifindex, pref, fd, name);
 		close(fd);
 		if (r < 0) {
 			ifm_err("%s: cannot attach the snaplen filter: %s", dev->name,
@@ -191,10 +206,7 @@ int ifm_snaplen_set(struct ifm_nl *nl, const struct ifm_link *dev, unsigned int 
 	}
 	goto out;
 undo:
-	if (created) {
-		ifm_hook_clsact.destroy(nl, dev->ifindex);
-		ifm_owned_set(dev->ifindex, "clsact", false);
-	}
+	ifm_egress_clsact_undo(nl, dev, created);
 out:
 	ifm_dev_tc_free(&t);
 	return r;

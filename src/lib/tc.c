@@ -107,6 +107,8 @@ static int filter_cb(struct nlmsghdr *hdr, void *arg)
 			if (ot[TCA_BPF_NAME])
 				snprintf(f->bpf_name, sizeof(f->bpf_name), "%s",
 					 nla_get_string(ot[TCA_BPF_NAME]));
+			if (ot[TCA_BPF_ID])
+				f->bpf_id = nla_get_u32(ot[TCA_BPF_ID]);
 		}
 		if (ot[act]) {
 			n = ifm_actions_parse(ot[act], acts, 8);
@@ -314,6 +316,22 @@ bool ifm_filter_is_snaplen(const struct ifm_filter *f)
 	return !strcmp(f->kind, "bpf") && ifm_snaplen_mark_parse(f->bpf_name) > 0;
 }
 
+bool ifm_filter_is_budget_holder(const struct ifm_filter *f)
+{
+	return !strcmp(f->kind, "bpf") && !strcmp(f->bpf_name, IFM_MARK_BUDGET_HOLDER) &&
+	       !f->has_action && f->bpf_id;
+}
+
+bool ifm_filter_is_bucket(const struct ifm_filter *f)
+{
+	return !strcmp(f->kind, "bpf") && !strcmp(f->bpf_name, IFM_MARK_BUDGET_BUCKET);
+}
+
+bool ifm_filter_is_devprog(const struct ifm_filter *f)
+{
+	return ifm_filter_is_snaplen(f) || ifm_filter_is_budget_holder(f);
+}
+
 bool ifm_filter_is_ours(const struct ifm_filter *f)
 {
 	return f->has_action && f->act.ours && f->act.cookie.dir == f->hook_dir;
@@ -345,7 +363,7 @@ bool ifm_hooks_have_foreign(const struct ifm_dev_tc *t, enum ifm_dir dirs)
 
 		if (!(f->hook_dir & dirs))
 			continue;
-		if (ifm_filter_is_snaplen(f) || (f->has_action && f->act.ours))
+		if (ifm_filter_is_devprog(f) || (f->has_action && f->act.ours))
 			continue;
 		/* the instance and u32 table of a pref that holds ours are ours too;
 		 * a filter of somebody else in that pref is not */
@@ -367,7 +385,7 @@ bool ifm_hooks_have_ours(const struct ifm_dev_tc *t, enum ifm_dir dirs)
 {
 	for (size_t i = 0; i < t->nf; i++)
 		if ((t->f[i].hook_dir & dirs) &&
-		    (ifm_filter_is_ours(&t->f[i]) || ifm_filter_is_snaplen(&t->f[i])))
+		    (ifm_filter_is_ours(&t->f[i]) || ifm_filter_is_devprog(&t->f[i])))
 			return true;
 	return false;
 }
@@ -375,16 +393,26 @@ bool ifm_hooks_have_ours(const struct ifm_dev_tc *t, enum ifm_dir dirs)
 _Static_assert(IFM_FILTER_MSG_BASE + IFM_MATCH_INSNS_MAX * 8 <= IFM_NL_MSG_MAX,
 	       "the longest --match program fits one request");
 
+/* a session's classifier that draws from a copy budget's bucket (bucket.c):
+ * not direct-action, so that its "copy" (-1) runs the mirred */
+static int bucket_put_match(struct nl_msg *msg, int fd)
+{
+	if (nla_put_u32(msg, TCA_BPF_FD, (uint32_t)fd) < 0 ||
+	    nla_put_string(msg, TCA_BPF_NAME, IFM_MARK_BUDGET_BUCKET) < 0)
+		return -ENOMEM;
+	return 0;
+}
+
 struct nl_msg *ifm_filter_add_msg(int ifindex, uint32_t parent, uint16_t pref,
 				  const struct ifm_cls_ops *cls, const struct ifm_match *m,
 				  int target_ifindex, const struct ifm_cookie *cookie,
-				  const struct ifm_police *pol)
+				  const struct ifm_budget_join *join)
 {
+	bool bucket = join && join->bucket_fd >= 0 && !(m && m->insns) && cookie;
 	struct tcmsg tcm = {
 		.tcm_family = AF_UNSPEC,
 		.tcm_ifindex = ifindex,
 		.tcm_parent = parent,
-		.tcm_handle = cls->handle,
 		.tcm_info = TC_H_MAKE((uint32_t)pref << 16, htons(ETH_P_ALL)),
 	};
 	/* sized to the program it carries: a page holds about 500 instructions */
@@ -394,11 +422,15 @@ struct nl_msg *ifm_filter_add_msg(int ifindex, uint32_t parent, uint16_t pref,
 
 	if (!msg)
 		return NULL;
+	if (bucket)
+		cls = &ifm_cls_bpf;
+	tcm.tcm_handle = cls->handle;
 	if (nlmsg_append(msg, &tcm, sizeof(tcm), NLMSG_ALIGNTO) < 0 ||
 	    nla_put_string(msg, TCA_KIND, cls->kind) < 0 ||
 	    !(opts = nla_nest_start(msg, TCA_OPTIONS)) ||
-	    cls->put_match(msg, m) < 0 ||
-	    (cookie && ifm_actions_put(msg, cls->act_attr, pol, target_ifindex, cookie) < 0)) {
+	    (bucket ? bucket_put_match(msg, join->bucket_fd) : cls->put_match(msg, m)) < 0 ||
+	    (cookie && ifm_actions_put(msg, cls->act_attr, join && join->has_police ? &join->pol : NULL,
+				       target_ifindex, cookie) < 0)) {
 		nlmsg_free(msg);
 		return NULL;
 	}
@@ -408,11 +440,11 @@ struct nl_msg *ifm_filter_add_msg(int ifindex, uint32_t parent, uint16_t pref,
 
 int ifm_filter_add(struct ifm_nl *nl, int ifindex, uint32_t parent, uint16_t pref,
 		   const struct ifm_cls_ops *cls, const struct ifm_match *m, int target_ifindex,
-		   const struct ifm_cookie *cookie, const struct ifm_police *pol)
+		   const struct ifm_cookie *cookie, const struct ifm_budget_join *join)
 {
 	struct nl_msg *msg;
 
-	msg = ifm_filter_add_msg(ifindex, parent, pref, cls, m, target_ifindex, cookie, pol);
+	msg = ifm_filter_add_msg(ifindex, parent, pref, cls, m, target_ifindex, cookie, join);
 	return msg ? ifm_nl_talk(nl, msg) : -ENOMEM;
 }
 

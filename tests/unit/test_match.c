@@ -195,8 +195,9 @@ static void sizes(void)
 		nlmsg_free(msg);
 	/* and with a copy budget's police joined before the mirred */
 	msg = ifm_filter_add_msg(1, 0, 1, &ifm_cls_bpf, &m, 2, &ck,
-				 &(struct ifm_police){ .index = IFM_POLICE_INDEX(2), .bps = 125000,
-						       .burst = 32768, .mtu = 65535, .cookie = ck });
+				 &(struct ifm_budget_join){ .has_police = true, .bucket_fd = -1,
+					 .pol = { .index = IFM_POLICE_INDEX(2), .bps = 125000,
+						  .burst = 32768, .mtu = 65535, .cookie = ck } });
 	CHECK(msg != NULL);
 	if (msg)
 		nlmsg_free(msg);
