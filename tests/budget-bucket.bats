@@ -68,11 +68,7 @@ gone() {
 		assert_equal "$(map_ids "$id")" "$(map_ids "$holder")"
 	done
 
-	in0=$(rx_packets s0) out0=$(rx_packets s0p)
-	send_in s0 20000 --size $SIZE
-	send_out s0 20000 --size $SIZE
-	expect_rx s0 "$in0" 20000
-	expect_rx s0p "$out0" 20000
+	source_frames_arrive 20000
 
 	budget_holds 500000 8
 
@@ -201,9 +197,7 @@ gone() {
 }
 
 @test "tunnel --rate: a bucket on the tunnel; its not-made copies are the session's over-budget" {
-	nsx ip addr add 10.9.0.1/24 dev c0
-	nsx ip link set c0p address 02:00:00:00:00:02
-	nsx ip neigh add 10.9.0.2 lladdr 02:00:00:00:00:02 dev c0
+	tunnel_underlay
 	run ifm tunnel up vx0 --type vxlan --remote 10.9.0.2 --vni 5 --rate 8kbit --burst 2048
 	assert_success
 	assert_output --partial "vx0: copies into it are capped at 8kbit (burst 2048 bytes); those over it are not made (bucket)"
@@ -230,47 +224,14 @@ bstate() {
 		s/ht [0-9a-f]+/ht X/g; s/order [0-9]+/order X/g' | sort
 }
 
-# bucket_crash NAME COMMAND...: killed (kill -9, tests/tools/crashpoint.c)
-# after each of COMMAND's netlink requests, then: the same command again
-# converges to what an uninterrupted run makes, and flush then leaves the
-# lab as it was (a foreign bpf filter included)
-bucket_crash() {
-	local name=$1 n out clean want total bad=0
-	shift
-	clean=$(bstate)
-	out=$(nsx "$BUILD/ifm-crashpoint" 1000000 "$IFM" "$@" 2>/dev/null | tail -n 1)
-	[[ $out =~ ^exited\ 0\ after\ ([0-9]+)\ requests ]] || fail "$name: uninterrupted: $out"
-	total=${BASH_REMATCH[1]}
-	want=$(bstate)
-	ifm flush -q
-	assert_equal "$(bstate)" "$clean"
-	for ((n = 1; n <= total; n++)); do
-		out=$(nsx "$BUILD/ifm-crashpoint" "$n" "$IFM" "$@" 2>/dev/null | tail -n 1)
-		[[ $out == killed ]] || fail "$name: not killed at point $n of $total: $out"
-		if ! ifm "$@" -q >/dev/null 2>&1 || [[ $(bstate) != "$want" ]]; then
-			echo "# $name: point $n: the next run did not converge: $(diff <(echo "$want") <(bstate) | grep '^[<>]' | head -n 3 | tr '\n' ' ')" >&3
-			bad=$((bad + 1))
-		fi
-		nsx "$BUILD/ifm-crashpoint" "$n" "$IFM" "$@" >/dev/null 2>&1 || true
-		ifm flush -q
-		if [[ $(bstate) != "$clean" ]]; then
-			echo "# $name: point $n: flush after the kill left: $(diff <(echo "$clean") <(bstate) | grep '^[<>]' | head -n 3 | tr '\n' ' ')" >&3
-			bad=$((bad + 1))
-			return 1
-		fi
-	done
-	echo "# crash points of $name: $total, not converged $bad" >&3
-	((bad == 0))
-}
-
 @test "bucket: a kill -9 after any request of collector up --rate or apply leaves nothing the next command cannot recognise" {
 	nsx tc qdisc add dev s0 clsact
 	nsx tc filter add dev s0 ingress pref 500 bpf bytecode "1,6 0 0 0"
-	bucket_crash "collector up --rate" collector up br0 --port c0 --rate 10mbit
+	budget_crash bstate "collector up --rate" collector up br0 --port c0 --rate 10mbit
 	CONF=$BATS_TEST_TMPDIR/ifmirror.conf
 	printf '[collector br0]\nports = c0\nrate = 4mbit\n[session a]\nsource = s0\nto = br0\n' >"$CONF"
 	chmod 0644 "$CONF"
-	bucket_crash "apply (collector with rate, session)" apply --config "$CONF"
+	budget_crash bstate "apply (collector with rate, session)" apply --config "$CONF"
 	run nsx tc filter show dev s0 ingress pref 500
 	assert_output --partial "bytecode"
 }

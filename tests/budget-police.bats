@@ -45,11 +45,7 @@ tbf_of() { nsx tc qdisc show dev "$1" | grep -c '^qdisc tbf 1f1b: root' || true;
 	assert_output --partial "action order 2: mirred (Egress Mirror to device br0)"
 
 	# far above the budget, both ways: every source frame reaches its real peer
-	in0=$(rx_packets s0) out0=$(rx_packets s0p)
-	send_in s0 20000 --size $SIZE
-	send_out s0 20000 --size $SIZE
-	expect_rx s0 "$in0" 20000
-	expect_rx s0p "$out0" 20000
+	source_frames_arrive 20000
 
 	# 8 s: a full bucket at the window's start is at most 6% of what the
 	# budget lets through in it (4 MB)
@@ -163,9 +159,7 @@ tbf_of() { nsx tc qdisc show dev "$1" | grep -c '^qdisc tbf 1f1b: root' || true;
 }
 
 @test "tunnel --rate: police on the tunnel's sessions; its drops are the sessions' over-budget" {
-	nsx ip addr add 10.9.0.1/24 dev c0
-	nsx ip link set c0p address 02:00:00:00:00:02
-	nsx ip neigh add 10.9.0.2 lladdr 02:00:00:00:00:02 dev c0
+	tunnel_underlay
 	run ifm tunnel up vx0 --type vxlan --remote 10.9.0.2 --vni 5 --rate 8kbit --burst 2048
 	assert_success
 	assert_output --partial "vx0: copies into it are capped at 8kbit (burst 2048 bytes); those over it are not made (police)"
@@ -193,48 +187,15 @@ pstate() {
 		s/order [0-9]+/order X/g; s/^total acts [0-9]+//' | sort
 }
 
-# police_crash NAME COMMAND...: killed (kill -9, tests/tools/crashpoint.c)
-# after each of COMMAND's netlink requests, then: the same command again
-# converges to what an uninterrupted run makes, and flush then leaves the
-# lab as it was (a foreign police action and filter included)
-police_crash() {
-	local name=$1 n out clean want total bad=0
-	shift
-	clean=$(pstate)
-	out=$(nsx "$BUILD/ifm-crashpoint" 1000000 "$IFM" "$@" 2>/dev/null | tail -n 1)
-	[[ $out =~ ^exited\ 0\ after\ ([0-9]+)\ requests ]] || fail "$name: uninterrupted: $out"
-	total=${BASH_REMATCH[1]}
-	want=$(pstate)
-	ifm flush -q
-	assert_equal "$(pstate)" "$clean"
-	for ((n = 1; n <= total; n++)); do
-		out=$(nsx "$BUILD/ifm-crashpoint" "$n" "$IFM" "$@" 2>/dev/null | tail -n 1)
-		[[ $out == killed ]] || fail "$name: not killed at point $n of $total: $out"
-		if ! ifm "$@" -q >/dev/null 2>&1 || [[ $(pstate) != "$want" ]]; then
-			echo "# $name: point $n: the next run did not converge: $(diff <(echo "$want") <(pstate) | grep '^[<>]' | head -n 3 | tr '\n' ' ')" >&3
-			bad=$((bad + 1))
-		fi
-		nsx "$BUILD/ifm-crashpoint" "$n" "$IFM" "$@" >/dev/null 2>&1 || true
-		ifm flush -q
-		if [[ $(pstate) != "$clean" ]]; then
-			echo "# $name: point $n: flush after the kill left: $(diff <(echo "$clean") <(pstate) | grep '^[<>]' | head -n 3 | tr '\n' ' ')" >&3
-			bad=$((bad + 1))
-			return 1
-		fi
-	done
-	echo "# crash points of $name: $total, not converged $bad" >&3
-	((bad == 0))
-}
-
 @test "police: a kill -9 after any request of collector up --rate or apply leaves nothing the next command cannot recognise" {
 	nsx tc actions add action police rate 1mbit burst 16k index 5
 	nsx tc qdisc add dev s0 clsact
 	nsx tc filter add dev s0 ingress pref 500 u32 match u32 0 0 action police index 5
-	police_crash "collector up --rate" collector up br0 --port c0 --rate 10mbit
+	budget_crash pstate "collector up --rate" collector up br0 --port c0 --rate 10mbit
 	CONF=$BATS_TEST_TMPDIR/ifmirror.conf
 	printf '[collector br0]\nports = c0\nrate = 4mbit\n[session a]\nsource = s0\nto = br0\n' >"$CONF"
 	chmod 0644 "$CONF"
-	police_crash "apply (collector with rate, session)" apply --config "$CONF"
+	budget_crash pstate "apply (collector with rate, session)" apply --config "$CONF"
 	run nsx tc actions show action police
 	assert_output --partial "police 0x5 "
 }

@@ -36,11 +36,7 @@ ours() { nsx tc qdisc show dev "$1" | grep -c '^qdisc tbf 1f1b: root' || true; }
 	assert_success
 
 	# the source's frames, both ways, all arrive at the real peer
-	in0=$(rx_packets s0) out0=$(rx_packets s0p)
-	send_in s0 2000 --size $SIZE
-	send_out s0 2000 --size $SIZE
-	expect_rx s0 "$in0" 2000
-	expect_rx s0p "$out0" 2000
+	source_frames_arrive 2000
 
 	# far above the budget; 6 s: a full bucket (the 125000-byte burst) at the
 	# window's start is at most 4% of what the budget lets through in it (3 MB)
@@ -102,9 +98,7 @@ ours() { nsx tc qdisc show dev "$1" | grep -c '^qdisc tbf 1f1b: root' || true; }
 }
 
 @test "tunnel --rate: a shaper on the tunnel; its drops are the sessions' over-budget" {
-	nsx ip addr add 10.9.0.1/24 dev c0
-	nsx ip link set c0p address 02:00:00:00:00:02
-	nsx ip neigh add 10.9.0.2 lladdr 02:00:00:00:00:02 dev c0
+	tunnel_underlay
 	run ifm tunnel up vx0 --type vxlan --remote 10.9.0.2 --vni 5 --rate 8kbit --burst 2048
 	assert_success
 	assert_output --partial "vx0: copies into it are capped at 8kbit (burst 2048 bytes)"

@@ -34,6 +34,7 @@
  * copy budget errs toward fewer copies, never more.
  */
 #include "ifmirror.h"
+#include "ebpf.h"
 
 #include <errno.h>
 #include <stddef.h>
@@ -41,8 +42,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include <linux/bpf.h>
-#include <sys/syscall.h>
 
 /* the bucket map's one element */
 struct bucket {
@@ -59,13 +58,6 @@ struct bucket_cnt {
 #define MAP_BUCKET "ifm_bucket"
 #define MAP_CNT "ifm_budget_cnt"
 
-static int sys_bpf(int cmd, union bpf_attr *attr)
-{
-	long r = syscall(__NR_bpf, cmd, attr, sizeof(*attr));
-
-	return r < 0 ? -errno : (int)r;
-}
-
 static int map_create(uint32_t type, uint32_t value_size, const char *name)
 {
 	union bpf_attr a;
@@ -76,22 +68,16 @@ static int map_create(uint32_t type, uint32_t value_size, const char *name)
 	a.value_size = value_size;
 	a.max_entries = 1;
 	snprintf(a.map_name, sizeof(a.map_name), "%s", name);
-	return sys_bpf(BPF_MAP_CREATE, &a);
-}
-
-static struct bpf_insn insn(uint8_t code, uint8_t dst, uint8_t src, int16_t off, int32_t imm)
-{
-	return (struct bpf_insn){ .code = code, .dst_reg = dst, .src_reg = src, .off = off,
-				  .imm = imm };
+	return ifm_bpf(BPF_MAP_CREATE, &a);
 }
 
 /* dst = the map of fd (two instructions) */
 #define LD_MAP(p, dst, fd)                                                             \
 	do {                                                                           \
-		(p)[n++] = insn(BPF_LD | BPF_DW | BPF_IMM, dst, BPF_PSEUDO_MAP_FD, 0, fd); \
-		(p)[n++] = insn(0, 0, 0, 0, 0);                                        \
+		(p)[n++] = ifm_insn(BPF_LD | BPF_DW | BPF_IMM, dst, BPF_PSEUDO_MAP_FD, 0, fd); \
+		(p)[n++] = ifm_insn(0, 0, 0, 0, 0);                                        \
 	} while (0)
-#define I(...) (p[n++] = insn(__VA_ARGS__))
+#define I(...) (p[n++] = ifm_insn(__VA_ARGS__))
 #define MOV_K(d, k) I(BPF_ALU64 | BPF_MOV | BPF_K, d, 0, 0, k)
 #define MOV_X(d, s) I(BPF_ALU64 | BPF_MOV | BPF_X, d, s, 0, 0)
 #define LDX(sz, d, s, o) I(BPF_LDX | BPF_MEM | (sz), d, s, o, 0)
@@ -205,41 +191,6 @@ static int holder_program(int bucket_fd, int cnt_fd, struct bpf_insn *p)
 	return n;
 }
 
-/* The verifier's log only on failure: a log too small for the whole
- * verification makes the load itself fail (ENOSPC), and its last line is the
- * reason. */
-static int prog_load(const struct bpf_insn *p, int n, const char *name, char *log,
-		     size_t loglen)
-{
-	union bpf_attr a;
-	char *last, *end;
-	int r, fd;
-
-	memset(&a, 0, sizeof(a));
-	a.prog_type = BPF_PROG_TYPE_SCHED_CLS;
-	a.insns = (uint64_t)(uintptr_t)p;
-	a.insn_cnt = (uint32_t)n;
-	a.license = (uint64_t)(uintptr_t)"GPL";
-	snprintf(a.prog_name, sizeof(a.prog_name), "%s", name);
-	if (log && loglen)
-		log[0] = '\0';
-	if ((r = sys_bpf(BPF_PROG_LOAD, &a)) >= 0 || !log || loglen < 2)
-		return r;
-	a.log_buf = (uint64_t)(uintptr_t)log;
-	a.log_size = (uint32_t)loglen;
-	a.log_level = 1;
-	if ((fd = sys_bpf(BPF_PROG_LOAD, &a)) >= 0) /* it passed the second time */
-		return fd;
-	log[loglen - 1] = '\0';
-	end = log + strlen(log);
-	while (end > log && (end[-1] == '\n' || end[-1] == ' '))
-		*--end = '\0';
-	last = strrchr(log, '\n');
-	if (last)
-		memmove(log, last + 1, strlen(last + 1) + 1);
-	return r;
-}
-
 static void rate_of(unsigned long long bits, unsigned int burst, struct bucket *b)
 {
 	uint64_t bps = bits / 8;
@@ -263,7 +214,7 @@ static int map_elem(int cmd, int fd, const void *value)
 	a.key = (uint64_t)(uintptr_t)&key;
 	a.value = (uint64_t)(uintptr_t)value;
 	a.flags = cmd == BPF_MAP_UPDATE_ELEM ? BPF_ANY : 0;
-	return sys_bpf(cmd, &a);
+	return ifm_bpf(cmd, &a);
 }
 #define map_write(fd, b) map_elem(BPF_MAP_UPDATE_ELEM, fd, b)
 #define map_read(fd, v) map_elem(BPF_MAP_LOOKUP_ELEM, fd, v)
@@ -293,7 +244,7 @@ int ifm_bucket_new(unsigned long long bits, unsigned int burst, struct ifm_bucke
 	if ((r = map_write(k->bucket_fd, &b)) < 0)
 		goto fail;
 	n = holder_program(k->bucket_fd, k->cnt_fd, p);
-	if ((r = k->holder_fd = prog_load(p, n, "ifm_budget", log, loglen)) < 0)
+	if ((r = k->holder_fd = ifm_bpf_prog_load(p, n, "ifm_budget", log, loglen)) < 0)
 		goto fail;
 	return 0;
 fail:
@@ -310,7 +261,7 @@ static int obj_info(int fd, void *info, uint32_t len)
 	a.info.bpf_fd = (uint32_t)fd;
 	a.info.info_len = len;
 	a.info.info = (uint64_t)(uintptr_t)info;
-	return sys_bpf(BPF_OBJ_GET_INFO_BY_FD, &a);
+	return ifm_bpf(BPF_OBJ_GET_INFO_BY_FD, &a);
 }
 
 int ifm_bucket_open(uint32_t holder_id, struct ifm_bucket *k)
@@ -323,7 +274,7 @@ int ifm_bucket_open(uint32_t holder_id, struct ifm_bucket *k)
 	k->bucket_fd = k->cnt_fd = k->holder_fd = -1;
 	memset(&a, 0, sizeof(a));
 	a.prog_id = holder_id;
-	if ((prog = sys_bpf(BPF_PROG_GET_FD_BY_ID, &a)) < 0)
+	if ((prog = ifm_bpf(BPF_PROG_GET_FD_BY_ID, &a)) < 0)
 		return prog;
 	memset(&pi, 0, sizeof(pi));
 	pi.nr_map_ids = 4;
@@ -337,15 +288,15 @@ int ifm_bucket_open(uint32_t holder_id, struct ifm_bucket *k)
 
 		memset(&a, 0, sizeof(a));
 		a.map_id = ids[i];
-		if ((fd = sys_bpf(BPF_MAP_GET_FD_BY_ID, &a)) < 0)
+		if ((fd = ifm_bpf(BPF_MAP_GET_FD_BY_ID, &a)) < 0)
 			continue;
 		memset(&mi, 0, sizeof(mi));
-		if (obj_info(fd, &mi, sizeof(mi)) == 0 && !strcmp(mi.name, MAP_BUCKET) &&
-		    mi.type == BPF_MAP_TYPE_ARRAY && mi.value_size == sizeof(struct bucket) &&
-		    k->bucket_fd < 0)
+		if (obj_info(fd, &mi, sizeof(mi)) < 0)
+			close(fd);
+		else if (!strcmp(mi.name, MAP_BUCKET) && mi.type == BPF_MAP_TYPE_ARRAY &&
+			 mi.value_size == sizeof(struct bucket) && k->bucket_fd < 0)
 			k->bucket_fd = fd;
-		else if (obj_info(fd, &mi, sizeof(mi)) == 0 && !strcmp(mi.name, MAP_CNT) &&
-			 mi.type == BPF_MAP_TYPE_PERCPU_ARRAY &&
+		else if (!strcmp(mi.name, MAP_CNT) && mi.type == BPF_MAP_TYPE_PERCPU_ARRAY &&
 			 mi.value_size == sizeof(struct bucket_cnt) && k->cnt_fd < 0)
 			k->cnt_fd = fd;
 		else
@@ -373,7 +324,7 @@ int ifm_bucket_program(const struct ifm_bucket *k, char *log, size_t loglen)
 	struct bpf_insn p[96];
 	int n = bucket_program(k->bucket_fd, k->cnt_fd, p);
 
-	return prog_load(p, n, "ifm_bucket", log, loglen);
+	return ifm_bpf_prog_load(p, n, "ifm_bucket", log, loglen);
 }
 
 int ifm_bucket_set(const struct ifm_bucket *k, unsigned long long bits, unsigned int burst)

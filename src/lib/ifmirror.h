@@ -508,10 +508,10 @@ struct ifm_bucket_state {
 	uint64_t not_made;        /* copies over the budget, never made */
 	uint64_t packets, bytes;  /* copies that passed it */
 };
-/* the kernel loads the bucket (eBPF, its atomics) and IFMIRROR_AVOID does
- * not name "bucket"; found out once a process */
-int ifm_bucket_probe(void);   /* 0: the kernel loads it; -errno */
-bool ifm_bucket_usable(void);  /* and IFMIRROR_AVOID does not name "bucket" */
+/* 0: the kernel loads the bucket's maps and program (eBPF, its atomics); -errno */
+int ifm_bucket_probe(void);
+/* that, found out once a process, and IFMIRROR_AVOID does not name "bucket" */
+bool ifm_bucket_usable(void);
 /* new maps at this rate and burst, and the holder program over them;
  * -errno (log: the verifier's words, when not NULL) */
 int ifm_bucket_new(unsigned long long bits, unsigned int burst, struct ifm_bucket *k,

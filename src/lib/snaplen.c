@@ -5,13 +5,14 @@
  * A seven-instruction eBPF program on the destination's clsact egress calls
  * bpf_skb_change_tail() for longer frames and returns "continue", so other
  * filters there still run. It is loaded with the bpf() system call directly
- * (no compiler, no libbpf) and attached with cls_bpf in direct-action mode.
- * Only mirrored copies pass a collector bridge, so only they are cut.
+ * (ebpf.c: no compiler, no libbpf) and attached with cls_bpf in direct-action
+ * mode. Only mirrored copies pass a collector bridge, so only they are cut.
  *
  * The filter's name, "ifmirror-snaplen:N" (marks.c), is both the mark of
  * ownership and where status reads N back.
  */
 #include "ifmirror.h"
+#include "ebpf.h"
 
 #include <errno.h>
 #include <stddef.h>
@@ -24,48 +25,28 @@
 #include <linux/if_ether.h>
 #include <linux/pkt_cls.h>
 #include <linux/rtnetlink.h>
-#include <sys/syscall.h>
 
 #include <netlink/netlink.h>
 #include <netlink/msg.h>
 #include <netlink/attr.h>
 
-static struct bpf_insn insn(uint8_t code, uint8_t dst, uint8_t src, int16_t off, int32_t imm)
-{
-	return (struct bpf_insn){ .code = code, .dst_reg = dst, .src_reg = src, .off = off,
-				  .imm = imm };
-}
-
 static int load_program(unsigned int snaplen, char *log, size_t loglen)
 {
 	struct bpf_insn prog[] = {
 		/* r2 = skb->len */
-		insn(BPF_LDX | BPF_MEM | BPF_W, BPF_REG_2, BPF_REG_1, offsetof(struct __sk_buff, len), 0),
+		ifm_insn(BPF_LDX | BPF_MEM | BPF_W, BPF_REG_2, BPF_REG_1, offsetof(struct __sk_buff, len), 0),
 		/* if r2 <= snaplen: leave it */
-		insn(BPF_JMP | BPF_JLE | BPF_K, BPF_REG_2, 0, 3, (int32_t)snaplen),
+		ifm_insn(BPF_JMP | BPF_JLE | BPF_K, BPF_REG_2, 0, 3, (int32_t)snaplen),
 		/* bpf_skb_change_tail(skb, snaplen, 0) */
-		insn(BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_2, 0, 0, (int32_t)snaplen),
-		insn(BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_3, 0, 0, 0),
-		insn(BPF_JMP | BPF_CALL, 0, 0, 0, BPF_FUNC_skb_change_tail),
+		ifm_insn(BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_2, 0, 0, (int32_t)snaplen),
+		ifm_insn(BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_3, 0, 0, 0),
+		ifm_insn(BPF_JMP | BPF_CALL, 0, 0, 0, BPF_FUNC_skb_change_tail),
 		/* TC_ACT_UNSPEC: the next filter runs */
-		insn(BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_0, 0, 0, -1),
-		insn(BPF_JMP | BPF_EXIT, 0, 0, 0, 0),
+		ifm_insn(BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_0, 0, 0, -1),
+		ifm_insn(BPF_JMP | BPF_EXIT, 0, 0, 0, 0),
 	};
-	union bpf_attr attr;
-	int fd;
 
-	memset(&attr, 0, sizeof(attr));
-	attr.prog_type = BPF_PROG_TYPE_SCHED_CLS;
-	attr.insns = (uint64_t)(uintptr_t)prog;
-	attr.insn_cnt = sizeof(prog) / sizeof(prog[0]);
-	attr.license = (uint64_t)(uintptr_t)"GPL";
-	attr.log_buf = (uint64_t)(uintptr_t)log;
-	attr.log_size = (uint32_t)loglen;
-	attr.log_level = 1;
-	snprintf(attr.prog_name, sizeof(attr.prog_name), "ifm_snaplen");
-	log[0] = '\0';
-	fd = (int)syscall(__NR_bpf, BPF_PROG_LOAD, &attr, sizeof(attr));
-	return fd < 0 ? -errno : fd;
+	return ifm_bpf_prog_load(prog, sizeof(prog) / sizeof(prog[0]), "ifm_snaplen", log, loglen);
 }
 
 int ifm_egress_prog_attach(struct ifm_nl *nl, int ifindex, uint16_t pref, int fd,
